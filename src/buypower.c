@@ -1,0 +1,38 @@
+/*-------------------------------------------------------------------------
+ *
+ * buypower.c
+ *	  Module magic and settings of the buypower extension.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "buypower.h"
+
+PG_MODULE_MAGIC;
+
+int			bp_max_training_memory = 4 * 1024 * 1024;	/* kB, 4 GB */
+
+void		_PG_init(void);
+
+/*
+ * Define the extension's settings.
+ */
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("buypower.max_training_memory",
+							"Largest amount of memory a learner that keeps its training rows may use.",
+							"Learners that revisit rows (logreg) hold them in memory; beyond this they stop with an error.",
+							&bp_max_training_memory,
+							4 * 1024 * 1024, 1024, MAX_KILOBYTES,
+							PGC_USERSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("buypower");
+}
