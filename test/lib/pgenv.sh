@@ -42,8 +42,8 @@ bp_as_pg() {
 
 # Install missing Debian packages; skip apt entirely when all are present.
 bp_install_deps() {
-	local pkgs=(postgresql-$BP_PGMAJOR postgresql-server-dev-$BP_PGMAJOR
-		postgresql-$BP_PGMAJOR-cron libipc-run-perl build-essential gcc make perl)
+	local pkgs=("postgresql-$BP_PGMAJOR" "postgresql-server-dev-$BP_PGMAJOR"
+		"postgresql-$BP_PGMAJOR-cron" libipc-run-perl build-essential gcc make perl)
 	local missing=() p
 	for p in "${pkgs[@]}"; do
 		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -101,6 +101,9 @@ bp_build() {
 	local cflags="-DUSE_ASSERT_CHECKING -Wall -Wextra -Werror -Wno-unused-parameter"
 	bp_log "building buypower (warnings are errors)"
 	make -C "$BP_ROOT" -s clean PG_CONFIG="$PG_CONFIG"
+	# Drop files of an earlier install (e.g. a since-deleted upgrade script).
+	rm -rf "$("$PG_CONFIG" --sharedir)"/extension/buypower[-.]* \
+		"$("$PG_CONFIG" --pkglibdir)"/buypower.so "$("$PG_CONFIG" --pkglibdir)"/bitcode/buypower*
 	make -C "$BP_ROOT" -s -j"$(nproc)" PG_CONFIG="$PG_CONFIG" PG_CFLAGS="$cflags"
 	make -C "$BP_ROOT" -s install PG_CONFIG="$PG_CONFIG" >/dev/null
 }
@@ -124,8 +127,8 @@ bp_start_cluster() {
 	bp_as_pg "$BP_BIN/initdb" -D "$BP_CLUSTER/data" -U postgres --auth=trust \
 		--no-sync -E UTF8 --locale=C >"$BP_CLUSTER/initdb.log" 2>&1 ||
 		{ cat "$BP_CLUSTER/initdb.log" >&2; bp_die "initdb failed"; }
-	local try
-	for try in 1 2 3 4 5; do
+	bp_as_pg sh -c "echo \"include 'test.conf'\" >> '$BP_CLUSTER/data/postgresql.conf'"
+	for _ in 1 2 3 4 5; do
 		PGPORT=$(bp_free_port)
 		bp_as_pg tee "$BP_CLUSTER/data/test.conf" >/dev/null <<-EOF
 			listen_addresses = '127.0.0.1'
@@ -137,15 +140,14 @@ bp_start_cluster() {
 			log_min_messages = warning
 			${BP_EXTRA_CONF:-}
 		EOF
-		bp_as_pg sh -c "echo \"include 'test.conf'\" >> '$BP_CLUSTER/data/postgresql.conf'"
 		# Another job may grab the port between the check and the bind: retry.
 		if bp_as_pg "$BP_BIN/pg_ctl" -D "$BP_CLUSTER/data" -l "$BP_CLUSTER/server.log" \
-			-w -t 60 start >/dev/null; then
+			-w -t 60 start >/dev/null 2>&1; then
 			export PGHOST=127.0.0.1 PGPORT PGUSER=postgres PGDATABASE=postgres
 			bp_log "cluster up on $PGHOST:$PGPORT ($BP_CLUSTER)"
 			return 0
 		fi
-		bp_as_pg sed -i '$d' "$BP_CLUSTER/data/postgresql.conf"
+		bp_log "could not start on port $PGPORT, retrying"
 	done
 	cat "$BP_CLUSTER/server.log" >&2
 	bp_die "could not start the test cluster"
