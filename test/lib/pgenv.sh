@@ -98,7 +98,7 @@ bp_private_tree() {
 
 # Build and install into the private tree; any compiler warning fails.
 bp_build() {
-	local cflags="-DUSE_ASSERT_CHECKING -Wall -Wextra -Werror -Wno-unused-parameter"
+	local cflags="-DUSE_ASSERT_CHECKING -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare"
 	bp_log "building buypower (warnings are errors)"
 	make -C "$BP_ROOT" -s clean PG_CONFIG="$PG_CONFIG"
 	# Drop files of an earlier install (e.g. a since-deleted upgrade script).

@@ -1,0 +1,529 @@
+/*-------------------------------------------------------------------------
+ *
+ * aggstate.c
+ *	  The training aggregates' shared plumbing.
+ *
+ * Every learner's SQL entry points are one-line calls into the drivers
+ * here, which do what is common once: aggregate-context checks, NULL
+ * handling and counting, feature-array checks, options, and the state
+ * header's part of serialization.  The learner sees only finite rows of
+ * the right width.
+ *
+ * Options are read from the first row of each group: the options argument
+ * is meant to be a constant.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "libpq/pqformat.h"
+#include "nodes/execnodes.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+
+#include "buypower.h"
+#include "aggstate.h"
+
+#define BP_STATE_FORMAT		1
+
+/*
+ * Return the aggregate memory context or complain.
+ */
+static MemoryContext
+BpAggContext(FunctionCallInfo fcinfo, const LearnerOps *ops)
+{
+	MemoryContext aggcxt;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "%s support function called in non-aggregate context", ops->name);
+	return aggcxt;
+}
+
+/*
+ * Return the values of a feature array, which must be one-dimensional,
+ * NULL-free and not too long.  The pointer is into the array itself.
+ */
+const double *
+BpGetFeatures(ArrayType *a, int *n)
+{
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("feature array must be one-dimensional, not %d-dimensional",
+						ARR_NDIM(a))));
+	if (array_contains_nulls(a))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("feature array must not contain nulls"),
+				 errhint("Filter out rows with missing features, or replace them with coalesce().")));
+	*n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	if (*n > BP_MAX_FEATURES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("feature array has %d elements, more than the limit of %d",
+						*n, BP_MAX_FEATURES)));
+	return (const double *) ARR_DATA_PTR(a);
+}
+
+/*
+ * Complain unless a row has as many features as the model or state.
+ */
+void
+BpCheckFeatureCount(int expected, int got)
+{
+	if (expected != got)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("feature array has %d elements, but earlier rows had %d",
+						got, expected),
+				 errhint("Every row must pass the same features, in the same order.")));
+}
+
+/*
+ * Report a bad option value.
+ */
+static void
+pg_attribute_noreturn()
+BadOption(const LearnerOps *ops, const char *key, const char *expect)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for %s option \"%s\"", ops->name, key),
+			 errdetail("The value must be %s.", expect)));
+}
+
+/*
+ * Read a JSON number option as a double.
+ */
+static double
+OptNumber(const LearnerOps *ops, const char *key, JsonbValue *v)
+{
+	if (v->type != jbvNumeric)
+		BadOption(ops, key, "a number");
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+											  NumericGetDatum(v->val.numeric)));
+}
+
+/*
+ * Read "names": a JSON array of non-empty strings.
+ */
+static void
+OptNames(const LearnerOps *ops, JsonbValue *v, BpOptions *o)
+{
+	JsonbContainer *c;
+	StringInfoData buf;
+	int			i;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
+		JsonContainerIsScalar(v->val.binary.data))
+		BadOption(ops, "names", "an array of strings");
+	c = v->val.binary.data;
+	o->nnames = JsonContainerSize(c);
+	if (o->nnames > BP_MAX_FEATURES)
+		BadOption(ops, "names", "an array no longer than the feature limit");
+	initStringInfo(&buf);
+	for (i = 0; i < o->nnames; i++)
+	{
+		JsonbValue *e = getIthJsonbValueFromContainer(c, i);
+
+		if (e->type != jbvString || e->val.string.len == 0)
+			BadOption(ops, "names", "an array of non-empty strings");
+		appendBinaryStringInfo(&buf, e->val.string.val, e->val.string.len);
+		appendStringInfoChar(&buf, '\0');
+	}
+	o->names = buf.data;
+	o->names_len = buf.len;
+}
+
+/*
+ * Read "class_weight": "balanced" or {"0": w, "1": w}.
+ */
+static void
+OptClassWeight(const LearnerOps *ops, JsonbValue *v, BpOptions *o)
+{
+	const char *expect = "\"balanced\" or an object {\"0\": weight, \"1\": weight} of positive weights";
+	JsonbIterator *it;
+	JsonbValue	k,
+				w;
+	JsonbIteratorToken tok;
+
+	if (v->type == jbvString && v->val.string.len == 8 &&
+		strncmp(v->val.string.val, "balanced", 8) == 0)
+	{
+		o->class_weight = CLASS_WEIGHT_BALANCED;
+		return;
+	}
+	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+		BadOption(ops, "class_weight", expect);
+	o->class_weight = CLASS_WEIGHT_GIVEN;
+	o->weight_neg = o->weight_pos = 1.0;
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		char	   *key;
+		double		x;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(k.val.string.val, k.val.string.len);
+		JsonbIteratorNext(&it, &w, true);
+		x = OptNumber(ops, "class_weight", &w);
+		if (!(x > 0) || isinf(x))
+			BadOption(ops, "class_weight", expect);
+		if (strcmp(key, "0") == 0 || strcmp(key, "false") == 0)
+			o->weight_neg = x;
+		else if (strcmp(key, "1") == 0 || strcmp(key, "true") == 0)
+			o->weight_pos = x;
+		else
+			BadOption(ops, "class_weight", expect);
+	}
+}
+
+/*
+ * Apply one option key.
+ */
+static void
+OptKey(const LearnerOps *ops, const char *key, JsonbValue *v, BpOptions *o)
+{
+	double		x;
+
+	if (strcmp(key, "intercept") == 0 && (ops->options & BPOPT_INTERCEPT))
+	{
+		if (v->type != jbvBool)
+			BadOption(ops, key, "true or false");
+		o->intercept = v->val.boolean;
+	}
+	else if (strcmp(key, "l2") == 0 && (ops->options & BPOPT_L2))
+	{
+		x = OptNumber(ops, key, v);
+		if (!(x >= 0) || isinf(x))
+			BadOption(ops, key, "a finite number >= 0");
+		o->l2 = x;
+	}
+	else if (strcmp(key, "max_iter") == 0 && (ops->options & BPOPT_MAX_ITER))
+	{
+		x = OptNumber(ops, key, v);
+		if (x != floor(x) || x < 1 || x > 100000)
+			BadOption(ops, key, "an integer from 1 to 100000");
+		o->max_iter = (int32) x;
+	}
+	else if (strcmp(key, "tol") == 0 && (ops->options & BPOPT_TOL))
+	{
+		x = OptNumber(ops, key, v);
+		if (!(x > 0 && x < 1))
+			BadOption(ops, key, "a number between 0 and 1");
+		o->tol = x;
+	}
+	else if (strcmp(key, "names") == 0 && (ops->options & BPOPT_NAMES))
+		OptNames(ops, v, o);
+	else if (strcmp(key, "class_weight") == 0 && (ops->options & BPOPT_CLASS_WEIGHT))
+		OptClassWeight(ops, v, o);
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unrecognized %s option \"%s\"", ops->name, key)));
+}
+
+/*
+ * Fill opts with defaults, then with the keys of a JSON object (may be NULL).
+ */
+void
+BpParseOptions(Jsonb *jb, const LearnerOps *ops, BpOptions *o)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	memset(o, 0, sizeof(*o));
+	o->intercept = true;
+	o->max_iter = 100;
+	o->tol = 1e-10;
+	if (jb == NULL)
+		return;
+	if (!JB_ROOT_IS_OBJECT(jb))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s options must be a JSON object", ops->name)));
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *key;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		JsonbIteratorNext(&it, &v, true);
+		OptKey(ops, key, &v, o);
+	}
+}
+
+/*
+ * Make a header-only state on the first row of a group.
+ */
+static BpAggState *
+NewState(FunctionCallInfo fcinfo, const LearnerOps *ops)
+{
+	BpAggState *s = palloc0(sizeof(BpAggState));
+	Jsonb	   *jb = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
+
+	s->ops = ops;
+	s->nfeatures = -1;
+	s->target_bool = (get_fn_expr_argtype(fcinfo->flinfo, 1) == BOOLOID);
+	BpParseOptions(jb, ops, &s->opts);
+	return s;
+}
+
+/*
+ * Give a header-only state its learner part, now that the width is known.
+ */
+static void
+StartLearner(BpAggState *s, int nfeatures)
+{
+	if (s->opts.nnames > 0 && s->opts.nnames != nfeatures)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s option \"names\" has %d names, but the feature array has %d elements",
+						s->ops->name, s->opts.nnames, nfeatures)));
+	s->nfeatures = nfeatures;
+	s->ops->create(s);
+}
+
+/*
+ * Complain about a non-finite input value.
+ */
+static void
+pg_attribute_noreturn()
+NotFinite(const LearnerOps *ops, int pos)
+{
+	if (pos == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s target must be finite", ops->name)));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("%s feature %d must be finite", ops->name, pos),
+			 errhint("NaN and infinity cannot be fitted; filter or replace them first.")));
+}
+
+/*
+ * Transition driver: skip and count NULL rows, check the row, hand it over.
+ */
+Datum
+BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops)
+{
+	MemoryContext aggcxt = BpAggContext(fcinfo, ops);
+	MemoryContext old;
+	BpAggState *s;
+	const double *x;
+	double		y;
+	int			n,
+				j;
+
+	if (PG_ARGISNULL(0))
+	{
+		old = MemoryContextSwitchTo(aggcxt);
+		s = NewState(fcinfo, ops);
+		MemoryContextSwitchTo(old);
+	}
+	else
+		s = (BpAggState *) PG_GETARG_POINTER(0);
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		s->nskipped++;
+		PG_RETURN_POINTER(s);
+	}
+
+	/* detoasted in the per-tuple context, which nodeAgg resets */
+	x = BpGetFeatures(PG_GETARG_ARRAYTYPE_P(2), &n);
+	if (s->learner == NULL)
+	{
+		old = MemoryContextSwitchTo(aggcxt);
+		StartLearner(s, n);
+		MemoryContextSwitchTo(old);
+	}
+	BpCheckFeatureCount(s->nfeatures, n);
+	y = s->target_bool ? (PG_GETARG_BOOL(1) ? 1.0 : 0.0) : PG_GETARG_FLOAT8(1);
+	if (!isfinite(y))
+		NotFinite(ops, 0);
+	for (j = 0; j < n; j++)
+		if (!isfinite(x[j]))
+			NotFinite(ops, j + 1);
+	ops->accum(s, y, x);
+	s->n++;
+	PG_RETURN_POINTER(s);
+}
+
+/*
+ * Combine driver.  Not strict: a NULL first state takes a copy of the
+ * second, made in the aggregate context.
+ */
+Datum
+BpAggCombine(FunctionCallInfo fcinfo, const LearnerOps *ops)
+{
+	MemoryContext aggcxt = BpAggContext(fcinfo, ops);
+	MemoryContext old;
+	BpAggState *a = PG_ARGISNULL(0) ? NULL : (BpAggState *) PG_GETARG_POINTER(0);
+	BpAggState *b = PG_ARGISNULL(1) ? NULL : (BpAggState *) PG_GETARG_POINTER(1);
+
+	if (b == NULL)
+		PG_RETURN_POINTER(a);
+	old = MemoryContextSwitchTo(aggcxt);
+	if (a == NULL)
+	{
+		/* b may live in a per-tuple context: copy, never point into it */
+		a = palloc0(sizeof(BpAggState));
+		*a = *b;
+		a->n = a->nskipped = 0;
+		a->learner = NULL;
+		a->nfeatures = -1;
+		a->opts.names = palloc(b->opts.names_len + 1);
+		if (b->opts.names_len > 0)
+			memcpy(a->opts.names, b->opts.names, b->opts.names_len);
+	}
+	a->nskipped += b->nskipped;
+	if (b->learner != NULL)
+	{
+		if (a->learner == NULL)
+			StartLearner(a, b->nfeatures);
+		BpCheckFeatureCount(a->nfeatures, b->nfeatures);
+		ops->merge(a, b);
+		a->n += b->n;
+	}
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(a);
+}
+
+/*
+ * Serialize driver: header, options, then the learner's part.
+ */
+Datum
+BpAggSerialize(FunctionCallInfo fcinfo, const LearnerOps *ops)
+{
+	BpAggState *s = (BpAggState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+
+	BpAggContext(fcinfo, ops);
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, BP_STATE_FORMAT);
+	pq_sendbyte(&buf, ops->kind);
+	pq_sendint32(&buf, s->nfeatures);
+	pq_sendbyte(&buf, s->target_bool);
+	pq_sendint64(&buf, s->n);
+	pq_sendint64(&buf, s->nskipped);
+	pq_sendbyte(&buf, s->opts.intercept);
+	pq_sendfloat8(&buf, s->opts.l2);
+	pq_sendint32(&buf, s->opts.max_iter);
+	pq_sendfloat8(&buf, s->opts.tol);
+	pq_sendint32(&buf, s->opts.class_weight);
+	pq_sendfloat8(&buf, s->opts.weight_neg);
+	pq_sendfloat8(&buf, s->opts.weight_pos);
+	pq_sendint32(&buf, s->opts.nnames);
+	pq_sendint32(&buf, s->opts.names_len);
+	pq_sendbytes(&buf, s->opts.names, s->opts.names_len);
+	if (s->learner != NULL)
+		ops->serialize(s, &buf);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/*
+ * Report a serialized state that does not hold together.
+ */
+static void
+pg_attribute_noreturn()
+BadState(const LearnerOps *ops)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid serialized %s aggregate state", ops->name)));
+}
+
+/*
+ * Deserialize driver: every count is checked against the message length.
+ */
+Datum
+BpAggDeserialize(FunctionCallInfo fcinfo, const LearnerOps *ops)
+{
+	bytea	   *raw = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	BpAggState *s;
+
+	BpAggContext(fcinfo, ops);
+	buf.data = VARDATA_ANY(raw);
+	buf.len = VARSIZE_ANY_EXHDR(raw);
+	buf.maxlen = buf.len;
+	buf.cursor = 0;
+
+	s = palloc0(sizeof(BpAggState));
+	s->ops = ops;
+	if (buf.len < 64 || pq_getmsgbyte(&buf) != BP_STATE_FORMAT ||
+		pq_getmsgbyte(&buf) != ops->kind)
+		BadState(ops);
+	s->nfeatures = pq_getmsgint(&buf, 4);
+	s->target_bool = pq_getmsgbyte(&buf) != 0;
+	s->n = pq_getmsgint64(&buf);
+	s->nskipped = pq_getmsgint64(&buf);
+	s->opts.intercept = pq_getmsgbyte(&buf) != 0;
+	s->opts.l2 = pq_getmsgfloat8(&buf);
+	s->opts.max_iter = pq_getmsgint(&buf, 4);
+	s->opts.tol = pq_getmsgfloat8(&buf);
+	s->opts.class_weight = pq_getmsgint(&buf, 4);
+	s->opts.weight_neg = pq_getmsgfloat8(&buf);
+	s->opts.weight_pos = pq_getmsgfloat8(&buf);
+	s->opts.nnames = pq_getmsgint(&buf, 4);
+	s->opts.names_len = pq_getmsgint(&buf, 4);
+	if (s->nfeatures < -1 || s->nfeatures > BP_MAX_FEATURES || s->n < 0 ||
+		s->nskipped < 0 || s->opts.nnames < 0 || s->opts.nnames > BP_MAX_FEATURES ||
+		s->opts.names_len < 0 || s->opts.names_len > buf.len - buf.cursor)
+		BadState(ops);
+	s->opts.names = palloc(s->opts.names_len + 1);
+	pq_copymsgbytes(&buf, s->opts.names, s->opts.names_len);
+	if (s->nfeatures >= 0)
+	{
+		ops->create(s);
+		ops->deserialize(s, &buf);
+	}
+	if (buf.cursor != buf.len)
+		BadState(ops);
+	PG_RETURN_POINTER(s);
+}
+
+/*
+ * Final driver: NULL when no row was used, else the learner's model.
+ */
+Datum
+BpAggFinal(FunctionCallInfo fcinfo, const LearnerOps *ops)
+{
+	BpAggState *s = PG_ARGISNULL(0) ? NULL : (BpAggState *) PG_GETARG_POINTER(0);
+
+	BpAggContext(fcinfo, ops);
+	if (s == NULL || s->learner == NULL || s->n == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_POINTER(ops->finish(s));
+}
+
+/*
+ * Append the statistics every model carries.
+ */
+void
+BpAddCommonStats(double *stats, int *nstats, const BpAggState *s)
+{
+	stats[(*nstats)++] = MSTAT_N;
+	stats[(*nstats)++] = (double) s->n;
+	stats[(*nstats)++] = MSTAT_N_SKIPPED;
+	stats[(*nstats)++] = (double) s->nskipped;
+}
+
+/*
+ * Append the feature-name section when names were given.
+ */
+void
+BpAddNames(ModelBuilder *b, const BpAggState *s)
+{
+	if (s->opts.nnames > 0)
+		ModelAddBytes(b, MTAG_NAMES, s->opts.names, s->opts.names_len);
+}

@@ -1,0 +1,93 @@
+/*-------------------------------------------------------------------------
+ *
+ * aggstate.h
+ *	  Shared plumbing of the training aggregates: argument checks, options,
+ *	  and the transition/combine/serialize/deserialize/final drivers that
+ *	  every learner plugs into through a LearnerOps table.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BUYPOWER_AGGSTATE_H
+#define BUYPOWER_AGGSTATE_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/jsonb.h"
+
+#include "model.h"
+
+/* option bits: which keys a learner accepts */
+#define BPOPT_INTERCEPT		0x0001
+#define BPOPT_L2			0x0002
+#define BPOPT_NAMES			0x0004
+#define BPOPT_MAX_ITER		0x0008
+#define BPOPT_TOL			0x0010
+#define BPOPT_CLASS_WEIGHT	0x0020
+
+#define CLASS_WEIGHT_NONE		0
+#define CLASS_WEIGHT_BALANCED	1
+#define CLASS_WEIGHT_GIVEN		2
+
+typedef struct BpOptions
+{
+	bool		intercept;		/* fit an intercept (default true) */
+	double		l2;				/* ridge penalty on the slopes (default 0) */
+	int32		max_iter;		/* iterative solvers' cap */
+	double		tol;			/* iterative solvers' tolerance */
+	int32		class_weight;	/* CLASS_WEIGHT_* */
+	double		weight_neg;		/* given class weights */
+	double		weight_pos;
+	int32		nnames;			/* feature names, NUL-separated; 0 if none */
+	int32		names_len;
+	char	   *names;
+} BpOptions;
+
+struct LearnerOps;
+
+/* Every learner's state starts with this header */
+typedef struct BpAggState
+{
+	const struct LearnerOps *ops;
+	int32		nfeatures;
+	bool		target_bool;	/* target argument is boolean */
+	int64		n;				/* rows used */
+	int64		nskipped;		/* rows skipped: NULL target or feature array */
+	BpOptions	opts;
+	void	   *learner;		/* learner's part; NULL until the first row */
+} BpAggState;
+
+typedef struct LearnerOps
+{
+	ModelKind	kind;
+	const char *name;			/* SQL name, for messages */
+	uint32		options;		/* BPOPT_* accepted */
+	/* allocate s->learner for s->nfeatures, in the current memory context */
+	void		(*create) (BpAggState *s);
+	/* add one row; x has nfeatures finite values, y is finite */
+	void		(*accum) (BpAggState *s, double y, const double *x);
+	/* fold src into dst (both have learners, same nfeatures) */
+	void		(*merge) (BpAggState *dst, BpAggState *src);
+	/* learner part of the state, after the driver's header; deserialize
+	 * must check every length against the message before trusting it */
+	void		(*serialize) (BpAggState *s, StringInfo buf);
+	void		(*deserialize) (BpAggState *s, StringInfo buf);
+	/* fit; s->n > 0 */
+	Model	   *(*finish) (BpAggState *s);
+} LearnerOps;
+
+extern Datum BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops);
+extern Datum BpAggCombine(FunctionCallInfo fcinfo, const LearnerOps *ops);
+extern Datum BpAggSerialize(FunctionCallInfo fcinfo, const LearnerOps *ops);
+extern Datum BpAggDeserialize(FunctionCallInfo fcinfo, const LearnerOps *ops);
+extern Datum BpAggFinal(FunctionCallInfo fcinfo, const LearnerOps *ops);
+
+extern const double *BpGetFeatures(ArrayType *a, int *n);
+extern void BpCheckFeatureCount(int expected, int got);
+extern void BpParseOptions(Jsonb *jb, const LearnerOps *ops, BpOptions *opts);
+extern void BpAddCommonStats(double *stats, int *nstats, const BpAggState *s);
+extern void BpAddNames(ModelBuilder *b, const BpAggState *s);
+
+#endif							/* BUYPOWER_AGGSTATE_H */

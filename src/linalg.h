@@ -1,0 +1,21 @@
+/*-------------------------------------------------------------------------
+ *
+ * linalg.h
+ *	  Dense kernels: streaming Householder QR, triangular solves, Cholesky,
+ *	  singular values.  No fmgr, no palloc inside loops.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BUYPOWER_LINALG_H
+#define BUYPOWER_LINALG_H
+
+extern double LinalgDot(const double *a, const double *b, int n);
+extern void LinalgQrAddRows(double *R, int q, double *blk, int ldb, int m);
+extern void LinalgSolveUpper(const double *R, int ld, int n, double *b);
+extern void LinalgSolveUpperTrans(const double *R, int ld, int n, double *b);
+extern void LinalgInvertUpper(const double *R, int ld, int n, double *inv);
+extern bool LinalgCholesky(double *A, int n);
+extern void LinalgCholeskySolve(const double *L, int n, double *b);
+extern double LinalgCondition(double *A, int n);
+
+#endif							/* BUYPOWER_LINALG_H */

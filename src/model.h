@@ -1,0 +1,139 @@
+/*-------------------------------------------------------------------------
+ *
+ * model.h
+ *	  The buypower.model type: a versioned, self-describing varlena.
+ *
+ * Layout (all integers in host order, the varlena is MAXALIGNed):
+ *
+ *	Model header (16 bytes)
+ *	nsections x { ModelSection header (8 bytes), payload padded to 8 bytes }
+ *
+ * Sections are typed (doubles or bytes) and tagged, so a later release can
+ * add sections (preprocessing, trees) without changing what earlier sections
+ * mean.  Every reader goes through ModelFromDatum, which checks the header
+ * and walks the section table before anything is trusted.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BUYPOWER_MODEL_H
+#define BUYPOWER_MODEL_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+
+#define MODEL_FORMAT_VERSION	1
+
+typedef enum ModelKind
+{
+	MODEL_LINREG = 1,			/* least squares / ridge */
+	MODEL_LOGREG = 2			/* logistic regression */
+} ModelKind;
+
+#define MODEL_KIND_MAX			2
+
+/* flags */
+#define MODEL_HAS_INTERCEPT		0x0001
+#define MODEL_CONVERGED			0x0002
+#define MODEL_KNOWN_FLAGS		(MODEL_HAS_INTERCEPT | MODEL_CONVERGED)
+
+/* section payload types */
+#define MODEL_ELEM_DOUBLE		1
+#define MODEL_ELEM_BYTES		2
+
+/* section tags */
+typedef enum ModelTag
+{
+	MTAG_COEF = 1,				/* doubles[nfeatures + 1]: intercept, slopes */
+	MTAG_STDERR = 2,			/* doubles[nfeatures + 1], NaN = not available */
+	MTAG_ALIASED = 3,			/* bytes[nfeatures + 1], 1 = not estimable */
+	MTAG_STATS = 4,				/* doubles[2k]: (ModelStat id, value) pairs */
+	MTAG_NAMES = 5				/* bytes: nfeatures NUL-terminated names */
+} ModelTag;
+
+#define MTAG_MAX				5
+
+typedef struct Model
+{
+	int32		vl_len_;		/* varlena header (do not touch directly!) */
+	uint8		version;		/* MODEL_FORMAT_VERSION at write time */
+	uint8		kind;			/* ModelKind */
+	uint16		flags;			/* MODEL_* flags; unknown bits are rejected */
+	int32		nfeatures;
+	int32		nsections;
+	/* sections follow, 8-aligned */
+} Model;
+
+typedef struct ModelSection
+{
+	uint16		tag;			/* ModelTag */
+	uint16		elemtype;		/* MODEL_ELEM_* */
+	int32		count;			/* number of doubles, or of bytes */
+	/* payload follows, padded to a multiple of 8 bytes */
+} ModelSection;
+
+/* Training statistics kept in the MTAG_STATS section */
+typedef enum ModelStat
+{
+	MSTAT_N = 1,				/* rows used */
+	MSTAT_N_SKIPPED,			/* rows skipped (NULL target or features) */
+	MSTAT_RANK,					/* number of estimable coefficients */
+	MSTAT_DF_RESIDUAL,
+	MSTAT_R2,
+	MSTAT_ADJ_R2,
+	MSTAT_SIGMA,				/* residual standard error */
+	MSTAT_RSS,
+	MSTAT_TSS,
+	MSTAT_F,
+	MSTAT_F_PVALUE,
+	MSTAT_COND,					/* 2-norm condition number of the design */
+	MSTAT_L2,
+	MSTAT_LOGLIK,
+	MSTAT_NULL_DEVIANCE,
+	MSTAT_DEVIANCE,
+	MSTAT_AIC,
+	MSTAT_BIC,
+	MSTAT_ITERATIONS,
+	MSTAT_POS_WEIGHT,			/* class weight of positive rows */
+	MSTAT_NEG_WEIGHT,			/* class weight of negative rows */
+	MSTAT_TOL
+} ModelStat;
+
+#define MSTAT_MAX				MSTAT_TOL
+
+#define MODEL_HEADER_SIZE		MAXALIGN(sizeof(Model))
+#define MODEL_PAD8(n)			TYPEALIGN(8, (n))
+
+#define DatumGetModelP(d)		ModelFromDatum(d)
+#define PG_GETARG_MODEL_P(n)	DatumGetModelP(PG_GETARG_DATUM(n))
+#define PG_RETURN_MODEL_P(m)	PG_RETURN_POINTER(m)
+
+/* Build a model section by section */
+typedef struct ModelBuilder
+{
+	StringInfoData buf;
+	int			nsections;
+} ModelBuilder;
+
+extern void ModelBuilderInit(ModelBuilder *b, ModelKind kind, uint16 flags,
+							 int nfeatures);
+extern void ModelAddDoubles(ModelBuilder *b, ModelTag tag, const double *v, int n);
+extern void ModelAddBytes(ModelBuilder *b, ModelTag tag, const void *v, int n);
+extern Model *ModelFinish(ModelBuilder *b, int ecode);
+
+extern Model *ModelFromDatum(Datum d);
+extern void ModelCheck(const Model *m, bool full, int ecode);
+
+extern const ModelSection *ModelFindSection(const Model *m, ModelTag tag);
+extern const double *ModelGetDoubles(const Model *m, ModelTag tag, int *count);
+extern const char *ModelGetBytes(const Model *m, ModelTag tag, int *count);
+extern double ModelGetStat(const Model *m, ModelStat id);
+
+extern const char *ModelKindName(int kind);
+extern int	ModelKindFromName(const char *name);
+extern const char *ModelStatName(int id);
+extern int	ModelStatFromName(const char *name);
+extern const char *ModelFeatureName(const Model *m, int j);
+
+#endif							/* BUYPOWER_MODEL_H */

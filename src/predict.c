@@ -1,0 +1,235 @@
+/*-------------------------------------------------------------------------
+ *
+ * predict.c
+ *	  Scoring (buypower.predict) and coefficient tables (buypower.summary).
+ *
+ * predict is called once per scored row, usually with the same model on
+ * every call (a model table cross-joined to users).  The checked,
+ * detoasted model is kept in fn_extra and reused while the incoming datum
+ * is provably the same value: the same TOAST pointer (TOASTed values never
+ * change in place) or the same inline bytes.  A row then costs one
+ * comparison of a few bytes and the dot product.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/detoast.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/memutils.h"
+
+#include "aggstate.h"
+#include "distrib.h"
+#include "model.h"
+
+typedef struct PredictCache
+{
+	bool		valid;
+	bool		external;		/* key is a TOAST pointer, else raw bytes */
+	Oid			toastrelid;
+	Oid			valueid;
+	Size		rawsize;
+	char	   *raw;			/* the incoming datum's bytes, when inline */
+	Model	   *model;			/* detoasted, checked copy */
+	const double *coef;
+} PredictCache;
+
+/*
+ * Is the incoming datum the value the cache holds?
+ */
+static bool
+CacheMatches(PredictCache *c, struct varlena *v)
+{
+	if (!c->valid)
+		return false;
+	if (VARATT_IS_EXTERNAL_ONDISK(v))
+	{
+		struct varatt_external ext;
+
+		VARATT_EXTERNAL_GET_POINTER(ext, v);
+		return c->external && ext.va_valueid == c->valueid &&
+			ext.va_toastrelid == c->toastrelid;
+	}
+	if (VARATT_IS_EXTERNAL(v))
+		return false;			/* indirect or expanded: no stable key */
+	return !c->external && VARSIZE_ANY(v) == c->rawsize &&
+		memcmp(v, c->raw, c->rawsize) == 0;
+}
+
+/*
+ * Return the model of argument 0, detoasting and checking it only when it
+ * differs from the previous call's.
+ */
+static PredictCache *
+GetCachedModel(FunctionCallInfo fcinfo)
+{
+	PredictCache *c = fcinfo->flinfo->fn_extra;
+	struct varlena *v = (struct varlena *) PG_GETARG_POINTER(0);
+	MemoryContext old;
+	int			n;
+
+	if (c == NULL)
+		c = fcinfo->flinfo->fn_extra =
+			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(PredictCache));
+	if (CacheMatches(c, v))
+		return c;
+
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	if (c->model)
+		pfree(c->model);
+	if (c->raw)
+		pfree(c->raw);
+	c->valid = false;
+	c->raw = NULL;
+	c->external = VARATT_IS_EXTERNAL_ONDISK(v);
+	if (c->external)
+	{
+		struct varatt_external ext;
+
+		VARATT_EXTERNAL_GET_POINTER(ext, v);
+		c->toastrelid = ext.va_toastrelid;
+		c->valueid = ext.va_valueid;
+	}
+	else if (!VARATT_IS_EXTERNAL(v))
+	{
+		c->rawsize = VARSIZE_ANY(v);
+		c->raw = palloc(c->rawsize);
+		memcpy(c->raw, v, c->rawsize);
+	}
+	c->model = (Model *) PG_DETOAST_DATUM_COPY(PointerGetDatum(v));
+	ModelCheck(c->model, false, ERRCODE_DATA_CORRUPTED);
+	c->coef = ModelGetDoubles(c->model, MTAG_COEF, &n);
+	c->valid = !VARATT_IS_EXTERNAL(v) || c->external;
+	MemoryContextSwitchTo(old);
+	return c;
+}
+
+/*
+ * Check a scoring row: as many features as the model, all finite.
+ */
+static const double *
+ScoringFeatures(const Model *m, ArrayType *a)
+{
+	int			n,
+				j;
+	const double *x = BpGetFeatures(a, &n);
+
+	if (n != m->nfeatures)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("model expects %d features, not %d", m->nfeatures, n),
+				 errhint("Pass the feature columns in the order used for training.")));
+	for (j = 0; j < n; j++)
+		if (!isfinite(x[j]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("feature %d is not finite", j + 1)));
+	return x;
+}
+
+/*
+ * Linear predictor b0 + b^T x, summed in a fixed order.
+ */
+static inline double
+LinearScore(const double *coef, const double *x, int p)
+{
+	double		eta = coef[0];
+	int			j;
+
+	for (j = 0; j < p; j++)
+		eta += coef[j + 1] * x[j];
+	return eta;
+}
+
+/*
+ * Logistic function, without overflow for large |eta|.
+ */
+static inline double
+Sigmoid(double eta)
+{
+	if (eta >= 0)
+		return 1.0 / (1.0 + exp(-eta));
+	else
+	{
+		double		e = exp(eta);
+
+		return e / (1.0 + e);
+	}
+}
+
+PG_FUNCTION_INFO_V1(model_predict);
+Datum
+model_predict(PG_FUNCTION_ARGS)
+{
+	PredictCache *c = GetCachedModel(fcinfo);
+	const Model *m = c->model;
+	const double *x = ScoringFeatures(m, PG_GETARG_ARRAYTYPE_P(1));
+	double		eta = LinearScore(c->coef, x, m->nfeatures);
+
+	if (m->kind == MODEL_LOGREG)
+		PG_RETURN_FLOAT8(Sigmoid(eta));
+	if (isinf(eta))
+		float_overflow_error();
+	PG_RETURN_FLOAT8(eta);
+}
+
+/*
+ * Emit one summary row; NaN becomes NULL.
+ */
+static void
+SummaryRow(ReturnSetInfo *rsi, const char *term, double est, bool aliased,
+		   double se, bool tdist, double df)
+{
+	Datum		values[5];
+	bool		nulls[5] = {false};
+	double		stat = est / se;
+
+	values[0] = CStringGetTextDatum(term);
+	values[1] = Float8GetDatum(est);
+	values[2] = Float8GetDatum(se);
+	values[3] = Float8GetDatum(stat);
+	values[4] = Float8GetDatum(tdist ? DistribTTwoSided(stat, df) : DistribNormalTwoSided(stat));
+	nulls[1] = aliased;
+	nulls[2] = aliased || isnan(se);
+	nulls[3] = nulls[4] = nulls[2] || isnan(stat);
+	tuplestore_putvalues(rsi->setResult, rsi->setDesc, values, nulls);
+}
+
+PG_FUNCTION_INFO_V1(model_summary);
+Datum
+model_summary(PG_FUNCTION_ARGS)
+{
+	Model	   *m = PG_GETARG_MODEL_P(0);
+	ReturnSetInfo *rsi = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			n,
+				na,
+				j;
+	const double *coef = ModelGetDoubles(m, MTAG_COEF, &n);
+	const double *se = ModelGetDoubles(m, MTAG_STDERR, &n);
+	const char *aliased = ModelGetBytes(m, MTAG_ALIASED, &na);
+	bool		tdist = (m->kind == MODEL_LINREG);
+	double		df = ModelGetStat(m, MSTAT_DF_RESIDUAL);
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (j = (m->flags & MODEL_HAS_INTERCEPT) ? 0 : 1; j <= m->nfeatures; j++)
+	{
+		const char *name = ModelFeatureName(m, j - 1);
+		char		buf[32];
+
+		if (j == 0)
+			name = "(Intercept)";
+		else if (name == NULL)
+		{
+			snprintf(buf, sizeof(buf), "x%d", j);
+			name = buf;
+		}
+		SummaryRow(rsi, name, coef[j], aliased && aliased[j],
+				   se ? se[j] : get_float8_nan(), tdist, df);
+	}
+	return (Datum) 0;
+}
