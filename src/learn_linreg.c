@@ -379,8 +379,9 @@ LinregReportAliased(const BpAggState *s, const LinregFit *f)
 		ereport(NOTICE,
 				(errmsg("linreg: %d of %d features are constant or collinear with earlier features",
 						count, s->nfeatures),
-				 errdetail("Features %s get null coefficients and add nothing to predictions.",
-						   which.data)));
+				 errdetail_plural("Feature %s gets a null coefficient and adds nothing to predictions.",
+								  "Features %s get null coefficients and add nothing to predictions.",
+								  count, which.data)));
 }
 
 /*
