@@ -13,9 +13,11 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "common/int128.h"
+#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
@@ -31,8 +33,11 @@
 #define CLS_STATE_VERSION	1
 #define REG_STATE_VERSION	1
 
-/* sklearn.metrics.log_loss clips p to [eps, 1 - eps] with this eps (1.2) */
-#define LOGLOSS_EPS			1e-15
+/*
+ * sklearn.metrics.log_loss clips p to [eps, 1 - eps].  Its default eps is
+ * "auto" since 1.2, i.e. numpy.finfo(float64).eps = 2^-52 (1e-15 before).
+ */
+#define LOGLOSS_EPS			DBL_EPSILON
 
 /* Bytes a row costs against buypower.max_training_memory: score + sort buffer */
 #define CLS_BYTES_PER_ROW	(2 * sizeof(double))
@@ -293,11 +298,17 @@ r2_final(PG_FUNCTION_ARGS)
 static void
 JsonAddFloat(StringInfo buf, const char *key, double v)
 {
+	char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
+
 	appendStringInfo(buf, "%s\"%s\": ", buf->len > 1 ? ", " : "", key);
 	if (!isfinite(v))
 		appendStringInfoString(buf, "null");
 	else
-		appendStringInfoString(buf, float8out_internal(v));
+	{
+		/* shortest exact form, whatever extra_float_digits says */
+		double_to_shortest_decimal_buf(v, num);
+		appendStringInfoString(buf, num);
+	}
 }
 
 /*
@@ -404,14 +415,21 @@ ClsCheckSame(const ClsState *s, double threshold, int32 param)
 }
 
 /*
+ * Return the most rows whose scores fit in buypower.max_training_memory.
+ */
+static int64
+ClsMaxRows(void)
+{
+	return (int64) bp_max_training_memory * 1024 / CLS_BYTES_PER_ROW;
+}
+
+/*
  * Fail unless the state may hold nrows scores under max_training_memory.
  */
 static void
 ClsCheckMemory(int64 nrows)
 {
-	double		need = (double) nrows * CLS_BYTES_PER_ROW / 1024.0;
-
-	if (need > (double) bp_max_training_memory)
+	if (nrows > ClsMaxRows())
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("scores of " INT64_FORMAT " rows exceed buypower.max_training_memory (%d kB)",
@@ -421,18 +439,20 @@ ClsCheckMemory(int64 nrows)
 }
 
 /*
- * Make room for one more score in an array of length len and capacity *cap.
+ * Make room for one more score in an array of length len and capacity *cap,
+ * the other class holding otherlen scores.  Capacity doubles, but never
+ * beyond what the memory limit allows for this class.
  */
 static double *
 ClsGrow(MemoryContext aggcontext, double *arr, int64 len, int64 *cap,
-		int64 nrows)
+		int64 otherlen)
 {
 	int64		newcap;
 
 	if (len < *cap)
 		return arr;
-	ClsCheckMemory(nrows);
-	newcap = Max(*cap * 2, 1024);
+	newcap = Min(Max(*cap * 2, 1024), ClsMaxRows() - otherlen);
+	Assert(newcap > len);
 	if (arr == NULL)
 		arr = MemoryContextAllocHuge(aggcontext, newcap * sizeof(double));
 	else
@@ -502,14 +522,15 @@ ClsAddRow(ClsState *s, MemoryContext aggcontext, bool label, double score)
 		ClsAddProb(s, label, score);
 	if (s->what & CLS_SCORES)
 	{
+		ClsCheckMemory(s->n);	/* per row, so the limit holds to the row */
 		if (label)
 		{
-			s->pos = ClsGrow(aggcontext, s->pos, s->npos - 1, &s->poscap, s->n);
+			s->pos = ClsGrow(aggcontext, s->pos, s->npos - 1, &s->poscap, ClsNeg(s));
 			s->pos[s->npos - 1] = score;
 		}
 		else
 		{
-			s->neg = ClsGrow(aggcontext, s->neg, ClsNeg(s) - 1, &s->negcap, s->n);
+			s->neg = ClsGrow(aggcontext, s->neg, ClsNeg(s) - 1, &s->negcap, s->npos);
 			s->neg[ClsNeg(s) - 1] = score;
 		}
 		s->sorted = false;

@@ -51,6 +51,8 @@ CompSumAdd(CompSum *s, double x)
 static inline double
 CompSumValue(const CompSum *s)
 {
+	if (isinf(s->sum))
+		return s->sum;			/* overflowed: the compensation is NaN */
 	return s->sum + s->c;
 }
 

@@ -201,7 +201,7 @@ CREATE AGGREGATE buypower.logloss(label boolean, p double precision) (
 	COMBINEFUNC = buypower.classification_combine, SERIALFUNC = buypower.classification_serialize, DESERIALFUNC = buypower.classification_deserialize,
 	PARALLEL = SAFE
 );
-COMMENT ON AGGREGATE buypower.logloss(label boolean, p double precision) IS 'mean log loss of probabilities p clipped to [1e-15, 1 - 1e-15], as sklearn 1.2';
+COMMENT ON AGGREGATE buypower.logloss(label boolean, p double precision) IS 'mean log loss of probabilities p clipped to [2^-52, 1 - 2^-52], as sklearn 1.2';
 
 CREATE AGGREGATE buypower.brier(label boolean, p double precision) (
 	SFUNC = buypower.probability_accum, STYPE = internal, SSPACE = 64,
