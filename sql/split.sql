@@ -66,11 +66,13 @@ SELECT m.fold, abs(m.n - 4000) < 100 AS n_ok, round(m.slope::numeric, 2) AS slop
 -- overall cross-validated error, and every row scored exactly once
 SELECT count(*) AS scored, round(buypower.rmse(cv.y, m.intercept + m.slope * cv.x)::numeric, 2) AS cv_rmse
   FROM cv JOIN cv_models m ON buypower.fold(cv.id, 5) = m.fold;
--- the whole recipe in one statement
+-- the whole recipe in one statement, as in doc/metrics.md: per fold, then overall
 WITH models AS (
   SELECT f AS fold, regr_slope(y, x) AS slope, regr_intercept(y, x) AS intercept
     FROM cv CROSS JOIN generate_series(1, 5) AS f
    WHERE buypower.fold(cv.id, 5) <> f
    GROUP BY f)
-SELECT round(buypower.r2(cv.y, m.intercept + m.slope * cv.x)::numeric, 6) AS cv_r2
-  FROM cv JOIN models m ON buypower.fold(cv.id, 5) = m.fold;
+SELECT m.fold, round(buypower.rmse(cv.y, m.intercept + m.slope * cv.x)::numeric, 2) AS rmse,
+       round(buypower.r2(cv.y, m.intercept + m.slope * cv.x)::numeric, 6) AS r2
+  FROM cv JOIN models m ON buypower.fold(cv.id, 5) = m.fold
+ GROUP BY ROLLUP (m.fold) ORDER BY m.fold;

@@ -676,6 +676,28 @@ classification_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/*
+ * Write the counts of a state, field by field (read by ClsReadHeader).
+ */
+static void
+ClsWriteHeader(StringInfo buf, const ClsState *s)
+{
+	pq_sendbyte(buf, CLS_STATE_VERSION);
+	pq_sendint32(buf, s->what);
+	pq_sendint32(buf, s->param);
+	pq_sendbyte(buf, s->has_threshold);
+	pq_sendbyte(buf, s->probs_valid);
+	pq_sendfloat8(buf, s->threshold);
+	pq_sendint64(buf, s->n);
+	pq_sendint64(buf, s->npos);
+	pq_sendint64(buf, s->tp);
+	pq_sendint64(buf, s->fp);
+	pq_sendfloat8(buf, s->logloss.sum);
+	pq_sendfloat8(buf, s->logloss.c);
+	pq_sendfloat8(buf, s->brier.sum);
+	pq_sendfloat8(buf, s->brier.c);
+}
+
 PG_FUNCTION_INFO_V1(classification_serialize);
 Datum
 classification_serialize(PG_FUNCTION_ARGS)
@@ -693,20 +715,7 @@ classification_serialize(PG_FUNCTION_ARGS)
 				 errhint("Set max_parallel_workers_per_gather to 0 for this query, or evaluate fewer rows per group.")));
 	pq_begintypsend(&buf);
 	enlargeStringInfo(&buf, CLS_SERIAL_HEADER + nscores * sizeof(double));
-	pq_sendbyte(&buf, CLS_STATE_VERSION);
-	pq_sendint32(&buf, s->what);
-	pq_sendint32(&buf, s->param);
-	pq_sendbyte(&buf, s->has_threshold);
-	pq_sendbyte(&buf, s->probs_valid);
-	pq_sendfloat8(&buf, s->threshold);
-	pq_sendint64(&buf, s->n);
-	pq_sendint64(&buf, s->npos);
-	pq_sendint64(&buf, s->tp);
-	pq_sendint64(&buf, s->fp);
-	pq_sendfloat8(&buf, s->logloss.sum);
-	pq_sendfloat8(&buf, s->logloss.c);
-	pq_sendfloat8(&buf, s->brier.sum);
-	pq_sendfloat8(&buf, s->brier.c);
+	ClsWriteHeader(&buf, s);
 	for (i = 0; i < nscores; i++)
 		pq_sendfloat8(&buf, i < s->npos ? s->pos[i] : s->neg[i - s->npos]);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
