@@ -66,13 +66,22 @@ SELECT m.fold, abs(m.n - 4000) < 100 AS n_ok, round(m.slope::numeric, 2) AS slop
 -- overall cross-validated error, and every row scored exactly once
 SELECT count(*) AS scored, round(buypower.rmse(cv.y, m.intercept + m.slope * cv.x)::numeric, 2) AS cv_rmse
   FROM cv JOIN cv_models m ON buypower.fold(cv.id, 5) = m.fold;
--- the whole recipe in one statement, as in doc/metrics.md: per fold, then overall
+-- the whole recipe in one statement, as in doc/metrics.md, with
+-- buypower.linreg as the learner: per fold, then overall
 WITH models AS (
-  SELECT f AS fold, regr_slope(y, x) AS slope, regr_intercept(y, x) AS intercept
+  SELECT f AS fold, buypower.linreg(y, ARRAY[x]) AS model
     FROM cv CROSS JOIN generate_series(1, 5) AS f
    WHERE buypower.fold(cv.id, 5) <> f
    GROUP BY f)
-SELECT m.fold, round(buypower.rmse(cv.y, m.intercept + m.slope * cv.x)::numeric, 2) AS rmse,
-       round(buypower.r2(cv.y, m.intercept + m.slope * cv.x)::numeric, 6) AS r2
+SELECT m.fold, round(buypower.rmse(cv.y, buypower.predict(m.model, ARRAY[cv.x]))::numeric, 2) AS rmse,
+       round(buypower.r2(cv.y, buypower.predict(m.model, ARRAY[cv.x]))::numeric, 6) AS r2
   FROM cv JOIN models m ON buypower.fold(cv.id, 5) = m.fold
  GROUP BY ROLLUP (m.fold) ORDER BY m.fold;
+-- the regr_slope stand-in above and linreg agree fold by fold
+SELECT bool_and(abs(s.estimate - c.slope) < 1e-12 * abs(c.slope)) AS linreg_matches_regr_slope
+  FROM cv_models c
+  JOIN (SELECT f AS fold, buypower.linreg(y, ARRAY[x]) AS model
+          FROM cv CROSS JOIN generate_series(1, 5) AS f
+         WHERE buypower.fold(cv.id, 5) <> f GROUP BY f) l USING (fold)
+  CROSS JOIN LATERAL buypower.summary(l.model) s
+ WHERE s.term = 'x1';
