@@ -236,6 +236,7 @@ LinregPivot(double *M, int q, LinregFit *f)
 					alpha,
 					vtv;
 
+		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i <= j; i++)
 			colnorm += M[i * q + j] * M[i * q + j];
 		for (i = r; i <= j; i++)

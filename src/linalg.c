@@ -107,6 +107,8 @@ LinalgQrAddRows(double *R, int q, double *blk, int ldb, int m)
 
 		if (s == 0.0)
 			continue;
+		if (q > 64)
+			CHECK_FOR_INTERRUPTS();	/* merges of wide states take a while */
 		alpha = -copysign(sqrt(rkk * rkk + s), rkk);
 		v0 = rkk - alpha;
 		beta = 2.0 / (v0 * v0 + s);
