@@ -91,8 +91,9 @@ LogregTooMuchData(void)
 }
 
 /*
- * Append an empty block for more rows, in the current memory context,
- * within the memory limit.
+ * Append an empty block for more rows, within the memory limit.  It goes
+ * in the learner's own context: the transition function runs in a
+ * per-tuple context.
  */
 static LogregBlock *
 LogregAddBlock(LogregLearner *L)
@@ -108,7 +109,8 @@ LogregAddBlock(LogregLearner *L)
 	size = Min(size, limit - L->bytes);
 	if (size < rowbytes)
 		LogregTooMuchData();
-	b = palloc(offsetof(LogregBlock, data) + size);
+	b = MemoryContextAlloc(GetMemoryChunkContext(L),
+						   offsetof(LogregBlock, data) + size);
 	b->next = NULL;
 	b->nrows = 0;
 	b->capacity = size / rowbytes;
@@ -836,17 +838,18 @@ LogregStats(const BpAggState *s, const LogregProblem *P, const LogregRun *R,
 		-(w0 + w1) * M_LN2;
 	BpAddCommonStats(stats, nstats, s);
 #define ADDSTAT(id, v) (stats[(*nstats)++] = (id), stats[(*nstats)++] = (v))
+	/* in ascending id order, the order model_in stores */
 	ADDSTAT(MSTAT_DF_RESIDUAL, n - k);
+	ADDSTAT(MSTAT_L2, P->l2);
 	ADDSTAT(MSTAT_LOGLIK, ll);
 	ADDSTAT(MSTAT_NULL_DEVIANCE, -2.0 * ll0);
 	ADDSTAT(MSTAT_DEVIANCE, -2.0 * ll);
 	ADDSTAT(MSTAT_AIC, -2.0 * ll + 2.0 * k);
 	ADDSTAT(MSTAT_BIC, -2.0 * ll + k * log(n));
 	ADDSTAT(MSTAT_ITERATIONS, R->iterations);
-	ADDSTAT(MSTAT_L2, P->l2);
-	ADDSTAT(MSTAT_TOL, s->opts.tol);
 	ADDSTAT(MSTAT_POS_WEIGHT, P->wpos);
 	ADDSTAT(MSTAT_NEG_WEIGHT, P->wneg);
+	ADDSTAT(MSTAT_TOL, s->opts.tol);
 #undef ADDSTAT
 }
 
