@@ -236,6 +236,7 @@ LinregPivot(double *M, int q, LinregFit *f)
 					alpha,
 					vtv;
 
+		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i <= j; i++)
 			colnorm += M[i * q + j] * M[i * q + j];
 		for (i = r; i <= j; i++)
@@ -379,8 +380,9 @@ LinregReportAliased(const BpAggState *s, const LinregFit *f)
 		ereport(NOTICE,
 				(errmsg("linreg: %d of %d features are constant or collinear with earlier features",
 						count, s->nfeatures),
-				 errdetail("Features %s get null coefficients and add nothing to predictions.",
-						   which.data)));
+				 errdetail_plural("Feature %s gets a null coefficient and adds nothing to predictions.",
+								  "Features %s get null coefficients and add nothing to predictions.",
+								  count, which.data)));
 }
 
 /*

@@ -23,8 +23,8 @@
 /*
  * Dot product with four independent accumulators.
  */
-double
-LinalgDot(const double *a, const double *b, int n)
+static inline double
+Dot(const double *a, const double *b, int n)
 {
 	double		s0 = 0.0,
 				s1 = 0.0,
@@ -42,6 +42,15 @@ LinalgDot(const double *a, const double *b, int n)
 	for (; i < n; i++)
 		s0 += a[i] * b[i];
 	return (s0 + s1) + (s2 + s3);
+}
+
+/*
+ * Dot product, for callers outside this file.
+ */
+double
+LinalgDot(const double *a, const double *b, int n)
+{
+	return Dot(a, b, n);
 }
 
 /*
@@ -70,8 +79,17 @@ Axpy(double f, const double *restrict x, double *restrict y, int n)
  * cross-products, without ever forming X^T X: the condition number is not
  * squared, as it is in the normal equations.  Cost: about 4 m q^2 / 2 flops.
  *
+ * This is the training hot loop, so it is compiled twice and picked at load
+ * time (GCC target_clones): plain x86-64 and AVX2.  The two give the same
+ * bits: the AVX2 clone only runs the same independent lanes (Axpy's
+ * elements, Dot's four accumulators) side by side, and -ffp-contract=off
+ * keeps it from fusing multiplies and adds.
+ *
  * [1] G. H. Golub, C. F. Van Loan, Matrix Computations, 4th ed., 5.1-5.2.
  */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
 void
 LinalgQrAddRows(double *R, int q, double *blk, int ldb, int m)
 {
@@ -81,7 +99,7 @@ LinalgQrAddRows(double *R, int q, double *blk, int ldb, int m)
 	for (k = 0; k < q; k++)
 	{
 		double	   *vk = blk + (Size) k * ldb;
-		double		s = LinalgDot(vk, vk, m);
+		double		s = Dot(vk, vk, m);
 		double		rkk = R[k * q + k];
 		double		alpha,
 					v0,
@@ -89,6 +107,8 @@ LinalgQrAddRows(double *R, int q, double *blk, int ldb, int m)
 
 		if (s == 0.0)
 			continue;
+		if (q > 64)
+			CHECK_FOR_INTERRUPTS();	/* merges of wide states take a while */
 		alpha = -copysign(sqrt(rkk * rkk + s), rkk);
 		v0 = rkk - alpha;
 		beta = 2.0 / (v0 * v0 + s);
@@ -96,7 +116,7 @@ LinalgQrAddRows(double *R, int q, double *blk, int ldb, int m)
 		for (j = k + 1; j < q; j++)
 		{
 			double	   *vj = blk + (Size) j * ldb;
-			double		f = beta * (v0 * R[k * q + j] + LinalgDot(vk, vj, m));
+			double		f = beta * (v0 * R[k * q + j] + Dot(vk, vj, m));
 
 			R[k * q + j] -= f * v0;
 			Axpy(f, vk, vj, m);

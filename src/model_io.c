@@ -293,6 +293,29 @@ ReadNames(ParsedModel *pm, JsonbContainer *c)
 }
 
 /*
+ * Sort (id, value) pairs by id: jsonb reorders keys, and models always
+ * keep their statistics in id order so that out -> in -> out is stable.
+ */
+static void
+SortStats(double *pairs, int n)
+{
+	int			i,
+				j;
+
+	for (i = 2; i < n; i += 2)
+		for (j = i; j > 0 && pairs[j - 2] > pairs[j]; j -= 2)
+		{
+			double		id = pairs[j],
+						val = pairs[j + 1];
+
+			pairs[j] = pairs[j - 2];
+			pairs[j + 1] = pairs[j - 1];
+			pairs[j - 2] = id;
+			pairs[j - 1] = val;
+		}
+}
+
+/*
  * Read the "stats" object into (id, value) pairs.
  */
 static void
@@ -323,6 +346,7 @@ ReadStats(ParsedModel *pm, JsonbContainer *c)
 		pm->stats[n++] = ReadLooseDouble(pm, &v, "statistic");
 	}
 	pm->nstats = n;
+	SortStats(pm->stats, n);
 }
 
 /*
