@@ -167,7 +167,7 @@ SELECT r.fit, count(*) AS terms,
        max(abs(coef(f.m, r.term + (r.fit = 'l2_1_noint')::int) - r.coef) / abs(r.coef)) < 1e-5 AS coef_ok
   FROM ref_sklearn r JOIN fits f USING (fit) GROUP BY r.fit ORDER BY r.fit;
 SELECT fit, (m::jsonb ->> 'converged')::boolean AS converged, m::jsonb ? 'std_errors' AS has_se,
-       (m::jsonb ->> 'intercept')::boolean AS intercept, coef(m, 0) AS coef0_noint,
+       (m::jsonb ->> 'intercept')::boolean AS intercept, coef(m, 0) = 0 AS coef0_zero,
        stat(m, 'l2') AS l2, round(stat(m, 'positive_weight')::numeric, 6) AS w1,
        round(stat(m, 'negative_weight')::numeric, 6) AS w0
   FROM fits ORDER BY fit;
