@@ -26,6 +26,7 @@
 #include <math.h>
 
 #include "libpq/pqformat.h"
+#include "port/pg_bswap.h"
 #include "miscadmin.h"
 #include "utils/float.h"
 #include "utils/memutils.h"
@@ -187,6 +188,18 @@ LogregMerge(BpAggState *ds, BpAggState *ss)
 }
 
 /*
+ * Report a serialized state that does not hold together.
+ */
+static void
+pg_attribute_noreturn()
+LogregBadState(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid serialized logreg aggregate state")));
+}
+
+/*
  * Write the row count, then every row's doubles.
  */
 static void
@@ -226,39 +239,48 @@ LogregSerialize(BpAggState *s, StringInfo buf)
 
 /*
  * Read what LogregSerialize wrote, checking the length before allocating.
+ * Rows are decoded straight into the blocks, a block at a time.
  */
 static void
 LogregDeserialize(BpAggState *s, StringInfo buf)
 {
 	LogregLearner *L = s->learner;
 	int			w = L->p + 1;
-	int64		nrows,
-				i;
-	double	   *row = palloc(sizeof(double) * w);
+	int64		nrows;
 
 	if (buf->len - buf->cursor < 8)
-		goto bad;
+		LogregBadState();
 	nrows = pq_getmsgint64(buf);
 	if (nrows != s->n || nrows < 0 ||
 		(double) nrows * w * 8.0 != (double) (buf->len - buf->cursor))
-		goto bad;
-	for (i = 0; i < nrows; i++)
+		LogregBadState();
+	while (L->nrows < nrows)
 	{
-		int			j;
+		LogregBlock *b = LogregAddBlock(L);
+		int64		k = Min(b->capacity, nrows - L->nrows),
+					i;
+		const char *src = buf->data + buf->cursor;
 
-		for (j = 0; j < w; j++)
-			row[j] = pq_getmsgfloat8(buf);
-		if (row[w - 1] != 0.0 && row[w - 1] != 1.0)
-			goto bad;
-		LogregAppendRows(L, row, 1);
-		L->npos += (row[w - 1] == 1.0);
+		for (i = 0; i < k * w; i++)
+		{
+			uint64		u;
+
+			memcpy(&u, src + 8 * i, 8);
+			u = pg_ntoh64(u);
+			memcpy(&b->data[i], &u, 8);
+		}
+		for (i = 0; i < k; i++)
+		{
+			double		y = b->data[i * w + w - 1];
+
+			if (y != 0.0 && y != 1.0)
+				LogregBadState();
+			L->npos += (y == 1.0);
+		}
+		buf->cursor += (int) (8 * k * w);
+		b->nrows = k;
+		L->nrows += k;
 	}
-	pfree(row);
-	return;
-bad:
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid serialized logreg aggregate state")));
 }
 
 /*
@@ -381,8 +403,8 @@ static inline void
 RowDerivatives(const LogregProblem *P, const double *x, double r, double d,
 			   LogregEval *E)
 {
-	double	   *z = P->z;
-	double	   *H = E->H;
+	double	   *restrict z = P->z;
+	double	   *restrict H = E->H;
 	int			q = P->q,
 				i,
 				j;
