@@ -319,3 +319,42 @@ LinalgCondition(double *A, int n)
 	}
 	return smax / smin;
 }
+
+/*
+ * Cholesky factorisation as LinalgCholesky, but a pivot counts as zero when
+ * what is left of a diagonal entry, after removing the part explained by
+ * the columns before it, is at most rtol of the entry itself (1 - R^2 of
+ * column j on the earlier columns, in the matrix's own metric).  The test
+ * is invariant to scaling rows and columns, so unscaled features are fine.
+ * Returns -1 on success, else the first column that failed.
+ */
+int
+LinalgCholeskyTol(double *A, int n, double rtol)
+{
+	int			i,
+				j,
+				k;
+
+	for (j = 0; j < n; j++)
+	{
+		double		a = A[j * n + j],
+					d = a;
+
+		CHECK_FOR_INTERRUPTS();
+		for (k = 0; k < j; k++)
+			d -= A[j * n + k] * A[j * n + k];
+		if (!(a > 0.0) || !(d > rtol * a))
+			return j;
+		d = sqrt(d);
+		A[j * n + j] = d;
+		for (i = j + 1; i < n; i++)
+		{
+			double		s = A[i * n + j];
+
+			for (k = 0; k < j; k++)
+				s -= A[i * n + k] * A[j * n + k];
+			A[i * n + j] = s / d;
+		}
+	}
+	return -1;
+}

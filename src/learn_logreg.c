@@ -1,0 +1,971 @@
+/*-------------------------------------------------------------------------
+ *
+ * learn_logreg.c
+ *	  buypower.logreg: logistic regression (optionally L2-penalised and
+ *	  class-weighted) by Newton's method.
+ *
+ * Storage.  Newton's method revisits every row once per iteration, so the
+ * state keeps the training rows: p features and the label as p + 1
+ * doubles, in a list of blocks allocated in the aggregate context (16 kB
+ * at first, doubling up to 8 MB, so small groups stay small and no single
+ * allocation ever approaches 1 GB).  Memory is 8 (p + 1) bytes per row
+ * plus under one block; buypower.max_training_memory caps it.
+ *
+ * Parallel plans.  Workers scan their share of the table and collect its
+ * rows; each worker's rows are serialized, sent to the leader and
+ * appended (copied) to the leader's state.  The Newton solve then runs in
+ * the leader alone, in the final function.  A worker's serialized state
+ * must fit in a bytea (1 GB).
+ *
+ * Objective and solver: see the block comment above LogregNewton.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "libpq/pqformat.h"
+#include "port/pg_bswap.h"
+#include "miscadmin.h"
+#include "utils/float.h"
+#include "utils/memutils.h"
+
+#include "buypower.h"
+#include "aggstate.h"
+#include "linalg.h"
+#include "model.h"
+
+#define LOGREG_FIRST_BLOCK	(16 * 1024)
+#define LOGREG_MAX_BLOCK	(8 * 1024 * 1024)
+#define LOGREG_PIVOT_TOL	1e-10	/* singular Hessian: 1 - R^2 below this */
+#define LOGREG_SEP_RHO		1e-6	/* separation: curvature ratio below this */
+#define LOGREG_ARMIJO		1e-4
+#define LOGREG_MAX_HALVINGS 40
+#define LOGREG_SUB_MIN_ROWS 200000	/* warm start on a subsample from here */
+#define LOGREG_SUB_ROWS		25000	/* about this many rows in the subsample */
+#define LOGREG_SUB_TOL		1e-6
+#define LOGREG_SUB_MAX_ITER 25
+
+typedef struct LogregBlock
+{
+	struct LogregBlock *next;
+	int64		nrows;			/* rows stored */
+	int64		capacity;		/* rows that fit */
+	double		data[FLEXIBLE_ARRAY_MEMBER];	/* rows of p + 1: x, then y */
+} LogregBlock;
+
+typedef struct LogregLearner
+{
+	int			p;
+	int64		nrows;
+	int64		npos;			/* rows with label 1 */
+	Size		bytes;			/* allocated in blocks */
+	LogregBlock *head;
+	LogregBlock *tail;
+} LogregLearner;
+
+/*
+ * Allocate the learner for s->nfeatures features.
+ */
+static void
+LogregCreate(BpAggState *s)
+{
+	LogregLearner *L = palloc0(sizeof(LogregLearner));
+
+	L->p = s->nfeatures;
+	s->learner = L;
+}
+
+/*
+ * Report that the rows do not fit under buypower.max_training_memory.
+ */
+static void
+pg_attribute_noreturn()
+LogregTooMuchData(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("logreg training data exceeds buypower.max_training_memory (%d kB)",
+					bp_max_training_memory),
+			 errhint("Raise buypower.max_training_memory, or train on a sample of the table (TABLESAMPLE).")));
+}
+
+/*
+ * Append an empty block for more rows, within the memory limit.  It goes
+ * in the learner's own context: the transition function runs in a
+ * per-tuple context.
+ */
+static LogregBlock *
+LogregAddBlock(LogregLearner *L)
+{
+	Size		rowbytes = sizeof(double) * (L->p + 1);
+	Size		limit = (Size) bp_max_training_memory * 1024;
+	Size		size = L->tail ? Min(2 * (L->tail->capacity * rowbytes), LOGREG_MAX_BLOCK) : LOGREG_FIRST_BLOCK;
+	LogregBlock *b;
+
+	size = Max(size, rowbytes);
+	if (L->bytes >= limit)
+		LogregTooMuchData();
+	size = Min(size, limit - L->bytes);
+	if (size < rowbytes)
+		LogregTooMuchData();
+	b = MemoryContextAlloc(GetMemoryChunkContext(L),
+						   offsetof(LogregBlock, data) + size);
+	b->next = NULL;
+	b->nrows = 0;
+	b->capacity = size / rowbytes;
+	L->bytes += size;
+	if (L->tail)
+		L->tail->next = b;
+	else
+		L->head = b;
+	L->tail = b;
+	return b;
+}
+
+/*
+ * Append nrows rows (p + 1 doubles each), copying them.
+ */
+static void
+LogregAppendRows(LogregLearner *L, const double *rows, int64 nrows)
+{
+	int			w = L->p + 1;
+
+	while (nrows > 0)
+	{
+		LogregBlock *b = L->tail;
+		int64		k;
+
+		if (b == NULL || b->nrows == b->capacity)
+			b = LogregAddBlock(L);
+		k = Min(nrows, b->capacity - b->nrows);
+		memcpy(b->data + b->nrows * w, rows, sizeof(double) * w * k);
+		b->nrows += k;
+		L->nrows += k;
+		rows += k * w;
+		nrows -= k;
+	}
+}
+
+/*
+ * Add one row; the label must be 0 or 1.
+ */
+static void
+LogregAccum(BpAggState *s, double y, const double *x)
+{
+	LogregLearner *L = s->learner;
+	LogregBlock *b = L->tail;
+	double	   *row;
+
+	if (y != 0.0 && y != 1.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("logreg label must be 0 or 1, not %g", y)));
+	if (b == NULL || b->nrows == b->capacity)
+		b = LogregAddBlock(L);
+	row = b->data + b->nrows * (L->p + 1);
+	memcpy(row, x, sizeof(double) * L->p);
+	row[L->p] = y;
+	b->nrows++;
+	L->nrows++;
+	L->npos += (y == 1.0);
+}
+
+/*
+ * Append a copy of src's rows to dst: src may live in a short-lived context.
+ */
+static void
+LogregMerge(BpAggState *ds, BpAggState *ss)
+{
+	LogregLearner *D = ds->learner;
+	LogregLearner *S = ss->learner;
+	LogregBlock *b;
+
+	for (b = S->head; b != NULL; b = b->next)
+		LogregAppendRows(D, b->data, b->nrows);
+	D->npos += S->npos;
+}
+
+/*
+ * Report a serialized state that does not hold together.
+ */
+static void
+pg_attribute_noreturn()
+LogregBadState(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid serialized logreg aggregate state")));
+}
+
+/*
+ * Write the row count, then every row's doubles.
+ */
+static void
+LogregSerialize(BpAggState *s, StringInfo buf)
+{
+	LogregLearner *L = s->learner;
+	int			w = L->p + 1;
+	double		bytes = (double) buf->len + 8.0 + 8.0 * w * (double) L->nrows;
+	LogregBlock *b;
+
+	if (bytes > (double) (MaxAllocSize - VARHDRSZ - 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("logreg aggregate state of a parallel worker is too large to send to the leader"),
+				 errdetail("A worker holds %lld rows of %d features, more than 1 GB.",
+						   (long long) L->nrows, L->p),
+				 errhint("Run SET max_parallel_workers_per_gather = 0 before training.")));
+	enlargeStringInfo(buf, (int) (bytes - buf->len));
+	pq_sendint64(buf, L->nrows);
+	for (b = L->head; b != NULL; b = b->next)
+	{
+		int64		i;
+
+		for (i = 0; i < b->nrows * w; i++)
+		{
+			union
+			{
+				double		d;
+				uint64		u;
+			}			v;
+
+			v.d = b->data[i];
+			pq_writeint64(buf, v.u);
+		}
+	}
+}
+
+/*
+ * Read what LogregSerialize wrote, checking the length before allocating.
+ * Rows are decoded straight into the blocks, a block at a time.
+ */
+static void
+LogregDeserialize(BpAggState *s, StringInfo buf)
+{
+	LogregLearner *L = s->learner;
+	int			w = L->p + 1;
+	int64		nrows;
+
+	if (buf->len - buf->cursor < 8)
+		LogregBadState();
+	nrows = pq_getmsgint64(buf);
+	if (nrows != s->n || nrows < 0 ||
+		(double) nrows * w * 8.0 != (double) (buf->len - buf->cursor))
+		LogregBadState();
+	while (L->nrows < nrows)
+	{
+		LogregBlock *b = LogregAddBlock(L);
+		int64		k = Min(b->capacity, nrows - L->nrows),
+					i;
+		const char *src = buf->data + buf->cursor;
+
+		for (i = 0; i < k * w; i++)
+		{
+			uint64		u;
+
+			memcpy(&u, src + 8 * i, 8);
+			u = pg_ntoh64(u);
+			memcpy(&b->data[i], &u, 8);
+		}
+		for (i = 0; i < k; i++)
+		{
+			double		y = b->data[i * w + w - 1];
+
+			if (y != 0.0 && y != 1.0)
+				LogregBadState();
+			L->npos += (y == 1.0);
+		}
+		buf->cursor += (int) (8 * k * w);
+		b->nrows = k;
+		L->nrows += k;
+	}
+}
+
+/*
+ * The optimisation problem over the stored rows.  beta has q = p + xoff
+ * entries: the intercept first when there is one, then the slopes.
+ */
+typedef struct LogregProblem
+{
+	const LogregLearner *L;
+	int			p;
+	int			q;
+	int			xoff;			/* 1 with an intercept, else 0 */
+	double		wneg;			/* class weights */
+	double		wpos;
+	double		l2;				/* penalty on the slopes */
+	int64		stride;			/* use every stride-th row */
+	double		penscale;		/* subsample share of the rows, for l2 */
+	double	   *z;				/* scratch: one design row */
+} LogregProblem;
+
+/* Objective value, gradient and packed upper Hessian at one point */
+typedef struct LogregEval
+{
+	double		f;				/* loss + penalty */
+	double		loss;			/* sum of w_i * logloss_i */
+	double	   *g;
+	double	   *H;				/* packed upper, q (q + 1) / 2 */
+} LogregEval;
+
+/*
+ * Margin of one stored row.
+ */
+static inline double
+RowMargin(const LogregProblem *P, const double *beta, const double *x)
+{
+	double		m = P->xoff ? beta[0] : 0.0;
+	const double *b = beta + P->xoff;
+	int			j;
+
+	for (j = 0; j < P->p; j++)
+		m += b[j] * x[j];
+	return m;
+}
+
+/*
+ * Log-loss of margin m for label y, stably: with e = exp(-|m|),
+ * -log(sigmoid(m)) = log1p(e) + max(-m, 0), and for y = 0 the mirror
+ * image (liblinear's branching on the sign of the margin).  e is returned
+ * for reuse.
+ */
+static inline double
+LogLoss(double m, double y, double *e)
+{
+	*e = exp(-fabs(m));
+	return log1p(*e) + (y != 0.0 ? Max(-m, 0.0) : Max(m, 0.0));
+}
+
+/*
+ * Add the penalty (l2/2) ||slopes||^2 and its derivatives.
+ */
+static void
+LogregAddPenalty(const LogregProblem *P, const double *beta, LogregEval *E,
+				 bool full)
+{
+	double		l2 = P->l2 * P->penscale;
+	int			j;
+
+	E->f = E->loss;
+	if (l2 == 0.0)
+		return;
+	for (j = P->xoff; j < P->q; j++)
+	{
+		E->f += 0.5 * l2 * beta[j] * beta[j];
+		if (full)
+		{
+			int			k = j * P->q - j * (j - 1) / 2;	/* (j, j) in packed */
+
+			E->g[j] += l2 * beta[j];
+			E->H[k] += l2;
+		}
+	}
+}
+
+/*
+ * One pass over the (sub)sampled rows: objective only.
+ */
+static void
+LogregLossPass(const LogregProblem *P, const double *beta, LogregEval *E)
+{
+	int			w = P->p + 1;
+	int64		skip = 0,
+				count = 0;
+	double		loss = 0.0,
+				e;
+	LogregBlock *b;
+
+	for (b = P->L->head; b != NULL; b = b->next)
+	{
+		int64		r;
+
+		for (r = skip; r < b->nrows; r += P->stride)
+		{
+			const double *x = b->data + r * w;
+			double		y = x[P->p];
+
+			loss += (y != 0.0 ? P->wpos : P->wneg) * LogLoss(RowMargin(P, beta, x), y, &e);
+			if ((++count & 4095) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+		skip = r - b->nrows;
+	}
+	E->loss = loss;
+	LogregAddPenalty(P, beta, E, false);
+}
+
+/*
+ * Add one row's gradient and Hessian terms: g += r z, H += d z z^T.
+ */
+static inline void
+RowDerivatives(const LogregProblem *P, const double *x, double r, double d,
+			   LogregEval *E)
+{
+	double	   *restrict z = P->z;
+	double	   *restrict H = E->H;
+	int			q = P->q,
+				i,
+				j;
+
+	if (P->xoff)
+		z[0] = 1.0;
+	memcpy(z + P->xoff, x, sizeof(double) * P->p);
+	for (i = 0; i < q; i++)
+	{
+		double		a = d * z[i];
+
+		E->g[i] += r * z[i];
+		for (j = i; j < q; j++)
+			H[j - i] += a * z[j];
+		H += q - i;
+	}
+}
+
+/*
+ * One pass over the (sub)sampled rows: objective, gradient and Hessian.
+ */
+static void
+LogregFullPass(const LogregProblem *P, const double *beta, LogregEval *E)
+{
+	int			w = P->p + 1;
+	int64		skip = 0,
+				count = 0;
+	double		loss = 0.0;
+	LogregBlock *b;
+
+	memset(E->g, 0, sizeof(double) * P->q);
+	memset(E->H, 0, sizeof(double) * P->q * (P->q + 1) / 2);
+	for (b = P->L->head; b != NULL; b = b->next)
+	{
+		int64		r;
+
+		for (r = skip; r < b->nrows; r += P->stride)
+		{
+			const double *x = b->data + r * w;
+			double		y = x[P->p],
+						wt = (y != 0.0 ? P->wpos : P->wneg),
+						m = RowMargin(P, beta, x),
+						e,
+						mu;
+
+			loss += wt * LogLoss(m, y, &e);
+			mu = (m >= 0.0) ? 1.0 / (1.0 + e) : e / (1.0 + e);
+			/* mu (1 - mu) = e / (1 + e)^2 for either sign of m */
+			RowDerivatives(P, x, wt * (mu - y), wt * e / ((1.0 + e) * (1.0 + e)), E);
+			if ((++count & 4095) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+		skip = r - b->nrows;
+	}
+	E->loss = loss;
+	LogregAddPenalty(P, beta, E, true);
+}
+
+/*
+ * Unpack the packed upper Hessian into the lower triangle of A (q x q).
+ */
+static void
+UnpackLower(const double *H, int q, double *A)
+{
+	int			i,
+				j,
+				k = 0;
+
+	for (i = 0; i < q; i++)
+		for (j = i; j < q; j++)
+			A[j * q + i] = H[k++];
+}
+
+/*
+ * x^T H x for packed upper H.
+ */
+static double
+PackedQuadForm(const double *H, int q, const double *x)
+{
+	double		s = 0.0;
+	int			i,
+				j,
+				k = 0;
+
+	for (i = 0; i < q; i++)
+	{
+		s += H[k++] * x[i] * x[i];
+		for (j = i + 1; j < q; j++)
+			s += 2.0 * H[k++] * x[i] * x[j];
+	}
+	return s;
+}
+
+/* How a Newton run ended */
+typedef enum LogregStatus
+{
+	LOGREG_CONVERGED,
+	LOGREG_MAX_ITER,
+	LOGREG_SEPARATED,
+	LOGREG_SINGULAR,			/* Hessian singular at the start */
+	LOGREG_LINESEARCH
+} LogregStatus;
+
+/* A Newton run's working memory and outcome */
+typedef struct LogregRun
+{
+	LogregEval	cur;			/* at beta */
+	LogregEval	next;			/* at the trial point */
+	double	   *H0;				/* reference curvature (packed) */
+	double	   *A;				/* Cholesky factor */
+	double	   *d;				/* Newton direction */
+	double	   *trial;
+	double		decrement;		/* last lambda^2 / 2 */
+	int			badcol;			/* first singular column, if SINGULAR */
+	int			iterations;
+} LogregRun;
+
+/*
+ * Allocate a run's buffers for q parameters.
+ */
+static void
+LogregRunInit(LogregRun *R, int q)
+{
+	Size		hp = (Size) q * (q + 1) / 2;
+
+	memset(R, 0, sizeof(*R));
+	R->cur.g = palloc0(sizeof(double) * q);
+	R->cur.H = palloc0(sizeof(double) * hp);
+	R->next.g = palloc0(sizeof(double) * q);
+	R->next.H = palloc0(sizeof(double) * hp);
+	R->H0 = palloc0(sizeof(double) * hp);
+	R->A = palloc0(sizeof(double) * q * q);
+	R->d = palloc0(sizeof(double) * q);
+	R->trial = palloc0(sizeof(double) * q);
+}
+
+/*
+ * Find the step length by halving from 1 until the Armijo condition
+ * f(beta + t d) <= f(beta) - c t lambda^2 holds (up to rounding in f), and
+ * leave R->next evaluated there.  Returns false if no step decreases f.
+ */
+static bool
+LogregLineSearch(const LogregProblem *P, LogregRun *R, const double *beta,
+				 double lambda2)
+{
+	double		t = 1.0,
+				slack = 1e-13 * fabs(R->cur.f);
+	int			h,
+				j;
+
+	for (h = 0; h <= LOGREG_MAX_HALVINGS; h++, t *= 0.5)
+	{
+		for (j = 0; j < P->q; j++)
+			R->trial[j] = beta[j] + t * R->d[j];
+		if (h == 0)
+			LogregFullPass(P, R->trial, &R->next);
+		else
+			LogregLossPass(P, R->trial, &R->next);
+		if (isfinite(R->next.f) &&
+			R->next.f <= R->cur.f - LOGREG_ARMIJO * t * lambda2 + slack)
+		{
+			if (h > 0)
+				LogregFullPass(P, R->trial, &R->next);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Compute the Newton direction d = -H^-1 g into R->d; returns lambda^2 =
+ * g^T H^-1 g, or -1 if the Hessian is numerically singular.
+ */
+static double
+LogregDirection(const LogregProblem *P, LogregRun *R)
+{
+	int			q = P->q,
+				j;
+
+	UnpackLower(R->cur.H, q, R->A);
+	R->badcol = LinalgCholeskyTol(R->A, q, LOGREG_PIVOT_TOL);
+	if (R->badcol >= 0)
+		return -1.0;
+	for (j = 0; j < q; j++)
+		R->d[j] = -R->cur.g[j];
+	LinalgCholeskySolve(R->A, q, R->d);
+	return -LinalgDot(R->cur.g, R->d, q);
+}
+
+/*
+ * Newton's method with backtracking for penalised, weighted logistic
+ * regression.  With z_i = (1, x_i) (or x_i without an intercept), labels
+ * y_i in {0, 1}, class weights w_i and mu_i = 1 / (1 + exp(-beta^T z_i)):
+ *
+ *	f(beta) = sum_i w_i [log(1 + exp(-m_i))] + (l2 / 2) ||slopes||^2,
+ *	  m_i = (2 y_i - 1) beta^T z_i  (the log-loss, computed stably [3])
+ *	g = sum_i w_i (mu_i - y_i) z_i + l2 slopes
+ *	H = sum_i w_i mu_i (1 - mu_i) z_i z_i^T + l2 I_slopes
+ *
+ * This is scikit-learn's LogisticRegression(C = 1 / l2) objective divided
+ * by C [4]; with l2 = 0 it is the maximum-likelihood fit of statsmodels'
+ * Logit and R's glm(family = binomial).  One pass over the rows gives f, g
+ * and the packed upper H together; H is factorised by Cholesky and the
+ * Newton step d = -H^-1 g is damped by step halving until the Armijo
+ * condition holds [1, 9.5].  Newton's decrement lambda^2 = g^T H^-1 g
+ * estimates twice the distance to the optimum, f - f* ~ lambda^2 / 2 [1,
+ * 9.5.1]: when lambda^2 / 2 <= tol |f| the full step is taken, which in
+ * the quadratic phase leaves an error of order tol^2, and the run stops.
+ *
+ * Separation.  Without a penalty, if some direction v separates the
+ * classes (completely, or on a subset with ties elsewhere), no maximum
+ * exists and the iterates grow along v while the curvature along the step
+ * decays like exp(-margin).  We compare the curvature along each step with
+ * that at the starting point: rho = d^T H d / d^T H0 d.  In a regular fit
+ * rho stays of order 0.1 to 1 (mu (1 - mu) changes by a bounded factor);
+ * rho < LOGREG_SEP_RHO, or a Hessian that becomes singular after the
+ * start, means the fit is running off to infinity [2], and the run stops
+ * at the current (finite) iterate.
+ *
+ * [1] S. Boyd, L. Vandenberghe, Convex Optimization, 2004, 9.5.
+ * [2] A. Albert, J. A. Anderson, On the existence of maximum likelihood
+ *     estimates in logistic regression models, Biometrika 71(1), 1984.
+ * [3] R.-E. Fan et al., LIBLINEAR: a library for large linear
+ *     classification, JMLR 9, 2008 (and its l2r_lr_fun).
+ * [4] scikit-learn, sklearn.linear_model.LogisticRegression.
+ */
+static LogregStatus
+LogregNewton(const LogregProblem *P, LogregRun *R, double *beta,
+			 double tol, int max_iter, bool have_h0)
+{
+	LogregFullPass(P, beta, &R->cur);
+	if (!have_h0)
+		memcpy(R->H0, R->cur.H, sizeof(double) * P->q * (P->q + 1) / 2);
+	for (R->iterations = 0;; R->iterations++)
+	{
+		double		lambda2,
+					rho;
+		bool		last;
+		LogregEval	tmp;
+
+		CHECK_FOR_INTERRUPTS();
+		lambda2 = LogregDirection(P, R);
+		if (lambda2 < 0.0)
+			return (R->iterations == 0 && !have_h0) ? LOGREG_SINGULAR :
+				(P->l2 == 0.0 ? LOGREG_SEPARATED : LOGREG_LINESEARCH);
+		R->decrement = lambda2 / 2.0;
+		rho = lambda2 / PackedQuadForm(R->H0, P->q, R->d);
+		if (P->l2 == 0.0 && lambda2 > 0.0 && rho < LOGREG_SEP_RHO)
+			return LOGREG_SEPARATED;
+		if (R->iterations >= max_iter)
+			return LOGREG_MAX_ITER;
+		last = (R->decrement <= tol * fabs(R->cur.f));
+		if (!LogregLineSearch(P, R, beta, last ? 0.0 : lambda2))
+			return LOGREG_LINESEARCH;
+		memcpy(beta, R->trial, sizeof(double) * P->q);
+		tmp = R->cur;
+		R->cur = R->next;
+		R->next = tmp;
+		if (last)
+		{
+			R->iterations++;
+			return LOGREG_CONVERGED;
+		}
+	}
+}
+
+/*
+ * Set up the problem: class counts, class weights, scratch.  Complains if
+ * the rows hold only one class, where no finite fit exists.
+ */
+static void
+LogregSetup(BpAggState *s, LogregProblem *P)
+{
+	LogregLearner *L = s->learner;
+	int64		nneg = L->nrows - L->npos;
+
+	if (L->npos == 0 || nneg == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("logreg needs rows of both classes"),
+				 errdetail("All %lld rows have label %d.", (long long) L->nrows,
+						   L->npos > 0 ? 1 : 0)));
+	memset(P, 0, sizeof(*P));
+	P->L = L;
+	P->p = L->p;
+	P->xoff = s->opts.intercept ? 1 : 0;
+	P->q = P->p + P->xoff;
+	P->l2 = s->opts.l2;
+	P->stride = 1;
+	P->penscale = 1.0;
+	P->wneg = P->wpos = 1.0;
+	if (s->opts.class_weight == CLASS_WEIGHT_BALANCED)
+	{
+		/* n / (2 n_class), as scikit-learn's class_weight="balanced" */
+		P->wneg = (double) L->nrows / (2.0 * nneg);
+		P->wpos = (double) L->nrows / (2.0 * L->npos);
+	}
+	else if (s->opts.class_weight == CLASS_WEIGHT_GIVEN)
+	{
+		P->wneg = s->opts.weight_neg;
+		P->wpos = s->opts.weight_pos;
+	}
+	P->z = palloc(sizeof(double) * P->q);
+}
+
+/*
+ * Start at the intercept-only fit: the logit of the weighted positive rate
+ * (the optimum when every slope is zero, penalised or not), or at zero.
+ */
+static void
+LogregStart(const LogregProblem *P, double *beta)
+{
+	memset(beta, 0, sizeof(double) * P->q);
+	if (P->xoff)
+		beta[0] = log((P->wpos * P->L->npos) /
+					  (P->wneg * (P->L->nrows - P->L->npos)));
+}
+
+/*
+ * Warm start for large inputs: Newton on every k-th row (about
+ * LOGREG_SUB_ROWS rows, penalty scaled to match) to a loose tolerance.  It
+ * only chooses where the full-data iterations begin; they alone decide
+ * convergence, so the result is the same to the tolerance.  Returns false
+ * (and leaves beta at the start) if the subsample fit fails.
+ */
+static bool
+LogregWarmStart(LogregProblem *P, LogregRun *R, double *beta, int max_iter)
+{
+	int64		n = P->L->nrows;
+	int64		nsub;
+	LogregStatus st;
+	Size		j;
+
+	if (n < LOGREG_SUB_MIN_ROWS)
+		return false;
+	P->stride = n / LOGREG_SUB_ROWS;
+	nsub = (n + P->stride - 1) / P->stride;
+	P->penscale = (double) nsub / n;
+	st = LogregNewton(P, R, beta, LOGREG_SUB_TOL, Min(max_iter, LOGREG_SUB_MAX_ITER), false);
+	P->stride = 1;
+	P->penscale = 1.0;
+	if (st != LOGREG_CONVERGED)
+	{
+		LogregStart(P, beta);
+		return false;
+	}
+	/* the subsample's starting curvature, scaled up, is the reference */
+	for (j = 0; j < (Size) P->q * (P->q + 1) / 2; j++)
+		R->H0[j] *= (double) n / nsub;
+	return true;
+}
+
+/*
+ * Fit: warm start if large, then Newton on all rows.  A warm-started run
+ * that ends in separation or a failed line search is repeated from the
+ * cold start, so the warm start can never change the verdict.
+ */
+static LogregStatus
+LogregSolve(LogregProblem *P, LogregRun *R, double *beta, const BpOptions *o)
+{
+	LogregStatus st;
+	bool		warm;
+
+	LogregStart(P, beta);
+	warm = LogregWarmStart(P, R, beta, o->max_iter);
+	st = LogregNewton(P, R, beta, o->tol, o->max_iter, warm);
+	if (warm && (st == LOGREG_SEPARATED || st == LOGREG_LINESEARCH))
+	{
+		LogregStart(P, beta);
+		st = LogregNewton(P, R, beta, o->tol, o->max_iter, false);
+	}
+	return st;
+}
+
+/*
+ * Turn the outcome into an error (singular design) or a notice.
+ */
+static void
+LogregReport(const LogregProblem *P, const LogregRun *R, LogregStatus st,
+			 const BpOptions *o)
+{
+	if (st == LOGREG_SINGULAR)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("logreg features are constant or collinear"),
+				 errdetail("%s is constant, or a linear combination of the terms before it.",
+						   R->badcol < P->xoff ? "The intercept" :
+						   psprintf("Feature %d", R->badcol - P->xoff + 1)),
+				 errhint("Drop the feature, or add an \"l2\" penalty.")));
+	if (st == LOGREG_MAX_ITER)
+		ereport(NOTICE,
+				(errmsg("logreg did not converge in %d iterations", o->max_iter),
+				 errdetail("The last Newton decrement was %g; convergence needs at most %g.",
+						   R->decrement, o->tol * fabs(R->cur.f)),
+				 errhint("Raise the \"max_iter\" option, loosen \"tol\", or rescale the features.")));
+	else if (st == LOGREG_SEPARATED)
+		ereport(NOTICE,
+				(errmsg("logreg training data are separable or quasi-separable"),
+				 errdetail("No maximum-likelihood estimate exists: some coefficients grow without bound. The model holds the iterate after %d Newton steps, has no standard errors and is marked not converged.",
+						   R->iterations),
+				 errhint("Add an \"l2\" penalty, or drop the features that separate the classes.")));
+	else if (st == LOGREG_LINESEARCH)
+		ereport(NOTICE,
+				(errmsg("logreg stopped after %d iterations: no step decreases the objective",
+						R->iterations),
+				 errdetail("The model holds the last iterate and is marked not converged."),
+				 errhint("Rescale the features, or add an \"l2\" penalty.")));
+}
+
+/*
+ * Standard errors sqrt(diag(H^-1)) from the Hessian at the solution,
+ * H = R^T R with R = L^T; diag(H^-1)_j = ||row j of R^-1||^2.  NaN where
+ * unavailable (numerically singular H).
+ */
+static void
+LogregStdErrors(const LogregProblem *P, LogregRun *R, double *se)
+{
+	int			q = P->q,
+				i,
+				j;
+	double	   *U = palloc0(sizeof(double) * q * q);
+	double	   *inv = palloc(sizeof(double) * q * q);
+
+	for (j = 0; j <= P->p; j++)
+		se[j] = get_float8_nan();
+	UnpackLower(R->cur.H, q, R->A);
+	if (LinalgCholeskyTol(R->A, q, LOGREG_PIVOT_TOL) >= 0)
+		return;
+	for (i = 0; i < q; i++)
+		for (j = i; j < q; j++)
+			U[i * q + j] = R->A[j * q + i];
+	LinalgInvertUpper(U, q, q, inv);
+	for (i = 0; i < q; i++)
+		se[i + 1 - P->xoff] = sqrt(LinalgDot(inv + i * q, inv + i * q, q));
+}
+
+/*
+ * Append the fit statistics.  The log-likelihood is the (class-weighted)
+ * data part of the objective, without the penalty.
+ */
+static void
+LogregStats(const BpAggState *s, const LogregProblem *P, const LogregRun *R,
+			double *stats, int *nstats)
+{
+	double		w1 = P->wpos * P->L->npos,
+				w0 = P->wneg * (P->L->nrows - P->L->npos),
+				k = P->q,
+				n = (double) P->L->nrows,
+				ll = -R->cur.loss,
+				ll0;
+
+	ll0 = P->xoff ? w1 * log(w1 / (w0 + w1)) + w0 * log(w0 / (w0 + w1)) :
+		-(w0 + w1) * M_LN2;
+	BpAddCommonStats(stats, nstats, s);
+#define ADDSTAT(id, v) (stats[(*nstats)++] = (id), stats[(*nstats)++] = (v))
+	/* in ascending id order, the order model_in stores */
+	ADDSTAT(MSTAT_DF_RESIDUAL, n - k);
+	ADDSTAT(MSTAT_L2, P->l2);
+	ADDSTAT(MSTAT_LOGLIK, ll);
+	ADDSTAT(MSTAT_NULL_DEVIANCE, -2.0 * ll0);
+	ADDSTAT(MSTAT_DEVIANCE, -2.0 * ll);
+	ADDSTAT(MSTAT_AIC, -2.0 * ll + 2.0 * k);
+	ADDSTAT(MSTAT_BIC, -2.0 * ll + k * log(n));
+	ADDSTAT(MSTAT_ITERATIONS, R->iterations);
+	ADDSTAT(MSTAT_POS_WEIGHT, P->wpos);
+	ADDSTAT(MSTAT_NEG_WEIGHT, P->wneg);
+	ADDSTAT(MSTAT_TOL, s->opts.tol);
+#undef ADDSTAT
+}
+
+/*
+ * Solve in a scratch context and build the model in the caller's.
+ */
+static Model *
+LogregFinish(BpAggState *s)
+{
+	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext,
+												  "logreg solver",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(scratch);
+	int			p = s->nfeatures;
+	double	   *beta = palloc0(sizeof(double) * (p + 1));
+	double	   *coef = palloc0(sizeof(double) * (p + 1));
+	double	   *se = palloc(sizeof(double) * (p + 1));
+	double		stats[2 * (MSTAT_MAX + 1)];
+	int			nstats = 0;
+	bool		have_se;
+	LogregProblem P;
+	LogregRun	R;
+	LogregStatus st;
+	ModelBuilder mb;
+	Model	   *m;
+
+	LogregSetup(s, &P);
+	LogregRunInit(&R, P.q);
+	st = LogregSolve(&P, &R, beta, &s->opts);
+	LogregReport(&P, &R, st, &s->opts);
+	memcpy(coef + 1 - P.xoff, beta, sizeof(double) * P.q);
+	have_se = (P.l2 == 0.0 && st != LOGREG_SEPARATED);
+	if (have_se)
+		LogregStdErrors(&P, &R, se);
+	LogregStats(s, &P, &R, stats, &nstats);
+
+	MemoryContextSwitchTo(old);
+	ModelBuilderInit(&mb, MODEL_LOGREG,
+					 (P.xoff ? MODEL_HAS_INTERCEPT : 0) |
+					 (st == LOGREG_CONVERGED ? MODEL_CONVERGED : 0), p);
+	ModelAddDoubles(&mb, MTAG_COEF, coef, p + 1);
+	if (have_se)
+		ModelAddDoubles(&mb, MTAG_STDERR, se, p + 1);
+	ModelAddDoubles(&mb, MTAG_STATS, stats, nstats);
+	BpAddNames(&mb, s);
+	m = ModelFinish(&mb, ERRCODE_INTERNAL_ERROR);
+	MemoryContextDelete(scratch);
+	return m;
+}
+
+static const LearnerOps LogregOps = {
+	.kind = MODEL_LOGREG,
+	.name = "logreg",
+	.options = BPOPT_INTERCEPT | BPOPT_L2 | BPOPT_NAMES | BPOPT_MAX_ITER |
+	BPOPT_TOL | BPOPT_CLASS_WEIGHT,
+	.create = LogregCreate,
+	.accum = LogregAccum,
+	.merge = LogregMerge,
+	.serialize = LogregSerialize,
+	.deserialize = LogregDeserialize,
+	.finish = LogregFinish,
+};
+
+PG_FUNCTION_INFO_V1(logreg_accum);
+Datum
+logreg_accum(PG_FUNCTION_ARGS)
+{
+	return BpAggAccum(fcinfo, &LogregOps);
+}
+
+PG_FUNCTION_INFO_V1(logreg_combine);
+Datum
+logreg_combine(PG_FUNCTION_ARGS)
+{
+	return BpAggCombine(fcinfo, &LogregOps);
+}
+
+PG_FUNCTION_INFO_V1(logreg_serialize);
+Datum
+logreg_serialize(PG_FUNCTION_ARGS)
+{
+	return BpAggSerialize(fcinfo, &LogregOps);
+}
+
+PG_FUNCTION_INFO_V1(logreg_deserialize);
+Datum
+logreg_deserialize(PG_FUNCTION_ARGS)
+{
+	return BpAggDeserialize(fcinfo, &LogregOps);
+}
+
+PG_FUNCTION_INFO_V1(logreg_final);
+Datum
+logreg_final(PG_FUNCTION_ARGS)
+{
+	return BpAggFinal(fcinfo, &LogregOps);
+}
