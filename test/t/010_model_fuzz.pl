@@ -15,8 +15,6 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 srand(42);
-binmode(Test::More->builder->$_, ':encoding(UTF-8)')
-  for qw(output failure_output todo_output);
 
 # Errors a mutant may raise.
 my %TEXT_OK = (
@@ -329,7 +327,7 @@ note(sprintf('%d text mutants: %s', scalar @mutants,
 	join(', ', map { "$_ $states{$_}" } sort keys %states)));
 cmp_ok(scalar @mutants, '>=', 300, 'at least 300 text mutants');
 is(scalar(keys %result), scalar @mutants, 'every text mutant got a result');
-is(join("\n", @bad), '', 'text mutants: clean errors or round-tripping models');
+is(encode_utf8(join("\n", @bad)), '', 'text mutants: clean errors or round-tripping models');
 diag($err) if $err ne '';
 is($result{0}, 'accepted', 'the unmutated model 1 is accepted');
 ok($states{$_}, "some text mutant raises $_") for qw(22P02 22003 0A000);
@@ -501,7 +499,7 @@ for my $i (0 .. $#bmutants)
 note(sprintf('%d binary mutants: %s', scalar @bmutants,
 	join(', ', map { "$_ $states{$_}" } sort keys %states)));
 is(scalar(keys %result), scalar @bmutants, 'every binary mutant got a result');
-is(join("\n", @bad), '', 'binary mutants: clean errors or round-tripping models');
+is(encode_utf8(join("\n", @bad)), '', 'binary mutants: clean errors or round-tripping models');
 diag($err) if $err ne '';
 ok($states{$_}, "some binary mutant raises $_") for qw(22P03 0A000 22P04);
 cmp_ok($accepted // 0, '>=', 6, 'the unmutated binary models are accepted');
