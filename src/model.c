@@ -170,6 +170,9 @@ CheckSection(const Model *m, const ModelSection *sec, const char *payload,
 
 				if (!(id >= 1 && id <= MSTAT_MAX) || id != floor(id))
 					ModelReject(ecode, "The statistics section names an unknown statistic.");
+				/* text output and input rely on ids in increasing order */
+				if (i > 0 && id <= ((const double *) payload)[i - 2])
+					ModelReject(ecode, "The statistics section repeats a statistic or is out of order.");
 			}
 			break;
 		case MTAG_NAMES:
