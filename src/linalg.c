@@ -190,42 +190,7 @@ LinalgInvertUpper(const double *R, int ld, int n, double *inv)
 }
 
 /*
- * In-place Cholesky factorisation A = L L^T of a symmetric positive
- * definite matrix (n x n, row-major; L is left in the lower triangle).
- * Returns false if A is not numerically positive definite.
- */
-bool
-LinalgCholesky(double *A, int n)
-{
-	int			i,
-				j,
-				k;
-
-	for (j = 0; j < n; j++)
-	{
-		double		d = A[j * n + j];
-
-		CHECK_FOR_INTERRUPTS();
-		for (k = 0; k < j; k++)
-			d -= A[j * n + k] * A[j * n + k];
-		if (!(d > 0.0))
-			return false;
-		d = sqrt(d);
-		A[j * n + j] = d;
-		for (i = j + 1; i < n; i++)
-		{
-			double		s = A[i * n + j];
-
-			for (k = 0; k < j; k++)
-				s -= A[i * n + k] * A[j * n + k];
-			A[i * n + j] = s / d;
-		}
-	}
-	return true;
-}
-
-/*
- * Solve L L^T x = b given the factor from LinalgCholesky; b becomes x.
+ * Solve L L^T x = b given the factor from LinalgCholeskyTol; b becomes x.
  */
 void
 LinalgCholeskySolve(const double *L, int n, double *b)
@@ -321,7 +286,9 @@ LinalgCondition(double *A, int n)
 }
 
 /*
- * Cholesky factorisation as LinalgCholesky, but a pivot counts as zero when
+ * In-place Cholesky factorisation A = L L^T of a symmetric positive
+ * definite matrix (n x n, row-major; L is left in the lower triangle).
+ * A pivot counts as zero when
  * what is left of a diagonal entry, after removing the part explained by
  * the columns before it, is at most rtol of the entry itself (1 - R^2 of
  * column j on the earlier columns, in the matrix's own metric).  The test

@@ -14,7 +14,6 @@ extern void LinalgQrAddRows(double *R, int q, double *blk, int ldb, int m);
 extern void LinalgSolveUpper(const double *R, int ld, int n, double *b);
 extern void LinalgSolveUpperTrans(const double *R, int ld, int n, double *b);
 extern void LinalgInvertUpper(const double *R, int ld, int n, double *inv);
-extern bool LinalgCholesky(double *A, int n);
 extern int	LinalgCholeskyTol(double *A, int n, double rtol);
 extern void LinalgCholeskySolve(const double *L, int n, double *b);
 extern double LinalgCondition(double *A, int n);
