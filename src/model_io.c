@@ -536,6 +536,9 @@ model_recv(PG_FUNCTION_ARGS)
 				i,
 				k;
 
+	/* check lengths before pq_getmsg* would report a protocol violation */
+	if (buf->len - buf->cursor < 12)
+		RecvError("The data is shorter than a model header.");
 	version = pq_getmsgbyte(buf);
 	kind = pq_getmsgbyte(buf);
 	flags = (uint16) pq_getmsgint(buf, 2);
@@ -554,10 +557,17 @@ model_recv(PG_FUNCTION_ARGS)
 	((Model *) b.buf.data)->version = version;
 	for (i = 0; i < nsections; i++)
 	{
-		int			tag = (uint16) pq_getmsgint(buf, 2);
-		int			elemtype = (uint16) pq_getmsgint(buf, 2);
-		int			count = pq_getmsgint(buf, 4);
-		int			left = buf->len - buf->cursor;
+		int			tag,
+					elemtype,
+					count,
+					left;
+
+		if (buf->len - buf->cursor < 8)
+			RecvError("The data ends inside a section header.");
+		tag = (uint16) pq_getmsgint(buf, 2);
+		elemtype = (uint16) pq_getmsgint(buf, 2);
+		count = pq_getmsgint(buf, 4);
+		left = buf->len - buf->cursor;
 
 		if (elemtype == MODEL_ELEM_DOUBLE && count >= 0 && count <= left / 8)
 		{
