@@ -507,15 +507,24 @@ BpAggFinal(FunctionCallInfo fcinfo, const LearnerOps *ops)
 }
 
 /*
+ * Append one (id, value) statistic.  Ids must come in ascending order:
+ * ModelCheck rejects anything else.
+ */
+void
+BpAddStat(double *stats, int *nstats, ModelStat id, double value)
+{
+	stats[(*nstats)++] = (double) id;
+	stats[(*nstats)++] = value;
+}
+
+/*
  * Append the statistics every model carries.
  */
 void
 BpAddCommonStats(double *stats, int *nstats, const BpAggState *s)
 {
-	stats[(*nstats)++] = MSTAT_N;
-	stats[(*nstats)++] = (double) s->n;
-	stats[(*nstats)++] = MSTAT_N_SKIPPED;
-	stats[(*nstats)++] = (double) s->nskipped;
+	BpAddStat(stats, nstats, MSTAT_N, (double) s->n);
+	BpAddStat(stats, nstats, MSTAT_N_SKIPPED, (double) s->nskipped);
 }
 
 /*

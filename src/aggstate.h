@@ -87,6 +87,7 @@ extern Datum BpAggFinal(FunctionCallInfo fcinfo, const LearnerOps *ops);
 extern const double *BpGetFeatures(ArrayType *a, int *n);
 extern void BpCheckFeatureCount(int expected, int got);
 extern void BpParseOptions(Jsonb *jb, const LearnerOps *ops, BpOptions *opts);
+extern void BpAddStat(double *stats, int *nstats, ModelStat id, double value);
 extern void BpAddCommonStats(double *stats, int *nstats, const BpAggState *s);
 extern void BpAddNames(ModelBuilder *b, const BpAggState *s);
 

@@ -474,19 +474,17 @@ LinregFinish(BpAggState *s)
 		LinregReportAliased(s, &f);
 
 	BpAddCommonStats(stats, &nstats, s);
-#define ADDSTAT(id, v) (stats[nstats++] = (id), stats[nstats++] = (v))
-	ADDSTAT(MSTAT_RANK, f.rank);
-	ADDSTAT(MSTAT_DF_RESIDUAL, df);
-	ADDSTAT(MSTAT_R2, r2);
-	ADDSTAT(MSTAT_ADJ_R2, 1.0 - (1.0 - r2) * ((double) s->n - xoff) / df);
-	ADDSTAT(MSTAT_SIGMA, sigma);
-	ADDSTAT(MSTAT_RSS, rss);
-	ADDSTAT(MSTAT_TSS, tss);
-	ADDSTAT(MSTAT_F, fstat);
-	ADDSTAT(MSTAT_F_PVALUE, DistribFUpper(fstat, f.rank - xoff, df));
-	ADDSTAT(MSTAT_COND, cond);
-	ADDSTAT(MSTAT_L2, s->opts.l2);
-#undef ADDSTAT
+	BpAddStat(stats, &nstats, MSTAT_RANK, f.rank);
+	BpAddStat(stats, &nstats, MSTAT_DF_RESIDUAL, df);
+	BpAddStat(stats, &nstats, MSTAT_R2, r2);
+	BpAddStat(stats, &nstats, MSTAT_ADJ_R2, 1.0 - (1.0 - r2) * ((double) s->n - xoff) / df);
+	BpAddStat(stats, &nstats, MSTAT_SIGMA, sigma);
+	BpAddStat(stats, &nstats, MSTAT_RSS, rss);
+	BpAddStat(stats, &nstats, MSTAT_TSS, tss);
+	BpAddStat(stats, &nstats, MSTAT_F, fstat);
+	BpAddStat(stats, &nstats, MSTAT_F_PVALUE, DistribFUpper(fstat, f.rank - xoff, df));
+	BpAddStat(stats, &nstats, MSTAT_COND, cond);
+	BpAddStat(stats, &nstats, MSTAT_L2, s->opts.l2);
 
 	ModelBuilderInit(&mb, MODEL_LINREG, xoff ? MODEL_HAS_INTERCEPT : 0, p);
 	ModelAddDoubles(&mb, MTAG_COEF, coef, p + 1);

@@ -859,20 +859,18 @@ LogregStats(const BpAggState *s, const LogregProblem *P, const LogregRun *R,
 	ll0 = P->xoff ? w1 * log(w1 / (w0 + w1)) + w0 * log(w0 / (w0 + w1)) :
 		-(w0 + w1) * M_LN2;
 	BpAddCommonStats(stats, nstats, s);
-#define ADDSTAT(id, v) (stats[(*nstats)++] = (id), stats[(*nstats)++] = (v))
 	/* in ascending id order, the order model_in stores */
-	ADDSTAT(MSTAT_DF_RESIDUAL, n - k);
-	ADDSTAT(MSTAT_L2, P->l2);
-	ADDSTAT(MSTAT_LOGLIK, ll);
-	ADDSTAT(MSTAT_NULL_DEVIANCE, -2.0 * ll0);
-	ADDSTAT(MSTAT_DEVIANCE, -2.0 * ll);
-	ADDSTAT(MSTAT_AIC, -2.0 * ll + 2.0 * k);
-	ADDSTAT(MSTAT_BIC, -2.0 * ll + k * log(n));
-	ADDSTAT(MSTAT_ITERATIONS, R->iterations);
-	ADDSTAT(MSTAT_POS_WEIGHT, P->wpos);
-	ADDSTAT(MSTAT_NEG_WEIGHT, P->wneg);
-	ADDSTAT(MSTAT_TOL, s->opts.tol);
-#undef ADDSTAT
+	BpAddStat(stats, nstats, MSTAT_DF_RESIDUAL, n - k);
+	BpAddStat(stats, nstats, MSTAT_L2, P->l2);
+	BpAddStat(stats, nstats, MSTAT_LOGLIK, ll);
+	BpAddStat(stats, nstats, MSTAT_NULL_DEVIANCE, -2.0 * ll0);
+	BpAddStat(stats, nstats, MSTAT_DEVIANCE, -2.0 * ll);
+	BpAddStat(stats, nstats, MSTAT_AIC, -2.0 * ll + 2.0 * k);
+	BpAddStat(stats, nstats, MSTAT_BIC, -2.0 * ll + k * log(n));
+	BpAddStat(stats, nstats, MSTAT_ITERATIONS, R->iterations);
+	BpAddStat(stats, nstats, MSTAT_POS_WEIGHT, P->wpos);
+	BpAddStat(stats, nstats, MSTAT_NEG_WEIGHT, P->wneg);
+	BpAddStat(stats, nstats, MSTAT_TOL, s->opts.tol);
 }
 
 /*
