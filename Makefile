@@ -1,12 +1,19 @@
 EXTENSION = buypower
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 MODULE_big = buypower
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 # The install script is assembled from one part per responsibility
-# (src/sql/NN_topic.sql), as pgvector builds vector--x.y.z.sql.
-DATA_built = buypower--$(EXTVERSION).sql
-DATA = $(filter-out buypower--$(EXTVERSION).sql,$(wildcard buypower--*.sql))
+# (src/sql/NN_topic.sql), as pgvector builds vector--x.y.z.sql.  The update
+# script from the previous release is assembled the same way from
+# src/sql/update/NN_topic.sql, so each feature adds its own part to both.
+# Install scripts of earlier releases are frozen at the top level
+# (buypower--0.1.0.sql) and never edited: ALTER EXTENSION ... UPDATE starts
+# from them.
+PREVVERSION = 0.1.0
+UPDATE_SCRIPT = buypower--$(PREVVERSION)--$(EXTVERSION).sql
+DATA_built = buypower--$(EXTVERSION).sql $(UPDATE_SCRIPT)
+DATA = $(filter-out $(DATA_built),$(wildcard buypower--*.sql))
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --load-extension=$(EXTENSION)
@@ -16,13 +23,16 @@ REGRESS_OPTS = --load-extension=$(EXTENSION)
 override PG_CFLAGS += -ffp-contract=off
 SHLIB_LINK += -lm
 
-EXTRA_CLEAN = buypower--$(EXTVERSION).sql
+EXTRA_CLEAN = $(DATA_built)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 buypower--$(EXTVERSION).sql: $(sort $(wildcard src/sql/*.sql))
+	cat $^ > $@
+
+$(UPDATE_SCRIPT): $(sort $(wildcard src/sql/update/*.sql))
 	cat $^ > $@
 
 $(OBJS): $(wildcard src/*.h)

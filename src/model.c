@@ -22,17 +22,40 @@
 
 #define MODEL_MAX_SECTIONS	64
 
-static const char *const kind_names[] = {NULL, "linreg", "logreg"};
-
-static const char *const stat_names[] = {
-	NULL, "n", "n_skipped", "rank", "df_residual", "r2", "adj_r2", "sigma",
-	"rss", "tss", "f_statistic", "f_pvalue", "condition_number", "l2",
-	"log_likelihood", "null_deviance", "deviance", "aic", "bic", "iterations",
-	"positive_weight", "negative_weight", "tol"
+static const char *const kind_names[] = {
+	[MODEL_LINREG] = "linreg",
+	[MODEL_LOGREG] = "logreg",
 };
 
-StaticAssertDecl(lengthof(kind_names) == MODEL_KIND_MAX + 1, "kind names");
-StaticAssertDecl(lengthof(stat_names) == MSTAT_MAX + 1, "stat names");
+/*
+ * Statistic names by id.  Ids are stored in models, so they never change;
+ * gaps (reserved ranges, see model.h) are NULL and count as unknown.
+ */
+static const char *const stat_names[MSTAT_MAX + 1] = {
+	[MSTAT_N] = "n",
+	[MSTAT_N_SKIPPED] = "n_skipped",
+	[MSTAT_RANK] = "rank",
+	[MSTAT_DF_RESIDUAL] = "df_residual",
+	[MSTAT_R2] = "r2",
+	[MSTAT_ADJ_R2] = "adj_r2",
+	[MSTAT_SIGMA] = "sigma",
+	[MSTAT_RSS] = "rss",
+	[MSTAT_TSS] = "tss",
+	[MSTAT_F] = "f_statistic",
+	[MSTAT_F_PVALUE] = "f_pvalue",
+	[MSTAT_COND] = "condition_number",
+	[MSTAT_L2] = "l2",
+	[MSTAT_LOGLIK] = "log_likelihood",
+	[MSTAT_NULL_DEVIANCE] = "null_deviance",
+	[MSTAT_DEVIANCE] = "deviance",
+	[MSTAT_AIC] = "aic",
+	[MSTAT_BIC] = "bic",
+	[MSTAT_ITERATIONS] = "iterations",
+	[MSTAT_POS_WEIGHT] = "positive_weight",
+	[MSTAT_NEG_WEIGHT] = "negative_weight",
+	[MSTAT_TOL] = "tol",
+};
+
 
 /*
  * Start a model with the given header fields.
@@ -168,7 +191,8 @@ CheckSection(const Model *m, const ModelSection *sec, const char *payload,
 			{
 				double		id = ((const double *) payload)[i];
 
-				if (!(id >= 1 && id <= MSTAT_MAX) || id != floor(id))
+				if (!(id >= 1 && id <= MSTAT_MAX) || id != floor(id) ||
+					stat_names[(int) id] == NULL)
 					ModelReject(ecode, "The statistics section names an unknown statistic.");
 				/* text output and input rely on ids in increasing order */
 				if (i > 0 && id <= ((const double *) payload)[i - 2])
@@ -374,7 +398,8 @@ ModelKindFromName(const char *name)
 const char *
 ModelStatName(int id)
 {
-	return (id >= 1 && id <= MSTAT_MAX) ? stat_names[id] : "unknown";
+	return (id >= 1 && id <= MSTAT_MAX && stat_names[id] != NULL) ?
+		stat_names[id] : "unknown";
 }
 
 int
@@ -383,7 +408,7 @@ ModelStatFromName(const char *name)
 	int			i;
 
 	for (i = 1; i <= MSTAT_MAX; i++)
-		if (strcmp(stat_names[i], name) == 0)
+		if (stat_names[i] != NULL && strcmp(stat_names[i], name) == 0)
 			return i;
 	return 0;
 }

@@ -25,6 +25,15 @@
 
 #define MODEL_FORMAT_VERSION	1
 
+/*
+ * Kinds, section tags and statistic ids are stored in models and never
+ * renumbered.  Numbers reserved for work in progress, so that branches do not
+ * collide:
+ *	kinds  3 gbdt, 4 forest
+ *	tags   6-19 preprocessing and categorical vocabularies, 20-29 trees,
+ *		   30-34 training score distribution (percentiles, tiers)
+ *	stats  30-49 preprocessing, 50-69 tree ensembles, 70-79 score distribution
+ */
 typedef enum ModelKind
 {
 	MODEL_LINREG = 1,			/* least squares / ridge */
@@ -76,7 +85,7 @@ typedef struct ModelSection
 /* Training statistics kept in the MTAG_STATS section */
 typedef enum ModelStat
 {
-	MSTAT_N = 1,				/* rows used */
+	MSTAT_N = 1,				/* rows used; ids never change (above) */
 	MSTAT_N_SKIPPED,			/* rows skipped (NULL target or features) */
 	MSTAT_RANK,					/* number of estimable coefficients */
 	MSTAT_DF_RESIDUAL,

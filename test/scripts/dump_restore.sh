@@ -73,7 +73,7 @@ check_both() {
 	local db
 	for db in "$SRC" "$DST" "$DST_PLAIN"; do
 		check "$db" "extension version" \
-			"SELECT extversion FROM pg_extension WHERE extname = 'buypower'" "0.1.0"
+			"SELECT extversion FROM pg_extension WHERE extname = 'buypower'" "0.2.0"
 		check "$db" "extension schema" \
 			"SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'buypower'" "buypower"
 		check "$db" "model texts round-trip" \

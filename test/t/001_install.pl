@@ -12,7 +12,7 @@ $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION buypower');
 is($node->safe_psql('postgres',
 		"SELECT extversion FROM pg_extension WHERE extname = 'buypower'"),
-	'0.1.0', 'extension version');
+	'0.2.0', 'extension version');
 is($node->safe_psql('postgres',
 		"SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'buypower'"),
 	'buypower', 'extension schema');
