@@ -37,10 +37,13 @@
 typedef enum ModelKind
 {
 	MODEL_LINREG = 1,			/* least squares / ridge */
-	MODEL_LOGREG = 2			/* logistic regression */
+	MODEL_LOGREG = 2,			/* logistic regression */
+	MODEL_GBDT = 3,				/* gradient-boosted trees (trees.h) */
+	MODEL_FOREST = 4			/* random forest (trees.h) */
 } ModelKind;
 
-#define MODEL_KIND_MAX			2
+#define MODEL_KIND_MAX			4
+#define MODEL_KIND_IS_TREES(k)	((k) == MODEL_GBDT || (k) == MODEL_FOREST)
 
 /* flags */
 #define MODEL_HAS_INTERCEPT		0x0001
@@ -58,10 +61,16 @@ typedef enum ModelTag
 	MTAG_STDERR = 2,			/* doubles[nfeatures + 1], NaN = not available */
 	MTAG_ALIASED = 3,			/* bytes[nfeatures + 1], 1 = not estimable */
 	MTAG_STATS = 4,				/* doubles[2k]: (ModelStat id, value) pairs */
-	MTAG_NAMES = 5				/* bytes: nfeatures NUL-terminated names */
+	MTAG_NAMES = 5,				/* bytes: nfeatures NUL-terminated names */
+	/* tree ensembles (trees.h has the layouts) */
+	MTAG_TREE_HEADER = 20,		/* doubles[2]: base score, link */
+	MTAG_TREE_SIZES = 21,		/* doubles[ntrees]: nodes per tree */
+	MTAG_TREE_VALUES = 22,		/* doubles[nnodes]: threshold or leaf value */
+	MTAG_TREE_NODES = 23,		/* bytes[8 nnodes]: child, feature, flags */
+	MTAG_TREE_IMPORTANCE = 24	/* doubles[3 nfeatures]: gain, splits, cover */
 } ModelTag;
 
-#define MTAG_MAX				5
+#define MTAG_MAX				24
 
 typedef struct Model
 {
@@ -106,10 +115,22 @@ typedef enum ModelStat
 	MSTAT_ITERATIONS,
 	MSTAT_POS_WEIGHT,			/* class weight of positive rows */
 	MSTAT_NEG_WEIGHT,			/* class weight of negative rows */
-	MSTAT_TOL
+	MSTAT_TOL,
+	/* tree ensembles: 50-69 */
+	MSTAT_TREES = 50,			/* trees in the model */
+	MSTAT_LEARNING_RATE = 51,
+	MSTAT_MAX_DEPTH = 52,
+	MSTAT_MAX_LEAVES = 53,
+	MSTAT_BEST_ITERATION = 54,	/* trees kept by early stopping */
+	MSTAT_TRAIN_LOSS = 55,		/* RMSE or log loss on the training rows */
+	MSTAT_VALID_LOSS = 56,		/* the same on the validation rows */
+	MSTAT_VALID_ROWS = 57,
+	MSTAT_OOB_ERROR = 58,		/* forest: out-of-bag RMSE or error rate */
+	MSTAT_OOB_ROWS = 59,		/* rows out of bag for at least one tree */
+	MSTAT_SEED = 60
 } ModelStat;
 
-#define MSTAT_MAX				MSTAT_TOL
+#define MSTAT_MAX				MSTAT_SEED
 
 #define MODEL_HEADER_SIZE		MAXALIGN(sizeof(Model))
 #define MODEL_PAD8(n)			TYPEALIGN(8, (n))

@@ -26,6 +26,7 @@
 #include "aggstate.h"
 #include "distrib.h"
 #include "model.h"
+#include "trees.h"
 
 typedef struct PredictCache
 {
@@ -37,6 +38,8 @@ typedef struct PredictCache
 	char	   *raw;			/* the incoming datum's bytes, when inline */
 	Model	   *model;			/* detoasted, checked copy */
 	const double *coef;
+	TreeView	trees;			/* tree models: pointers into model */
+	double	   *xbuf;			/* tree models: one scoring row */
 } PredictCache;
 
 /*
@@ -104,6 +107,16 @@ GetCachedModel(FunctionCallInfo fcinfo)
 	c->model = (Model *) PG_DETOAST_DATUM_COPY(PointerGetDatum(v));
 	ModelCheck(c->model, false, ERRCODE_DATA_CORRUPTED);
 	c->coef = ModelGetDoubles(c->model, MTAG_COEF, &n);
+	if (c->trees.starts)
+		pfree(c->trees.starts);
+	c->trees.starts = NULL;
+	if (MODEL_KIND_IS_TREES(c->model->kind))
+	{
+		TreeViewInit(&c->trees, c->model, fcinfo->flinfo->fn_mcxt);
+		if (c->xbuf)
+			pfree(c->xbuf);
+		c->xbuf = palloc(sizeof(double) * c->model->nfeatures);
+	}
 	c->valid = !VARATT_IS_EXTERNAL(v) || c->external;
 	MemoryContextSwitchTo(old);
 	return c;
@@ -168,8 +181,16 @@ model_predict(PG_FUNCTION_ARGS)
 {
 	PredictCache *c = GetCachedModel(fcinfo);
 	const Model *m = c->model;
-	const double *x = ScoringFeatures(m, PG_GETARG_ARRAYTYPE_P(1));
-	double		eta = LinearScore(c->coef, x, m->nfeatures);
+	const double *x;
+	double		eta;
+
+	if (MODEL_KIND_IS_TREES(m->kind))
+	{
+		x = TreesScoringFeatures(m, PG_GETARG_ARRAYTYPE_P(1), c->xbuf);
+		PG_RETURN_FLOAT8(TreesScore(&c->trees, x));
+	}
+	x = ScoringFeatures(m, PG_GETARG_ARRAYTYPE_P(1));
+	eta = LinearScore(c->coef, x, m->nfeatures);
 
 	if (m->kind == MODEL_LOGREG)
 		PG_RETURN_FLOAT8(Sigmoid(eta));
@@ -215,6 +236,12 @@ model_summary(PG_FUNCTION_ARGS)
 	bool		tdist = (m->kind == MODEL_LINREG);
 	double		df = ModelGetStat(m, MSTAT_DF_RESIDUAL);
 
+	if (coef == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("buypower.summary needs a linear model, not %s",
+						ModelKindName(m->kind)),
+				 errhint("Use buypower.importance for tree models.")));
 	InitMaterializedSRF(fcinfo, 0);
 	for (j = (m->flags & MODEL_HAS_INTERCEPT) ? 0 : 1; j <= m->nfeatures; j++)
 	{
