@@ -70,6 +70,7 @@
 #define TREES_SAMPLE_ROWS	200000
 #define TREES_MAX_BINS		255
 #define TREES_HIST_BUDGET	((Size) 128 * 1024 * 1024)
+#define TREES_PREFETCH		16	/* rows ahead */
 #define TREES_MAX_ROWS		((int64) PG_INT32_MAX - 1)
 
 /* ----------------------------------------------------------------
@@ -732,6 +733,10 @@ BinOf(const double *cuts, int ncuts, double v)
 
 /*
  * Sort the rows canonically, take the targets, bin the features.
+ *
+ * The stored rows are only ever read in storage order (random reads of
+ * 8 (p + 1)-byte rows would miss the cache on every row); their canonical
+ * positions come from the inverse permutation.
  */
 static void
 PrepareData(TreeState *s, TrainData *d)
@@ -739,12 +744,16 @@ PrepareData(TreeState *s, TrainData *d)
 	int			n = (int) s->nrows;
 	int			p = s->p;
 	RowKey	   *keys;
-	int64	   *perm;
-	double	   *sample;
+	int		   *pos;
 	int			nsample = Min(n, TREES_SAMPLE_ROWS);
+	int			group = Max(1, (int) ((32 * 1024 * 1024) / (sizeof(double) * nsample)));
+	double	  **sample;
+	int		   *m;
 	Size		need;
+	int64		r;
 	int			i,
-				f;
+				f,
+				f0;
 	bool		anyvalues = false;
 
 	need = s->bytes + (Size) n * (p + 80);
@@ -760,55 +769,53 @@ PrepareData(TreeState *s, TrainData *d)
 	}
 	qsort_arg(keys, n, sizeof(RowKey), CompareRowKeys, s);
 	CHECK_FOR_INTERRUPTS();
-	perm = (int64 *) keys;		/* compact in place: row ids only */
+	pos = palloc_extended(sizeof(int) * (Size) n, MCXT_ALLOC_HUGE);
 	for (i = 0; i < n; i++)
-		perm[i] = keys[i].row;
+		pos[keys[i].row] = i;
+	pfree(keys);
 
 	d->n = n;
 	d->p = p;
 	d->y = palloc_extended(sizeof(double) * (Size) n, MCXT_ALLOC_HUGE);
-	for (i = 0; i < n; i++)
-		d->y[i] = RowAt(s, perm[i])[0];
+	for (r = 0; r < n; r++)
+		d->y[pos[r]] = RowAt(s, r)[0];
 	d->bins = palloc_extended((Size) n * p, MCXT_ALLOC_HUGE);
 	d->nbins = palloc0(sizeof(int) * p);
 	d->cuts = palloc0(sizeof(double *) * p);
-	sample = palloc(sizeof(double) * nsample);
 
-	for (f = 0; f < p; f++)
+	/* cut points from the first nsample canonical rows, group by group */
+	sample = palloc(sizeof(double *) * group);
+	m = palloc(sizeof(int) * group);
+	for (i = 0; i < Min(group, p); i++)
+		sample[i] = palloc_extended(sizeof(double) * nsample, MCXT_ALLOC_HUGE);
+	for (f0 = 0; f0 < p; f0 += group)
 	{
-		int			m = 0;
-		uint8	   *col = d->bins + (Size) f * n;
+		int			gn = Min(group, p - f0);
 
-		for (i = 0; i < nsample; i++)
+		memset(m, 0, sizeof(int) * group);
+		for (r = 0; r < n; r++)
 		{
-			double		v = RowAt(s, perm[i])[f + 1];
+			const double *row;
 
-			if (!isnan(v))
-				sample[m++] = v;
+			if (pos[r] >= nsample)
+				continue;
+			row = RowAt(s, r) + 1 + f0;
+			for (f = 0; f < gn; f++)
+				if (!isnan(row[f]))
+					sample[f][m[f]++] = row[f];
 		}
-		/* a sparse feature may miss the sample: take any rows that have it */
-		for (i = nsample; m == 0 && i < n; i++)
+		for (f = 0; f < gn; f++)
 		{
-			double		v = RowAt(s, perm[i])[f + 1];
-
-			if (!isnan(v))
-				sample[m++] = v;
-		}
-		if (m == 0)
-		{
-			d->nbins[f] = 0;	/* all missing: code 0 */
-			memset(col, 0, n);
-			continue;
-		}
-		anyvalues = true;
-		qsort(sample, m, sizeof(double), CompareDoubles);
-		d->cuts[f] = palloc(sizeof(double) * s->o.bins);
-		d->nbins[f] = MakeCuts(sample, m, s->o.bins, d->cuts[f]);
-		for (i = 0; i < n; i++)
-		{
-			double		v = RowAt(s, perm[i])[f + 1];
-
-			col[i] = isnan(v) ? d->nbins[f] : BinOf(d->cuts[f], d->nbins[f] - 1, v);
+			/* a sparse feature may miss the sample: take any rows that have it */
+			for (r = 0; m[f] == 0 && r < n; r++)
+				if (!isnan(RowAt(s, r)[1 + f0 + f]))
+					sample[f][m[f]++] = RowAt(s, r)[1 + f0 + f];
+			if (m[f] == 0)
+				continue;		/* all missing: nbins 0, code 0 */
+			anyvalues = true;
+			qsort(sample[f], m[f], sizeof(double), CompareDoubles);
+			d->cuts[f0 + f] = palloc(sizeof(double) * s->o.bins);
+			d->nbins[f0 + f] = MakeCuts(sample[f], m[f], s->o.bins, d->cuts[f0 + f]);
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -816,8 +823,22 @@ PrepareData(TreeState *s, TrainData *d)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("%s features are NULL in every row", LearnerName(s->forest))));
-	pfree(sample);
-	pfree(keys);
+
+	/* codes, row-major: a row's p codes are adjacent */
+	for (r = 0; r < n; r++)
+	{
+		const double *row = RowAt(s, r) + 1;
+		uint8	   *out = d->bins + (Size) pos[r] * p;
+
+		for (f = 0; f < p; f++)
+			out[f] = isnan(row[f]) ? d->nbins[f] :
+				BinOf(d->cuts[f], d->nbins[f] - 1, row[f]);
+		if ((r & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	for (i = 0; i < Min(group, p); i++)
+		pfree(sample[i]);
+	pfree(pos);
 }
 
 /* ----------------------------------------------------------------
@@ -879,9 +900,9 @@ typedef struct Grower
 	double	   *h;
 	int		   *idx;
 	int		   *tmp;
-	double	   *og;
-	double	   *oh;
 	bool	   *featok;			/* features this tree may use */
+	int		   *active;			/* the usable ones of them (>= 2 bins) */
+	int			nactive;
 	int		   *cand;			/* scratch: candidate features of a node */
 	int			mtry;			/* forest: features tried per node; 0 = all */
 	int			max_depth;
@@ -910,40 +931,49 @@ NewHist(Grower *gr)
 }
 
 /*
- * Histogram of the rows of a leaf over the tree's features.
+ * Histogram of the rows of a leaf over the tree's features.  Bins are
+ * row-major, so each row costs one cache line for all its features.
  */
 static void
 BuildHist(Grower *gr, Leaf *L, HBin *hist)
 {
 	const TrainData *d = gr->d;
-	int			m = L->end - L->begin;
-	const int  *idx = gr->idx + L->begin;
-	double	   *og = gr->og,
-			   *oh = gr->oh;
+	int			p = d->p;
+	const int  *idx = gr->idx;
+	const int  *act = gr->active;
+	int			nact = gr->nactive;
 	int			k,
-				f;
+				j;
 
-	for (k = 0; k < m; k++)
+	for (k = L->begin; k < L->end; k++)
 	{
-		og[k] = gr->g[idx[k]];
-		oh[k] = gr->h[idx[k]];
-	}
-	for (f = 0; f < d->p; f++)
-	{
-		const uint8 *col = d->bins + (Size) f * d->n;
-		HBin	   *hf = hist + gr->hoff[f];
+		int			r = idx[k];
+		double		g,
+					h;
+		const uint8 *row = d->bins + (Size) r * p;
 
-		if (!gr->featok[f] || d->nbins[f] < 2)
-			continue;
-		for (k = 0; k < m; k++)
+		/* rows of a deep node are scattered: fetch ahead of use */
+		if (k + TREES_PREFETCH < L->end)
 		{
-			HBin	   *b = &hf[col[idx[k]]];
+			int			rr = idx[k + TREES_PREFETCH];
 
-			b->g += og[k];
-			b->h += oh[k];
+			__builtin_prefetch(d->bins + (Size) rr * p);
+			__builtin_prefetch(gr->g + rr);
+			__builtin_prefetch(gr->h + rr);
+		}
+		g = gr->g[r];
+		h = gr->h[r];
+
+		for (j = 0; j < nact; j++)
+		{
+			HBin	   *b = &hist[gr->hoff[act[j]] + row[act[j]]];
+
+			b->g += g;
+			b->h += h;
 			b->n++;
 		}
-		CHECK_FOR_INTERRUPTS();
+		if (((k - L->begin) & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
 	}
 }
 
@@ -1111,6 +1141,10 @@ GrowTree(Grower *gr, int nroot)
 	gr->nout = 0;
 	gr->nleaves = 0;
 	gr->hist_kept = 0;
+	gr->nactive = 0;
+	for (k = 0; k < gr->d->p; k++)
+		if (gr->featok[k] && gr->d->nbins[k] >= 2)
+			gr->active[gr->nactive++] = k;
 	root = NewLeaf(gr);
 	root->begin = 0;
 	root->end = nroot;
@@ -1167,15 +1201,20 @@ GrowTree(Grower *gr, int nroot)
 			gr->hist_kept -= sizeof(HBin) * gr->hsize;
 
 		/* partition its rows, stably */
-		col = gr->d->bins + (Size) P.f * gr->d->n;
+		col = gr->d->bins + P.f;
 		nb = gr->d->nbins[P.f];
 		w = P.begin;
 		t = 0;
 		for (i = P.begin; i < P.end; i++)
 		{
 			int			r = gr->idx[i];
-			int			code = col[r];
-			bool		goleft = (code == nb) ? P.dleft : (code <= P.bin);
+			int			code;
+			bool		goleft;
+
+			if (i + TREES_PREFETCH < P.end)
+				__builtin_prefetch(col + (Size) gr->idx[i + TREES_PREFETCH] * gr->d->p);
+			code = col[(Size) r * gr->d->p];
+			goleft = (code == nb) ? P.dleft : (code <= P.bin);
 
 			if (goleft)
 				gr->idx[w++] = r;
@@ -1289,7 +1328,7 @@ WalkBinned(const TrainData *d, const TNode *nodes, int i)
 	while (nodes[k].left != 0)
 	{
 		int			f = nodes[k].feature;
-		int			code = d->bins[(Size) f * d->n + i];
+		int			code = d->bins[(Size) i * d->p + f];
 
 		if (code == d->nbins[f])
 			k = nodes[k].left + ((nodes[k].flags & TREE_DEFAULT_LEFT) ? 0 : 1);
@@ -1325,12 +1364,11 @@ InitGrower(Grower *gr, const TrainData *d, const TreeOpts *o, pg_prng_state *rng
 	}
 	gr->g = palloc_extended(sizeof(double) * (Size) d->n, MCXT_ALLOC_HUGE);
 	gr->h = palloc_extended(sizeof(double) * (Size) d->n, MCXT_ALLOC_HUGE);
-	gr->og = palloc_extended(sizeof(double) * (Size) d->n, MCXT_ALLOC_HUGE);
-	gr->oh = palloc_extended(sizeof(double) * (Size) d->n, MCXT_ALLOC_HUGE);
 	gr->idx = palloc_extended(sizeof(int) * (Size) d->n, MCXT_ALLOC_HUGE);
 	gr->tmp = palloc_extended(sizeof(int) * (Size) d->n, MCXT_ALLOC_HUGE);
 	gr->featok = palloc(sizeof(bool) * d->p);
 	gr->cand = palloc(sizeof(int) * d->p);
+	gr->active = palloc(sizeof(int) * d->p);
 	for (f = 0; f < d->p; f++)
 		gr->featok[f] = true;
 	gr->max_depth = o->max_depth;
