@@ -58,10 +58,12 @@ typedef enum ModelTag
 	MTAG_STDERR = 2,			/* doubles[nfeatures + 1], NaN = not available */
 	MTAG_ALIASED = 3,			/* bytes[nfeatures + 1], 1 = not estimable */
 	MTAG_STATS = 4,				/* doubles[2k]: (ModelStat id, value) pairs */
-	MTAG_NAMES = 5				/* bytes: nfeatures NUL-terminated names */
+	MTAG_NAMES = 5,				/* bytes: nfeatures NUL-terminated names */
+	MTAG_PREP = 6,				/* doubles: preprocessing (prep.h) */
+	MTAG_VOCAB = 7				/* bytes: categorical levels (prep.h) */
 } ModelTag;
 
-#define MTAG_MAX				5
+#define MTAG_MAX				7
 
 typedef struct Model
 {
@@ -106,10 +108,12 @@ typedef enum ModelStat
 	MSTAT_ITERATIONS,
 	MSTAT_POS_WEIGHT,			/* class weight of positive rows */
 	MSTAT_NEG_WEIGHT,			/* class weight of negative rows */
-	MSTAT_TOL
+	MSTAT_TOL,
+	MSTAT_N_IMPUTED = 30,		/* training values imputed (prep.c) */
+	MSTAT_N_CLIPPED = 31		/* training values clipped */
 } ModelStat;
 
-#define MSTAT_MAX				MSTAT_TOL
+#define MSTAT_MAX				MSTAT_N_CLIPPED
 
 #define MODEL_HEADER_SIZE		MAXALIGN(sizeof(Model))
 #define MODEL_PAD8(n)			TYPEALIGN(8, (n))
@@ -144,5 +148,6 @@ extern int	ModelKindFromName(const char *name);
 extern const char *ModelStatName(int id);
 extern int	ModelStatFromName(const char *name);
 extern const char *ModelFeatureName(const Model *m, int j);
+extern void ModelJsonDouble(StringInfo out, double v);
 
 #endif							/* BUYPOWER_MODEL_H */

@@ -36,6 +36,7 @@
 
 #include "buypower.h"
 #include "model.h"
+#include "prep.h"
 
 /* ----------------------------------------------------------------
  * output
@@ -45,8 +46,8 @@
  * Append a double as JSON: shortest exact decimal, null for NaN,
  * "Infinity" strings for infinities.
  */
-static void
-AppendJsonDouble(StringInfo out, double v)
+void
+ModelJsonDouble(StringInfo out, double v)
 {
 	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
 
@@ -77,7 +78,7 @@ AppendJsonDoubles(StringInfo out, const double *v, int n, const char *skip)
 		if (skip && skip[i])
 			appendStringInfoString(out, "null");
 		else
-			AppendJsonDouble(out, v[i]);
+			ModelJsonDouble(out, v[i]);
 	}
 	appendStringInfoChar(out, ']');
 }
@@ -116,6 +117,7 @@ ModelToJson(const Model *m)
 		}
 		appendStringInfoChar(&out, ']');
 	}
+	PrepToJson(&out, m);
 	appendStringInfoString(&out, ", \"coefficients\": ");
 	AppendJsonDoubles(&out, coef, m->nfeatures + 1, aliased);
 	if (se)
@@ -129,7 +131,7 @@ ModelToJson(const Model *m)
 	{
 		appendStringInfo(&out, "%s\"%s\": ", i > 0 ? ", " : "",
 						 ModelStatName((int) stats[i]));
-		AppendJsonDouble(&out, stats[i + 1]);
+		ModelJsonDouble(&out, stats[i + 1]);
 	}
 	appendStringInfoString(&out, "}}");
 	return out.data;
@@ -164,6 +166,8 @@ typedef struct ParsedModel
 	int			nse;
 	double	   *stats;
 	int			nstats;
+	StringInfoData prep;		/* MTAG_PREP payload, if given */
+	StringInfoData vocab;		/* MTAG_VOCAB payload */
 } ParsedModel;
 
 /*
@@ -350,6 +354,15 @@ ReadStats(ParsedModel *pm, JsonbContainer *c)
 }
 
 /*
+ * ParseError as a callback for PrepFromJson.
+ */
+static void
+PrepParseError(void *arg, const char *detail)
+{
+	ParseError((ParsedModel *) arg, detail);
+}
+
+/*
  * Dispatch one top-level key.
  */
 static void
@@ -381,6 +394,12 @@ ReadTopKey(ParsedModel *pm, const char *key, JsonbValue *v)
 		pm->nse = ReadDoubleArray(pm, c, key, &pm->se, NULL);
 	else if (c && strcmp(key, "stats") == 0)
 		ReadStats(pm, c);
+	else if (c && strcmp(key, "preprocessing") == 0)
+	{
+		initStringInfo(&pm->prep);
+		initStringInfo(&pm->vocab);
+		PrepFromJson(c, &pm->prep, &pm->vocab, PrepParseError, pm);
+	}
 	else
 		ParseError(pm, psprintf("Unexpected key \"%s\" or value of the wrong type.", key));
 }
@@ -430,6 +449,16 @@ BuildParsedModel(ParsedModel *pm)
 	ModelAddDoubles(&b, MTAG_STATS, pm->stats, pm->nstats);
 	if (pm->names.data)
 		ModelAddBytes(&b, MTAG_NAMES, pm->names.data, pm->names.len);
+	if (pm->prep.data)
+	{
+		PrepHeader *h = (PrepHeader *) pm->prep.data;
+
+		h->ndesign = pm->nfeatures;
+		ModelAddDoubles(&b, MTAG_PREP, (double *) pm->prep.data,
+						pm->prep.len / sizeof(double));
+		if (h->ncat > 0)
+			ModelAddBytes(&b, MTAG_VOCAB, pm->vocab.data, pm->vocab.len);
+	}
 	return ModelFinish(&b, ERRCODE_INVALID_TEXT_REPRESENTATION);
 }
 
