@@ -245,6 +245,28 @@ SummaryRow(ReturnSetInfo *rsi, const char *term, double est, bool aliased,
 	tuplestore_putvalues(rsi->setResult, rsi->setDesc, values, nulls);
 }
 
+/*
+ * Which coefficients summary reports: on the original scale of the inputs
+ * (the default), or as fitted, on the standardised design.
+ */
+static bool
+SummaryOriginalScale(FunctionCallInfo fcinfo)
+{
+	char	   *scale;
+
+	if (PG_NARGS() < 2)
+		return true;
+	scale = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (strcmp(scale, "original") == 0)
+		return true;
+	if (strcmp(scale, "standardized") == 0)
+		return false;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid coefficient scale \"%s\"", scale),
+			 errhint("Use \"original\" or \"standardized\".")));
+}
+
 PG_FUNCTION_INFO_V1(model_summary);
 Datum
 model_summary(PG_FUNCTION_ARGS)
@@ -259,9 +281,23 @@ model_summary(PG_FUNCTION_ARGS)
 	const char *aliased = ModelGetBytes(m, MTAG_ALIASED, &na);
 	bool		tdist = (m->kind == MODEL_LINREG);
 	double		df = ModelGetStat(m, MSTAT_DF_RESIDUAL);
+	bool		intercept = (m->flags & MODEL_HAS_INTERCEPT) != 0;
+	Prep	   *prep = PrepFromModel(m);
 
+	if (prep != NULL && SummaryOriginalScale(fcinfo))
+	{
+		double	   *c = palloc(sizeof(double) * (m->nfeatures + 1));
+		double	   *e = se ? palloc(sizeof(double) * (m->nfeatures + 1)) : NULL;
+
+		memcpy(c, coef, sizeof(double) * (m->nfeatures + 1));
+		if (e)
+			memcpy(e, se, sizeof(double) * (m->nfeatures + 1));
+		intercept |= PrepOriginalScale(prep, c, e);
+		coef = c;
+		se = e;
+	}
 	InitMaterializedSRF(fcinfo, 0);
-	for (j = (m->flags & MODEL_HAS_INTERCEPT) ? 0 : 1; j <= m->nfeatures; j++)
+	for (j = intercept ? 0 : 1; j <= m->nfeatures; j++)
 	{
 		const char *name = ModelFeatureName(m, j - 1);
 		char		buf[32];

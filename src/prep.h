@@ -218,6 +218,7 @@ extern void PrepCheckModel(const Model *m, bool full, int ecode);
 extern int	PrepLevelOf(const Prep *p, int slot, const char *value, int len);
 extern void PrepScoreRow(const Prep *p, ArrayType *num, ArrayType *cats,
 						 double *xbuf, int32 *lbuf, double *out);
+extern bool PrepOriginalScale(const Prep *p, double *coef, double *se);
 extern void PrepToJson(StringInfo out, const Model *m);
 extern void PrepFromJson(JsonbContainer *c, StringInfo prep, StringInfo vocab,
 						 void (*fail) (void *arg, const char *detail), void *arg);

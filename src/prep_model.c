@@ -279,6 +279,39 @@ PrepScoreRow(const Prep *p, ArrayType *num, ArrayType *cats, double *xbuf,
 	PrepApplyRow(p, x, lbuf, out);
 }
 
+/*
+ * Express design coefficients (intercept first) on the original scale of
+ * the numeric inputs: a scaled column contributes b (x - c) / s, that is
+ * (b / s) x - b c / s.  Slopes' standard errors scale with them (their
+ * statistics do not change); the intercept's would need the coefficients'
+ * covariance, so it becomes NaN when the intercept moves.  Returns whether
+ * it moved.  Clipping is not undone: the slopes apply to clipped values.
+ */
+bool
+PrepOriginalScale(const Prep *p, double *coef, double *se)
+{
+	bool		moved = false;
+	int			j;
+
+	for (j = 0; j < p->nnum; j++)
+	{
+		double		s = p->f[j].scale,
+					c = p->f[j].center;
+
+		coef[j + 1] /= s;
+		if (se)
+			se[j + 1] /= s;
+		if (c != 0.0)
+		{
+			coef[0] -= coef[j + 1] * c;
+			moved = true;
+		}
+	}
+	if (moved && se)
+		se[0] = get_float8_nan();
+	return moved;
+}
+
 /* ----------------------------------------------------------------
  * JSON
  * ---------------------------------------------------------------- */

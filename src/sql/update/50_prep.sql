@@ -47,3 +47,10 @@ CREATE FUNCTION buypower.predict(model buypower.model, features float8[], catego
     AS 'MODULE_PATHNAME', 'model_predict_categorical' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION buypower.predict(buypower.model, float8[], text[]) IS
     'score one row with numeric and categorical features, preprocessed as in training';
+
+CREATE FUNCTION buypower.summary(model buypower.model, scale text,
+    OUT term text, OUT estimate float8, OUT std_error float8,
+    OUT statistic float8, OUT p_value float8) RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'model_summary' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 11;
+COMMENT ON FUNCTION buypower.summary(buypower.model, text) IS
+    'coefficient table on the ''original'' scale of the inputs (as summary(model)) or ''standardized'' (as fitted)';
