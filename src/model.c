@@ -19,6 +19,7 @@
 
 #include "buypower.h"
 #include "model.h"
+#include "percentile.h"
 
 #define MODEL_MAX_SECTIONS	64
 
@@ -54,6 +55,8 @@ static const char *const stat_names[MSTAT_MAX + 1] = {
 	[MSTAT_POS_WEIGHT] = "positive_weight",
 	[MSTAT_NEG_WEIGHT] = "negative_weight",
 	[MSTAT_TOL] = "tol",
+	[MSTAT_SCORE_N] = "score_n",
+	[MSTAT_SCORE_MEAN] = "score_mean",
 };
 
 
@@ -219,6 +222,14 @@ CheckSection(const Model *m, const ModelSection *sec, const char *payload,
 						ModelReject(ecode, "A feature name is empty or not valid in the database encoding.");
 					p += len + 1;
 				}
+				break;
+			}
+		case MTAG_SCORE_QUANTILES:
+			{
+				const char *bad = PercentileCheckSection(sec, (const double *) payload, full);
+
+				if (bad)
+					ModelReject(ecode, bad);
 				break;
 			}
 		default:

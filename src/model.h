@@ -58,10 +58,14 @@ typedef enum ModelTag
 	MTAG_STDERR = 2,			/* doubles[nfeatures + 1], NaN = not available */
 	MTAG_ALIASED = 3,			/* bytes[nfeatures + 1], 1 = not estimable */
 	MTAG_STATS = 4,				/* doubles[2k]: (ModelStat id, value) pairs */
-	MTAG_NAMES = 5				/* bytes: nfeatures NUL-terminated names */
+	MTAG_NAMES = 5,				/* bytes: nfeatures NUL-terminated names */
+	MTAG_SCORE_QUANTILES = 30	/* doubles: training score quantiles (percentile.c) */
 } ModelTag;
 
-#define MTAG_MAX				5
+#define MTAG_MAX				30
+
+/* most points a score-distribution section may hold */
+#define MODEL_MAX_QUANTILES		100001
 
 typedef struct Model
 {
@@ -106,10 +110,13 @@ typedef enum ModelStat
 	MSTAT_ITERATIONS,
 	MSTAT_POS_WEIGHT,			/* class weight of positive rows */
 	MSTAT_NEG_WEIGHT,			/* class weight of negative rows */
-	MSTAT_TOL
+	MSTAT_TOL,
+	MSTAT_SCORE_N = 70,			/* training scores behind MTAG_SCORE_QUANTILES */
+	MSTAT_SCORE_MEAN = 71,		/* their mean */
+	MSTAT_SCORE_LAST = 79		/* end of the score-distribution range */
 } ModelStat;
 
-#define MSTAT_MAX				MSTAT_TOL
+#define MSTAT_MAX				MSTAT_SCORE_MEAN
 
 #define MODEL_HEADER_SIZE		MAXALIGN(sizeof(Model))
 #define MODEL_PAD8(n)			TYPEALIGN(8, (n))

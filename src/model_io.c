@@ -36,6 +36,7 @@
 
 #include "buypower.h"
 #include "model.h"
+#include "percentile.h"
 
 /* ----------------------------------------------------------------
  * output
@@ -131,7 +132,9 @@ ModelToJson(const Model *m)
 						 ModelStatName((int) stats[i]));
 		AppendJsonDouble(&out, stats[i + 1]);
 	}
-	appendStringInfoString(&out, "}}");
+	appendStringInfoChar(&out, '}');
+	PercentileAppendJson(&out, m);
+	appendStringInfoChar(&out, '}');
 	return out.data;
 }
 
@@ -164,6 +167,8 @@ typedef struct ParsedModel
 	int			nse;
 	double	   *stats;
 	int			nstats;
+	double	   *quantiles;		/* "score_quantiles", percentile.c */
+	int			nquantiles;
 } ParsedModel;
 
 /*
@@ -350,6 +355,30 @@ ReadStats(ParsedModel *pm, JsonbContainer *c)
 }
 
 /*
+ * Read the "score_quantiles" array: finite numbers only.
+ */
+static void
+ReadQuantiles(ParsedModel *pm, JsonbContainer *c)
+{
+	int			n = JsonContainerSize(c);
+	int			i;
+
+	if (!JsonContainerIsArray(c) || JsonContainerIsScalar(c) || n < 1 || n > MODEL_MAX_QUANTILES)
+		ParseError(pm, psprintf("Key \"score_quantiles\" must be an array of 1 to %d numbers.",
+								MODEL_MAX_QUANTILES));
+	pm->quantiles = palloc(sizeof(double) * n);
+	for (i = 0; i < n; i++)
+	{
+		JsonbValue *v = getIthJsonbValueFromContainer(c, i);
+
+		if (v->type != jbvNumeric)
+			ParseError(pm, "Every score quantile must be a number.");
+		pm->quantiles[i] = JsonbNumberToDouble(v);
+	}
+	pm->nquantiles = n;
+}
+
+/*
  * Dispatch one top-level key.
  */
 static void
@@ -381,6 +410,8 @@ ReadTopKey(ParsedModel *pm, const char *key, JsonbValue *v)
 		pm->nse = ReadDoubleArray(pm, c, key, &pm->se, NULL);
 	else if (c && strcmp(key, "stats") == 0)
 		ReadStats(pm, c);
+	else if (c && strcmp(key, "score_quantiles") == 0)
+		ReadQuantiles(pm, c);
 	else
 		ParseError(pm, psprintf("Unexpected key \"%s\" or value of the wrong type.", key));
 }
@@ -430,6 +461,8 @@ BuildParsedModel(ParsedModel *pm)
 	ModelAddDoubles(&b, MTAG_STATS, pm->stats, pm->nstats);
 	if (pm->names.data)
 		ModelAddBytes(&b, MTAG_NAMES, pm->names.data, pm->names.len);
+	if (pm->quantiles)
+		ModelAddDoubles(&b, MTAG_SCORE_QUANTILES, pm->quantiles, pm->nquantiles);
 	return ModelFinish(&b, ERRCODE_INVALID_TEXT_REPRESENTATION);
 }
 
