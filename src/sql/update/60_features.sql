@@ -65,7 +65,7 @@ COMMENT ON FUNCTION buypower.rfm_by_category(regclass, timestamptz, interval, na
 CREATE FUNCTION buypower.event_counts(events regclass, cutoff timestamptz, window_length interval,
     user_col name DEFAULT 'user_id', time_col name DEFAULT 'occurred_at', type_col name DEFAULT 'event_type',
     category_col name DEFAULT NULL)
-RETURNS TABLE (user_id bigint, category text, event_type text, events bigint, active_days bigint,
+RETURNS TABLE (user_id bigint, category text, event_type text, event_count bigint, active_days bigint,
                last_days float8)
 LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -119,7 +119,7 @@ COMMENT ON FUNCTION buypower.repurchase_label(regclass, timestamptz, interval, n
 
 CREATE FUNCTION buypower.spend_label(orders regclass, cutoff timestamptz, horizon interval,
     user_col name DEFAULT 'user_id', time_col name DEFAULT 'ordered_at', amount_col name DEFAULT 'amount')
-RETURNS TABLE (user_id bigint, spend float8, orders bigint)
+RETURNS TABLE (user_id bigint, spend float8, order_count bigint)
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	IF horizon <= interval '0' THEN
