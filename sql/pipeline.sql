@@ -68,6 +68,24 @@ FROM shop.user_scores s JOIN before b USING (user_id) WHERE user_id NOT IN (3, 4
 SELECT count(*) FILTER (WHERE b.spend_tier = 'high') AS high_before, count(*) FILTER (WHERE s.spend_tier = 'high') AS high_after
 FROM shop.user_scores s JOIN before b USING (user_id) WHERE user_id IN (3, 4);
 
+-- tiers do not drift with the population: 300 new big spenders arrive; every
+-- existing user keeps their tier, where a percent_rank() tier over tonight's
+-- population would move some of them
+CREATE TEMP TABLE before2 AS
+SELECT user_id, spend_tier, percent_rank() OVER (ORDER BY predicted_spend) AS pr FROM shop.user_scores;
+INSERT INTO shop.users SELECT 100000 + i, 30, 'f', 'Shanghai', date '2026-01-01', 'organic' FROM generate_series(1, 300) i;
+INSERT INTO shop.orders
+SELECT 95000000 + i * 10 + k, 100000 + i, timestamptz '2026-06-01 00:00+00' + k * interval '3 days', 'home', 500, 0, false
+FROM generate_series(1, 300) i, generate_series(1, 5) k;
+CALL shop.nightly();
+SELECT (SELECT count(*) FROM shop.user_scores) AS scored_now, count(*) AS existing_users,
+       bool_and(s.spend_tier = b.spend_tier) AS fixed_tiers_stay,
+       count(*) FILTER (WHERE (s.pr >= 0.9) <> (b.pr >= 0.9)) > 0 AS population_tiers_would_move
+FROM (SELECT *, percent_rank() OVER (ORDER BY predicted_spend) AS pr FROM shop.user_scores) s
+JOIN before2 b USING (user_id);
+DELETE FROM shop.orders WHERE user_id > 100000;
+DELETE FROM shop.users WHERE user_id > 100000;
+
 -- retraining: a model that fails validation is not activated; the previous one keeps scoring
 UPDATE shop.settings SET auc_floor = 1.01, r2_floor = 1.01;
 CALL shop.retrain();

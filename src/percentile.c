@@ -26,7 +26,7 @@
  * The aggregate keeps every score (8 bytes a row, under
  * buypower.max_training_memory), so it is exact and mergeable: combine
  * concatenates, and parallel plans and partial aggregation give the same
- * grid as a serial run.
+ * model as a serial run, bit for bit (the mean is summed after sorting).
  *
  *-------------------------------------------------------------------------
  */
@@ -59,7 +59,6 @@ typedef struct DistState
 	int64		n;
 	int64		cap;
 	double	   *scores;
-	double		sum;
 } DistState;
 
 /*
@@ -174,7 +173,6 @@ score_distribution_accum(PG_FUNCTION_ARGS)
 			   VARSIZE_ANY(v) == s->rawsize && memcmp(v, s->raw, s->rawsize) == 0))
 		DistCheckSameModel(s->model, PG_GETARG_MODEL_P(1));
 	DistAppend(aggcontext, s, &score, 1);
-	s->sum += score;
 	PG_RETURN_POINTER(s);
 }
 
@@ -194,7 +192,6 @@ score_distribution_combine(PG_FUNCTION_ARGS)
 		DistCheckSameModel(a->model, b->model);
 	if (b->n > 0)
 		DistAppend(aggcontext, a, b->scores, b->n);
-	a->sum += b->sum;
 	PG_RETURN_POINTER(a);
 }
 
@@ -211,7 +208,6 @@ score_distribution_serialize(PG_FUNCTION_ARGS)
 	pq_sendint32(&buf, VARSIZE(s->model));
 	pq_sendbytes(&buf, (const char *) s->model, VARSIZE(s->model));
 	pq_sendint64(&buf, s->n);
-	pq_sendfloat8(&buf, s->sum);
 	for (i = 0; i < s->n; i++)
 		pq_sendfloat8(&buf, s->scores[i]);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
@@ -250,7 +246,7 @@ score_distribution_deserialize(PG_FUNCTION_ARGS)
 	if (buf.len < 5 || pq_getmsgbyte(&buf) != DIST_STATE_FORMAT)
 		DistBadState("The state is truncated or of an unknown format.");
 	msize = pq_getmsgint(&buf, 4);
-	if (msize < (int32) MODEL_HEADER_SIZE || msize > buf.len - buf.cursor - 16)
+	if (msize < (int32) MODEL_HEADER_SIZE || msize > buf.len - buf.cursor - 8)
 		DistBadState("The model length is out of range.");
 	m = palloc(msize);
 	memcpy(m, pq_getmsgbytes(&buf, msize), msize);
@@ -258,11 +254,10 @@ score_distribution_deserialize(PG_FUNCTION_ARGS)
 		DistBadState("The model length is inconsistent.");
 	ModelCheck(m, true, ERRCODE_INVALID_BINARY_REPRESENTATION);
 	n = pq_getmsgint64(&buf);
-	if (n < 0 || n != (buf.len - buf.cursor - 8) / 8 || (buf.len - buf.cursor - 8) % 8 != 0)
+	if (n < 0 || n != (buf.len - buf.cursor) / 8 || (buf.len - buf.cursor) % 8 != 0)
 		DistBadState("The score count does not match the state's length.");
 	DistCheckMemory(n);
 	s = DistCreate(aggcontext, m);
-	s->sum = pq_getmsgfloat8(&buf);
 	if (n > 0)
 	{
 		s->scores = MemoryContextAllocHuge(aggcontext, n * sizeof(double));
@@ -382,7 +377,9 @@ score_distribution_final(PG_FUNCTION_ARGS)
 {
 	DistState  *s = PG_ARGISNULL(0) ? NULL : (DistState *) PG_GETARG_POINTER(0);
 	double	   *sorted,
-			   *q;
+			   *q,
+				sum = 0;
+	int64		i;
 	int			g;
 
 	if (s == NULL || s->n == 0)
@@ -391,11 +388,14 @@ score_distribution_final(PG_FUNCTION_ARGS)
 	sorted = palloc_extended(s->n * sizeof(double), MCXT_ALLOC_HUGE);
 	memcpy(sorted, s->scores, s->n * sizeof(double));
 	qsort(sorted, s->n, sizeof(double), CompareDoubles);
+	/* summed in sorted order, so the mean does not depend on row order */
+	for (i = 0; i < s->n; i++)
+		sum += sorted[i];
 	g = (int) Min(s->n, DIST_GRID_POINTS);
 	q = palloc(g * sizeof(double));
 	DistGrid(sorted, s->n, q, g);
 	pfree(sorted);
-	PG_RETURN_MODEL_P(DistAttach(s->model, q, g, s->n, s->sum / s->n));
+	PG_RETURN_MODEL_P(DistAttach(s->model, q, g, s->n, sum / s->n));
 }
 
 /*
