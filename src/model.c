@@ -20,6 +20,8 @@
 #include "buypower.h"
 #include "model.h"
 #include "trees.h"
+#include "prep.h"
+#include "percentile.h"
 
 #define MODEL_MAX_SECTIONS	64
 
@@ -68,6 +70,10 @@ static const char *const stat_names[MSTAT_MAX + 1] = {
 	[MSTAT_OOB_ERROR] = "oob_error",
 	[MSTAT_OOB_ROWS] = "oob_rows",
 	[MSTAT_SEED] = "seed",
+	[MSTAT_N_IMPUTED] = "n_imputed",
+	[MSTAT_N_CLIPPED] = "n_clipped",
+	[MSTAT_SCORE_N] = "score_n",
+	[MSTAT_SCORE_MEAN] = "score_mean",
 };
 
 
@@ -244,6 +250,22 @@ CheckSection(const Model *m, const ModelSection *sec, const char *payload,
 			if (!MODEL_KIND_IS_TREES(m->kind))
 				ModelReject(ecode, "A linear model has a tree section.");
 			break;
+		case MTAG_PREP:
+			if (sec->elemtype != MODEL_ELEM_DOUBLE)
+				ModelReject(ecode, "The preprocessing section has the wrong type.");
+			break;
+		case MTAG_VOCAB:
+			if (sec->elemtype != MODEL_ELEM_BYTES)
+				ModelReject(ecode, "The vocabulary section has the wrong type.");
+			break;
+		case MTAG_SCORE_QUANTILES:
+			{
+				const char *bad = PercentileCheckSection(sec, (const double *) payload, full);
+
+				if (bad)
+					ModelReject(ecode, bad);
+				break;
+			}
 		default:
 			ModelReject(ecode, "The model has a section of unknown type.");
 	}
@@ -314,6 +336,8 @@ ModelCheck(const Model *m, bool full, int ecode)
 	}
 	else if (!seen[MTAG_COEF])
 		ModelReject(ecode, "The model lacks its coefficients or statistics.");
+	if (seen[MTAG_PREP] || seen[MTAG_VOCAB])
+		PrepCheckModel(m, full, ecode);
 }
 
 /*

@@ -62,15 +62,21 @@ typedef enum ModelTag
 	MTAG_ALIASED = 3,			/* bytes[nfeatures + 1], 1 = not estimable */
 	MTAG_STATS = 4,				/* doubles[2k]: (ModelStat id, value) pairs */
 	MTAG_NAMES = 5,				/* bytes: nfeatures NUL-terminated names */
+	MTAG_PREP = 6,				/* doubles: preprocessing (prep.h) */
+	MTAG_VOCAB = 7,				/* bytes: categorical levels (prep.h) */
 	/* tree ensembles (trees.h has the layouts) */
 	MTAG_TREE_HEADER = 20,		/* doubles[2]: base score, link */
 	MTAG_TREE_SIZES = 21,		/* doubles[ntrees]: nodes per tree */
 	MTAG_TREE_VALUES = 22,		/* doubles[nnodes]: threshold or leaf value */
 	MTAG_TREE_NODES = 23,		/* bytes[8 nnodes]: child, feature, flags */
-	MTAG_TREE_IMPORTANCE = 24	/* doubles[3 nfeatures]: gain, splits, cover */
+	MTAG_TREE_IMPORTANCE = 24,	/* doubles[3 nfeatures]: gain, splits, cover */
+	MTAG_SCORE_QUANTILES = 30	/* doubles: training score quantiles (percentile.c) */
 } ModelTag;
 
-#define MTAG_MAX				24
+#define MTAG_MAX				30
+
+/* most points a score-distribution section may hold */
+#define MODEL_MAX_QUANTILES		100001
 
 typedef struct Model
 {
@@ -116,6 +122,8 @@ typedef enum ModelStat
 	MSTAT_POS_WEIGHT,			/* class weight of positive rows */
 	MSTAT_NEG_WEIGHT,			/* class weight of negative rows */
 	MSTAT_TOL,
+	MSTAT_N_IMPUTED = 30,		/* training values imputed (prep.c) */
+	MSTAT_N_CLIPPED = 31,		/* training values clipped */
 	/* tree ensembles: 50-69 */
 	MSTAT_TREES = 50,			/* trees in the model */
 	MSTAT_LEARNING_RATE = 51,
@@ -127,10 +135,13 @@ typedef enum ModelStat
 	MSTAT_VALID_ROWS = 57,
 	MSTAT_OOB_ERROR = 58,		/* forest: out-of-bag RMSE or error rate */
 	MSTAT_OOB_ROWS = 59,		/* rows out of bag for at least one tree */
-	MSTAT_SEED = 60
+	MSTAT_SEED = 60,
+	MSTAT_SCORE_N = 70,			/* training scores behind MTAG_SCORE_QUANTILES */
+	MSTAT_SCORE_MEAN = 71,		/* their mean */
+	MSTAT_SCORE_LAST = 79		/* end of the score-distribution range */
 } ModelStat;
 
-#define MSTAT_MAX				MSTAT_SEED
+#define MSTAT_MAX				MSTAT_SCORE_MEAN
 
 #define MODEL_HEADER_SIZE		MAXALIGN(sizeof(Model))
 #define MODEL_PAD8(n)			TYPEALIGN(8, (n))
@@ -165,5 +176,6 @@ extern int	ModelKindFromName(const char *name);
 extern const char *ModelStatName(int id);
 extern int	ModelStatFromName(const char *name);
 extern const char *ModelFeatureName(const Model *m, int j);
+extern void ModelJsonDouble(StringInfo out, double v);
 
 #endif							/* BUYPOWER_MODEL_H */

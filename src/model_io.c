@@ -37,6 +37,8 @@
 #include "buypower.h"
 #include "model.h"
 #include "trees.h"
+#include "prep.h"
+#include "percentile.h"
 
 /* ----------------------------------------------------------------
  * output
@@ -46,8 +48,8 @@
  * Append a double as JSON: shortest exact decimal, null for NaN,
  * "Infinity" strings for infinities.
  */
-static void
-AppendJsonDouble(StringInfo out, double v)
+void
+ModelJsonDouble(StringInfo out, double v)
 {
 	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
 
@@ -78,7 +80,7 @@ AppendJsonDoubles(StringInfo out, const double *v, int n, const char *skip)
 		if (skip && skip[i])
 			appendStringInfoString(out, "null");
 		else
-			AppendJsonDouble(out, v[i]);
+			ModelJsonDouble(out, v[i]);
 	}
 	appendStringInfoChar(out, ']');
 }
@@ -117,6 +119,7 @@ ModelToJson(const Model *m)
 		}
 		appendStringInfoChar(&out, ']');
 	}
+	PrepToJson(&out, m);
 	appendStringInfoString(&out, ", \"coefficients\": ");
 	AppendJsonDoubles(&out, coef, m->nfeatures + 1, aliased);
 	if (se)
@@ -130,9 +133,11 @@ ModelToJson(const Model *m)
 	{
 		appendStringInfo(&out, "%s\"%s\": ", i > 0 ? ", " : "",
 						 ModelStatName((int) stats[i]));
-		AppendJsonDouble(&out, stats[i + 1]);
+		ModelJsonDouble(&out, stats[i + 1]);
 	}
-	appendStringInfoString(&out, "}}");
+	appendStringInfoChar(&out, '}');
+	PercentileAppendJson(&out, m);
+	appendStringInfoChar(&out, '}');
 	return out.data;
 }
 
@@ -169,6 +174,10 @@ typedef struct ParsedModel
 	int			nse;
 	double	   *stats;
 	int			nstats;
+	StringInfoData prep;		/* MTAG_PREP payload, if given */
+	StringInfoData vocab;		/* MTAG_VOCAB payload */
+	double	   *quantiles;		/* "score_quantiles", percentile.c */
+	int			nquantiles;
 } ParsedModel;
 
 /*
@@ -355,6 +364,39 @@ ReadStats(ParsedModel *pm, JsonbContainer *c)
 }
 
 /*
+ * ParseError as a callback for PrepFromJson.
+ */
+static void
+PrepParseError(void *arg, const char *detail)
+{
+	ParseError((ParsedModel *) arg, detail);
+}
+
+/*
+ * Read the "score_quantiles" array: finite numbers only.
+ */
+static void
+ReadQuantiles(ParsedModel *pm, JsonbContainer *c)
+{
+	int			n = JsonContainerSize(c);
+	int			i;
+
+	if (!JsonContainerIsArray(c) || JsonContainerIsScalar(c) || n < 1 || n > MODEL_MAX_QUANTILES)
+		ParseError(pm, psprintf("Key \"score_quantiles\" must be an array of 1 to %d numbers.",
+								MODEL_MAX_QUANTILES));
+	pm->quantiles = palloc(sizeof(double) * n);
+	for (i = 0; i < n; i++)
+	{
+		JsonbValue *v = getIthJsonbValueFromContainer(c, i);
+
+		if (v->type != jbvNumeric)
+			ParseError(pm, "Every score quantile must be a number.");
+		pm->quantiles[i] = JsonbNumberToDouble(v);
+	}
+	pm->nquantiles = n;
+}
+
+/*
  * Dispatch one top-level key.
  */
 static void
@@ -386,6 +428,14 @@ ReadTopKey(ParsedModel *pm, const char *key, JsonbValue *v)
 		pm->nse = ReadDoubleArray(pm, c, key, &pm->se, NULL);
 	else if (c && strcmp(key, "stats") == 0)
 		ReadStats(pm, c);
+	else if (c && strcmp(key, "preprocessing") == 0)
+	{
+		initStringInfo(&pm->prep);
+		initStringInfo(&pm->vocab);
+		PrepFromJson(c, &pm->prep, &pm->vocab, PrepParseError, pm);
+	}
+	else if (c && strcmp(key, "score_quantiles") == 0)
+		ReadQuantiles(pm, c);
 	else
 		ParseError(pm, psprintf("Unexpected key \"%s\" or value of the wrong type.", key));
 }
@@ -435,6 +485,18 @@ BuildParsedModel(ParsedModel *pm)
 	ModelAddDoubles(&b, MTAG_STATS, pm->stats, pm->nstats);
 	if (pm->names.data)
 		ModelAddBytes(&b, MTAG_NAMES, pm->names.data, pm->names.len);
+	if (pm->prep.data)
+	{
+		PrepHeader *h = (PrepHeader *) pm->prep.data;
+
+		h->ndesign = pm->nfeatures;
+		ModelAddDoubles(&b, MTAG_PREP, (double *) pm->prep.data,
+						pm->prep.len / sizeof(double));
+		if (h->ncat > 0)
+			ModelAddBytes(&b, MTAG_VOCAB, pm->vocab.data, pm->vocab.len);
+	}
+	if (pm->quantiles)
+		ModelAddDoubles(&b, MTAG_SCORE_QUANTILES, pm->quantiles, pm->nquantiles);
 	return ModelFinish(&b, ERRCODE_INVALID_TEXT_REPRESENTATION);
 }
 
