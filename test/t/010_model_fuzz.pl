@@ -47,7 +47,10 @@ UNION ALL SELECT 2, buypower.linreg(y, ARRAY[x1, x2, x3], '{"intercept": false}'
 UNION ALL SELECT 3, buypower.linreg(y, ARRAY[x1, x2, x3], '{"names": ["a", "b\"q", "ünï"]}') FROM train
 UNION ALL SELECT 4, buypower.linreg(y, ARRAY[x1, x1, x3], '{"names": ["x1", "x1_again", "x3"]}') FROM train
 UNION ALL SELECT 5, buypower.linreg(y, ARRAY[x1, x2, x3], '{"l2": 0.5}') FROM train
-UNION ALL SELECT 6, buypower.linreg(2 * x1, ARRAY[x1]) FROM train;
+UNION ALL SELECT 6, buypower.linreg(2 * x1, ARRAY[x1]) FROM train
+UNION ALL SELECT 7, buypower.gbdt(y > 2, ARRAY[x1, CASE WHEN i % 9 = 0 THEN NULL ELSE x2 END, x3],
+                                  '{"trees": 3, "max_depth": 2, "names": ["a", "b", "c"]}') FROM train
+UNION ALL SELECT 8, buypower.forest(y, ARRAY[x1, x2], '{"trees": 2, "max_depth": 2}') FROM train;
 
 -- What happens to one accepted model: it must print, read back to the same
 -- text, and score (or fail cleanly) on an array of the right length.
@@ -125,7 +128,7 @@ for my $line (split /\n/,
 	my ($id, $text) = split /\|/, decode_utf8($line), 2;
 	$model{$id} = $text;
 }
-is(scalar(keys %model), 6, 'six models trained');
+is(scalar(keys %model), 8, 'eight models trained (six linear, two tree ensembles)');
 like($model{4}, qr/"coefficients": \[[^\]]*null/, 'model 4 has an aliased coefficient');
 like($model{3}, qr/"names": \["a", "b\\"q", "ünï"\]/, 'model 3 has names');
 like($model{5}, qr/"l2": 0\.5/, 'model 5 is a ridge fit');
