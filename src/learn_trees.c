@@ -732,6 +732,51 @@ BinOf(const double *cuts, int ncuts, double v)
 }
 
 /*
+ * Sort row keys by hash, then by row bytes: an LSD radix sort on the hash
+ * (8 byte-wide passes, interruptible between passes; a comparison sort of
+ * 10M keys would not be), then a comparison sort of each run of equal
+ * hashes (equal rows, or the rare collision).
+ */
+static void
+SortRowKeys(const TreeState *s, RowKey *keys, int n)
+{
+	RowKey	   *tmp = palloc_extended(sizeof(RowKey) * (Size) n, MCXT_ALLOC_HUGE);
+	RowKey	   *a = keys,
+			   *b = tmp;
+	int			pass,
+				i,
+				j;
+
+	for (pass = 0; pass < 8; pass++)
+	{
+		int64		count[257] = {0};
+		int			shift = 8 * pass;
+		RowKey	   *t;
+
+		for (i = 0; i < n; i++)
+			count[((a[i].hash >> shift) & 0xFF) + 1]++;
+		for (i = 0; i < 256; i++)
+			count[i + 1] += count[i];
+		for (i = 0; i < n; i++)
+			b[count[(a[i].hash >> shift) & 0xFF]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
+		CHECK_FOR_INTERRUPTS();
+	}
+	/* 8 passes: the result is back in keys */
+	Assert(a == keys);
+	for (i = 0; i < n; i = j)
+	{
+		for (j = i + 1; j < n && keys[j].hash == keys[i].hash; j++)
+			;
+		if (j - i > 1)
+			qsort_arg(keys + i, j - i, sizeof(RowKey), CompareRowKeys, (void *) s);
+	}
+	pfree(tmp);
+}
+
+/*
  * Sort the rows canonically, take the targets, bin the features.
  *
  * The stored rows are only ever read in storage order (random reads of
@@ -766,9 +811,10 @@ PrepareData(TreeState *s, TrainData *d)
 		keys[i].hash = hash_bytes_extended((const unsigned char *) RowAt(s, i),
 										   sizeof(double) * s->w, 0);
 		keys[i].row = i;
+		if ((i & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
 	}
-	qsort_arg(keys, n, sizeof(RowKey), CompareRowKeys, s);
-	CHECK_FOR_INTERRUPTS();
+	SortRowKeys(s, keys, n);
 	pos = palloc_extended(sizeof(int) * (Size) n, MCXT_ALLOC_HUGE);
 	for (i = 0; i < n; i++)
 		pos[keys[i].row] = i;
@@ -1396,9 +1442,26 @@ typedef struct Ensemble
 	TTree	   *trees;
 	double		base;
 	int			link;
+	int64		nnodes;			/* so far */
 	double		stats[64];
 	int			nstats;
 } Ensemble;
+
+/*
+ * Stop as soon as the trees grown so far exceed the model's node limit,
+ * not after growing all of them.
+ */
+static void
+CheckNodeTotal(const TreeState *s, Ensemble *e)
+{
+	e->nnodes += e->trees[e->ntrees - 1].n;
+	if (e->nnodes > TREE_MAX_NODES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s model would have more than %d nodes",
+						LearnerName(s->forest), TREE_MAX_NODES),
+				 errhint("Use fewer trees, a smaller max_depth, or a larger min_rows_in_leaf.")));
+}
 
 static inline double
 Sigmoid(double eta)
@@ -1550,6 +1613,7 @@ Boost(TreeState *s, TrainData *d, Ensemble *e)
 		}
 		GrowTree(&gr, nroot);
 		e->trees[e->ntrees++] = SaveTree(&gr);
+		CheckNodeTotal(s, e);
 
 		/* rows in the tree's leaves, then the others by walking it */
 		for (k = 0; k < gr.nleaves; k++)
@@ -1667,6 +1731,7 @@ Bag(TreeState *s, TrainData *d, Ensemble *e)
 		}
 		GrowTree(&gr, nroot);
 		e->trees[e->ntrees++] = SaveTree(&gr);
+		CheckNodeTotal(s, e);
 		for (i = 0; i < n; i++)
 			if (count[i] == 0)
 			{
