@@ -869,7 +869,11 @@ RowQuantiles(const PrepState *ps, const int64 *count, const int *nq,
 		}
 	}
 
-	/* one pass: counts below and copies inside every bracket */
+	/*
+	 * One pass: counts below and copies inside every bracket.  Branch-free,
+	 * since whether a value falls below, inside or above is unpredictable;
+	 * past cap the copies pile up in the spare last slot and nw says so.
+	 */
 	for (b = ps->head; b != NULL; b = b->next)
 	{
 		int64		r;
@@ -888,15 +892,13 @@ RowQuantiles(const PrepState *ps, const int64 *count, const int *nq,
 				for (t = 0; t < nq[j]; t++)
 				{
 					QBracket   *B = &qb[j][t];
+					double		lo = B->lo,
+								hi = B->hi;
+					int64		nw = B->nw;
 
-					if (x < B->lo)
-						B->below++;
-					else if (x <= B->hi)
-					{
-						if (B->nw < B->cap)
-							B->w[B->nw] = x;
-						B->nw++;
-					}
+					B->below += (x < lo);
+					B->w[nw < B->cap ? nw : B->cap] = x;
+					B->nw = nw + ((x >= lo) & (x <= hi));
 				}
 			}
 	}
@@ -927,7 +929,15 @@ RowQuantiles(const PrepState *ps, const int64 *count, const int *nq,
 			}
 			a = SelectKth(B->w, B->nw, B->k - B->below);
 			if (B->k + 1 < n)
-				c = SelectKth(B->w, B->nw, B->k + 1 - B->below);
+			{
+				/* selection leaves only values >= a after it: take their min */
+				int64		i = B->k - B->below + 1;
+
+				c = B->w[i];
+				for (i++; i < B->nw; i++)
+					if (B->w[i] < c)
+						c = B->w[i];
+			}
 			out[j][t] = (B->k + 1 >= n || B->h == B->k) ? a : a + (B->h - B->k) * (c - a);
 			pfree(B->w);
 		}
