@@ -20,6 +20,7 @@
 #include "buypower.h"
 #include "model.h"
 #include "prep.h"
+#include "percentile.h"
 
 #define MODEL_MAX_SECTIONS	64
 
@@ -57,6 +58,8 @@ static const char *const stat_names[MSTAT_MAX + 1] = {
 	[MSTAT_TOL] = "tol",
 	[MSTAT_N_IMPUTED] = "n_imputed",
 	[MSTAT_N_CLIPPED] = "n_clipped",
+	[MSTAT_SCORE_N] = "score_n",
+	[MSTAT_SCORE_MEAN] = "score_mean",
 };
 
 
@@ -232,6 +235,14 @@ CheckSection(const Model *m, const ModelSection *sec, const char *payload,
 			if (sec->elemtype != MODEL_ELEM_BYTES)
 				ModelReject(ecode, "The vocabulary section has the wrong type.");
 			break;
+		case MTAG_SCORE_QUANTILES:
+			{
+				const char *bad = PercentileCheckSection(sec, (const double *) payload, full);
+
+				if (bad)
+					ModelReject(ecode, bad);
+				break;
+			}
 		default:
 			ModelReject(ecode, "The model has a section of unknown type.");
 	}

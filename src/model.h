@@ -60,10 +60,14 @@ typedef enum ModelTag
 	MTAG_STATS = 4,				/* doubles[2k]: (ModelStat id, value) pairs */
 	MTAG_NAMES = 5,				/* bytes: nfeatures NUL-terminated names */
 	MTAG_PREP = 6,				/* doubles: preprocessing (prep.h) */
-	MTAG_VOCAB = 7				/* bytes: categorical levels (prep.h) */
+	MTAG_VOCAB = 7,				/* bytes: categorical levels (prep.h) */
+	MTAG_SCORE_QUANTILES = 30	/* doubles: training score quantiles (percentile.c) */
 } ModelTag;
 
-#define MTAG_MAX				7
+#define MTAG_MAX				30
+
+/* most points a score-distribution section may hold */
+#define MODEL_MAX_QUANTILES		100001
 
 typedef struct Model
 {
@@ -110,10 +114,13 @@ typedef enum ModelStat
 	MSTAT_NEG_WEIGHT,			/* class weight of negative rows */
 	MSTAT_TOL,
 	MSTAT_N_IMPUTED = 30,		/* training values imputed (prep.c) */
-	MSTAT_N_CLIPPED = 31		/* training values clipped */
+	MSTAT_N_CLIPPED = 31,		/* training values clipped */
+	MSTAT_SCORE_N = 70,			/* training scores behind MTAG_SCORE_QUANTILES */
+	MSTAT_SCORE_MEAN = 71,		/* their mean */
+	MSTAT_SCORE_LAST = 79		/* end of the score-distribution range */
 } ModelStat;
 
-#define MSTAT_MAX				MSTAT_N_CLIPPED
+#define MSTAT_MAX				MSTAT_SCORE_MEAN
 
 #define MODEL_HEADER_SIZE		MAXALIGN(sizeof(Model))
 #define MODEL_PAD8(n)			TYPEALIGN(8, (n))

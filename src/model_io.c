@@ -37,6 +37,7 @@
 #include "buypower.h"
 #include "model.h"
 #include "prep.h"
+#include "percentile.h"
 
 /* ----------------------------------------------------------------
  * output
@@ -133,7 +134,9 @@ ModelToJson(const Model *m)
 						 ModelStatName((int) stats[i]));
 		ModelJsonDouble(&out, stats[i + 1]);
 	}
-	appendStringInfoString(&out, "}}");
+	appendStringInfoChar(&out, '}');
+	PercentileAppendJson(&out, m);
+	appendStringInfoChar(&out, '}');
 	return out.data;
 }
 
@@ -168,6 +171,8 @@ typedef struct ParsedModel
 	int			nstats;
 	StringInfoData prep;		/* MTAG_PREP payload, if given */
 	StringInfoData vocab;		/* MTAG_VOCAB payload */
+	double	   *quantiles;		/* "score_quantiles", percentile.c */
+	int			nquantiles;
 } ParsedModel;
 
 /*
@@ -363,6 +368,30 @@ PrepParseError(void *arg, const char *detail)
 }
 
 /*
+ * Read the "score_quantiles" array: finite numbers only.
+ */
+static void
+ReadQuantiles(ParsedModel *pm, JsonbContainer *c)
+{
+	int			n = JsonContainerSize(c);
+	int			i;
+
+	if (!JsonContainerIsArray(c) || JsonContainerIsScalar(c) || n < 1 || n > MODEL_MAX_QUANTILES)
+		ParseError(pm, psprintf("Key \"score_quantiles\" must be an array of 1 to %d numbers.",
+								MODEL_MAX_QUANTILES));
+	pm->quantiles = palloc(sizeof(double) * n);
+	for (i = 0; i < n; i++)
+	{
+		JsonbValue *v = getIthJsonbValueFromContainer(c, i);
+
+		if (v->type != jbvNumeric)
+			ParseError(pm, "Every score quantile must be a number.");
+		pm->quantiles[i] = JsonbNumberToDouble(v);
+	}
+	pm->nquantiles = n;
+}
+
+/*
  * Dispatch one top-level key.
  */
 static void
@@ -400,6 +429,8 @@ ReadTopKey(ParsedModel *pm, const char *key, JsonbValue *v)
 		initStringInfo(&pm->vocab);
 		PrepFromJson(c, &pm->prep, &pm->vocab, PrepParseError, pm);
 	}
+	else if (c && strcmp(key, "score_quantiles") == 0)
+		ReadQuantiles(pm, c);
 	else
 		ParseError(pm, psprintf("Unexpected key \"%s\" or value of the wrong type.", key));
 }
@@ -459,6 +490,8 @@ BuildParsedModel(ParsedModel *pm)
 		if (h->ncat > 0)
 			ModelAddBytes(&b, MTAG_VOCAB, pm->vocab.data, pm->vocab.len);
 	}
+	if (pm->quantiles)
+		ModelAddDoubles(&b, MTAG_SCORE_QUANTILES, pm->quantiles, pm->nquantiles);
 	return ModelFinish(&b, ERRCODE_INVALID_TEXT_REPRESENTATION);
 }
 

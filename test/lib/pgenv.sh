@@ -138,6 +138,12 @@ bp_start_cluster() {
 			synchronous_commit = off
 			full_page_writes = off
 			log_min_messages = warning
+			# pg_cron schedules the nightly refresh (demo/cron.sql, test/scripts/cron.sh);
+			# background workers, so it needs no password or socket to connect
+			shared_preload_libraries = 'pg_cron'
+			cron.database_name = 'postgres'
+			cron.use_background_workers = on
+			max_worker_processes = 16
 			${BP_EXTRA_CONF:-}
 		EOF
 		# Another job may grab the port between the check and the bind: retry.
