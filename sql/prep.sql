@@ -115,6 +115,18 @@ JOIN buypower.summary((SELECT buypower.linreg(y, ARRAY[x1, coalesce(x2, 0), (x2 
 SELECT m::jsonb #> '{stats,n}' AS n, m::jsonb #> '{stats,n_skipped}' AS skipped
 FROM (SELECT buypower.linreg(y, ARRAY[x1], CASE WHEN i % 100 = 0 THEN NULL ELSE ARRAY[city] END, '{}') AS m FROM pt) s;
 
+-- a model in the 0.1.0 format (the same without "preprocessing") scores
+-- complete rows identically and still rejects NULL elements
+CREATE TABLE old_new AS
+SELECT m, (m::jsonb - 'preprocessing')::text::buypower.model AS o
+FROM (SELECT buypower.linreg(y, ARRAY[x1, x2]) AS m FROM pt) s;
+SELECT m::jsonb ? 'preprocessing' AS new_has_prep, o::jsonb ? 'preprocessing' AS old_has_prep,
+       (SELECT bool_and(buypower.predict(o, ARRAY[x1, x2]) = buypower.predict(m, ARRAY[x1, x2]))
+        FROM pt WHERE x2 IS NOT NULL) AS same_scores
+FROM old_new;
+SELECT buypower.predict(o, ARRAY[1, NULL]) FROM old_new;
+DROP TABLE old_new;
+
 -- text round trip keeps every byte and every score
 SELECT bool_and(m::text::buypower.model::text = m::text) AS text_round_trip,
        bool_and(buypower.model_send(m::text::buypower.model) = buypower.model_send(m)) AS same_bytes
