@@ -47,7 +47,11 @@ UNION ALL SELECT 2, buypower.linreg(y, ARRAY[x1, x2, x3], '{"intercept": false}'
 UNION ALL SELECT 3, buypower.linreg(y, ARRAY[x1, x2, x3], '{"names": ["a", "b\"q", "ünï"]}') FROM train
 UNION ALL SELECT 4, buypower.linreg(y, ARRAY[x1, x1, x3], '{"names": ["x1", "x1_again", "x3"]}') FROM train
 UNION ALL SELECT 5, buypower.linreg(y, ARRAY[x1, x2, x3], '{"l2": 0.5}') FROM train
-UNION ALL SELECT 6, buypower.linreg(2 * x1, ARRAY[x1]) FROM train;
+UNION ALL SELECT 6, buypower.linreg(2 * x1, ARRAY[x1]) FROM train
+UNION ALL SELECT 7, buypower.linreg(y, ARRAY[x1, CASE WHEN i % 11 = 0 THEN NULL ELSE x2 END],
+                                    ARRAY['k' || (i % 4), CASE WHEN i % 7 = 0 THEN NULL ELSE (i % 3)::text END],
+                                    '{"max_categories": 3, "clip": "iqr", "scale": "standard",
+                                      "missing_indicators": true}') FROM train;
 
 -- What happens to one accepted model: it must print, read back to the same
 -- text, and score (or fail cleanly) on an array of the right length.
@@ -125,7 +129,8 @@ for my $line (split /\n/,
 	my ($id, $text) = split /\|/, decode_utf8($line), 2;
 	$model{$id} = $text;
 }
-is(scalar(keys %model), 6, 'six models trained');
+is(scalar(keys %model), 7, 'seven models trained');
+like($model{7}, qr/"preprocessing": \{.*"levels": \["k0", "k1", "k2"\]/, 'model 7 has preprocessing and categories');
 like($model{4}, qr/"coefficients": \[[^\]]*null/, 'model 4 has an aliased coefficient');
 like($model{3}, qr/"names": \["a", "b\\"q", "ünï"\]/, 'model 3 has names');
 like($model{5}, qr/"l2": 0\.5/, 'model 5 is a ridge fit');
