@@ -140,6 +140,8 @@ CREATE TABLE ptbig AS SELECT p.* FROM pt p, generate_series(1, 40) g;
 ANALYZE ptbig;
 CREATE TABLE serial_fit AS
 SELECT buypower.logreg(b, ARRAY[x1, x2], ARRAY[city, channel], '{"max_categories": 3}') AS m FROM ptbig;
+CREATE TABLE serial_stream AS
+SELECT buypower.linreg(y, ARRAY[x1, x2]) AS m FROM ptbig;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
@@ -153,12 +155,19 @@ SELECT p.m::jsonb #> '{preprocessing,categories}' = s.m::jsonb #> '{preprocessin
        p.m::jsonb #> '{stats,n}' = s.m::jsonb #> '{stats,n}' AS same_n
 FROM (SELECT buypower.logreg(b, ARRAY[x1, x2], ARRAY[city, channel], '{"max_categories": 3}') AS m FROM ptbig) p,
      serial_fit s;
+-- streaming linreg with mean imputation: rows without NULLs fitted at once,
+-- rows with NULLs kept until the means are known, in workers and leader
+EXPLAIN (COSTS OFF) SELECT buypower.linreg(y, ARRAY[x1, x2]) FROM ptbig;
+SELECT bool_and(abs(a.estimate - b.estimate) < 1e-9 * (1 + abs(b.estimate))) AS stream_same,
+       (SELECT m::jsonb #> '{stats,n_imputed}' FROM serial_stream) AS n_imputed
+FROM buypower.summary((SELECT buypower.linreg(y, ARRAY[x1, x2]) FROM ptbig)) a
+JOIN buypower.summary((SELECT m FROM serial_stream)) b USING (term);
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET parallel_leader_participation;
 RESET max_parallel_workers_per_gather;
 
-DROP TABLE ptbig, serial_fit, fit_other, fits;
+DROP TABLE ptbig, serial_fit, serial_stream, fit_other, fits;
 DROP VIEW pt_manual;
 DROP TABLE pt;
