@@ -115,6 +115,16 @@ JOIN buypower.summary((SELECT buypower.linreg(y, ARRAY[x1, coalesce(x2, 0), (x2 
 SELECT m::jsonb #> '{stats,n}' AS n, m::jsonb #> '{stats,n_skipped}' AS skipped
 FROM (SELECT buypower.linreg(y, ARRAY[x1], CASE WHEN i % 100 = 0 THEN NULL ELSE ARRAY[city] END, '{}') AS m FROM pt) s;
 
+-- a different model on every row (the model cache misses each time) scores
+-- as each model does alone
+SELECT bool_and(buypower.predict(CASE WHEN i % 2 = 0 THEN c.m ELSE o.m END, ARRAY[x1, x2], ARRAY[city])
+                = CASE WHEN i % 2 = 0 THEN s1 ELSE s2 END) AS alternating_models
+FROM (SELECT i, x1, x2, city,
+             buypower.predict((SELECT m FROM fit_other), ARRAY[x1, x2], ARRAY[city]) AS s2,
+             buypower.predict((SELECT buypower.linreg(y, ARRAY[x1, x2], ARRAY[city], '{}') FROM pt), ARRAY[x1, x2], ARRAY[city]) AS s1
+      FROM pt) t,
+     (SELECT buypower.linreg(y, ARRAY[x1, x2], ARRAY[city], '{}') AS m FROM pt) c, fit_other o;
+
 -- a model in the 0.1.0 format (the same without "preprocessing") scores
 -- complete rows identically and still rejects NULL elements
 CREATE TABLE old_new AS

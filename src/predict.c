@@ -38,6 +38,7 @@ typedef struct PredictCache
 	char	   *raw;			/* the incoming datum's bytes, when inline */
 	Model	   *model;			/* detoasted, checked copy */
 	const double *coef;
+	MemoryContext prepcxt;		/* holds prep and the scratch rows */
 	Prep	   *prep;			/* decoded preprocessing, or NULL */
 	double	   *design;			/* scratch: one design row */
 	double	   *xbuf;			/* scratch: numeric inputs */
@@ -87,7 +88,14 @@ GetCachedModel(FunctionCallInfo fcinfo)
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	if (c->model)
 		pfree(c->model);
-	c->prep = NULL;			/* its pieces live in fn_mcxt until the next miss */
+	/* a model switch must not leak the previous model's decoded parts */
+	if (c->prepcxt)
+		MemoryContextReset(c->prepcxt);
+	else
+		c->prepcxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
+										   "buypower predict preprocessing",
+										   ALLOCSET_SMALL_SIZES);
+	c->prep = NULL;
 	if (c->raw)
 		pfree(c->raw);
 	c->valid = false;
@@ -110,6 +118,7 @@ GetCachedModel(FunctionCallInfo fcinfo)
 	c->model = (Model *) PG_DETOAST_DATUM_COPY(PointerGetDatum(v));
 	ModelCheck(c->model, false, ERRCODE_DATA_CORRUPTED);
 	c->coef = ModelGetDoubles(c->model, MTAG_COEF, &n);
+	MemoryContextSwitchTo(c->prepcxt);
 	c->prep = PrepFromModel(c->model);
 	if (c->prep)
 	{
