@@ -90,4 +90,11 @@ SELECT '{"format": 1, "algorithm": "linreg", "intercept": true, "nfeatures": 1, 
 SELECT buypower.predict('{"format": 1, "algorithm": "linreg", "intercept": true, "nfeatures": 2, "preprocessing": {"numeric": 1, "categorical": 1, "scale": "standard", "clip": "none", "clip_k": 0, "missing_indicators": false, "categories_as": "onehot", "features": [{"impute": "mean", "fill": 1, "lower": "-Infinity", "upper": "Infinity", "center": 0.5, "scale": 2, "indicator": false, "missing": 0, "clipped": 0}], "categories": [{"levels": ["a", "b"], "null_level": false, "other_level": false, "reference": 0, "folded": 0}]}, "coefficients": [1, 2, 3], "stats": {"n": 3}}'::buypower.model,
        ARRAY[NULL]::float8[], ARRAY['b']) AS score;
 
+-- level-number encoding (for learners that set ordinal_categories): the
+-- slot's design column is the level index; unseen values with no "other"
+-- level are -1
+SELECT v, buypower.predict('{"format": 1, "algorithm": "linreg", "intercept": true, "nfeatures": 2, "preprocessing": {"numeric": 1, "categorical": 1, "scale": "none", "clip": "none", "clip_k": 0, "missing_indicators": false, "categories_as": "levels", "features": [{"impute": "zero", "fill": 0, "lower": "-Infinity", "upper": "Infinity", "center": 0, "scale": 1, "indicator": false, "missing": 0, "clipped": 0}], "categories": [{"levels": ["a", "b"], "null_level": true, "other_level": false, "reference": -1, "folded": 0}]}, "coefficients": [1, 2, 10], "stats": {"n": 3}}'::buypower.model,
+       ARRAY[0]::float8[], ARRAY[v]) AS score
+FROM (VALUES ('a'), ('b'), (NULL), ('zzz')) t(v);
+
 DROP TABLE pem, pe;
