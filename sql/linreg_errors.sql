@@ -5,8 +5,9 @@ CREATE TABLE e AS SELECT i, i::float8 AS x, (2 * i + 1)::float8 AS y FROM genera
 SELECT buypower.linreg(y, CASE WHEN i = 10 THEN ARRAY[x, x] ELSE ARRAY[x] END) FROM e;
 -- multidimensional arrays
 SELECT buypower.linreg(y, ARRAY[[x, x], [x, x]]) FROM e;
--- NULL inside the feature array
-SELECT buypower.linreg(y, ARRAY[x, CASE WHEN i = 3 THEN NULL ELSE x END]) FROM e;
+-- NULL inside the feature array: an error with "impute": "error" (the 0.1.0
+-- behaviour; the default is now mean imputation, see sql/prep.sql)
+SELECT buypower.linreg(y, ARRAY[x, CASE WHEN i = 3 THEN NULL ELSE x END], '{"impute": "error"}') FROM e;
 -- NaN and infinity
 SELECT buypower.linreg('NaN'::float8, ARRAY[x]) FROM e;
 SELECT buypower.linreg(y, ARRAY[x, 'Infinity'::float8]) FROM e;

@@ -120,15 +120,15 @@ INSERT INTO ref_sklearn VALUES
 CREATE TEMP TABLE fits AS
 SELECT 'mle' AS fit, buypower.logreg(revenue, x) AS m FROM shoppers_x
 UNION ALL
-SELECT 'l2_1', buypower.logreg(revenue, x, '{"l2": 1}') FROM shoppers_x
+SELECT 'l2_1', buypower.logreg(revenue, x, '{"l2": 1, "scale": "none"}') FROM shoppers_x
 UNION ALL
-SELECT 'l2_100', buypower.logreg(revenue, x, '{"l2": 100}') FROM shoppers_x
+SELECT 'l2_100', buypower.logreg(revenue, x, '{"l2": 100, "scale": "none"}') FROM shoppers_x
 UNION ALL
-SELECT 'l2_1_noint', buypower.logreg(revenue, x, '{"l2": 1, "intercept": false}') FROM shoppers_x
+SELECT 'l2_1_noint', buypower.logreg(revenue, x, '{"l2": 1, "intercept": false, "scale": "none"}') FROM shoppers_x
 UNION ALL
 SELECT 'balanced', buypower.logreg(revenue, x, '{"class_weight": "balanced"}') FROM shoppers_x
 UNION ALL
-SELECT 'balanced_l2_1', buypower.logreg(revenue, x, '{"class_weight": "balanced", "l2": 1}') FROM shoppers_x
+SELECT 'balanced_l2_1', buypower.logreg(revenue, x, '{"class_weight": "balanced", "l2": 1, "scale": "none"}') FROM shoppers_x
 UNION ALL
 SELECT 'given', buypower.logreg(revenue, x, '{"class_weight": {"0": 1, "1": 3}}') FROM shoppers_x;
 
@@ -201,7 +201,7 @@ SELECT (m::jsonb ->> 'converged')::boolean AS converged, coef(m, 1) > 5 AS runs_
           FROM generate_series(1, 300) i) s;
 -- with a penalty the separable fit converges
 SELECT (m::jsonb ->> 'converged')::boolean AS converged, round(coef(m, 1)::numeric, 4) AS slope
-  FROM (SELECT buypower.logreg(i > 50, ARRAY[i / 100.0]::float8[], '{"l2": 1}') AS m
+  FROM (SELECT buypower.logreg(i > 50, ARRAY[i / 100.0]::float8[], '{"l2": 1, "scale": "none"}') AS m
           FROM generate_series(1, 100) i) s;
 
 -- GROUP BY: each group's model matches the fit on that group alone

@@ -10,7 +10,7 @@ SELECT buypower.logreg(y, ARRAY[1.0]::float8[]) FROM (VALUES ('Infinity'::float8
 -- features must be finite, one-dimensional, NULL-free, of one width
 SELECT buypower.logreg(true, ARRAY['NaN']::float8[]);
 SELECT buypower.logreg(true, ARRAY[[1.0, 2.0]]::float8[]);
-SELECT buypower.logreg(true, ARRAY[1.0, NULL]::float8[]);
+SELECT buypower.logreg(true, ARRAY[1.0, NULL]::float8[], '{"impute": "error"}');
 SELECT buypower.logreg(y, x) FROM (VALUES (true, ARRAY[1.0, 2.0]::float8[]), (false, ARRAY[1.0])) v(y, x);
 
 -- NULL labels and feature arrays are skipped and counted; no rows: NULL

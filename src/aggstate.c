@@ -23,6 +23,7 @@
 #include "nodes/execnodes.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/float.h"
 #include "utils/numeric.h"
 
 #include "buypower.h"
@@ -67,6 +68,74 @@ BpGetFeatures(ArrayType *a, int *n)
 				 errmsg("feature array has %d elements, more than the limit of %d",
 						*n, BP_MAX_FEATURES)));
 	return (const double *) ARR_DATA_PTR(a);
+}
+
+/*
+ * Complain about a non-finite feature value, in training or scoring.
+ */
+static void
+pg_attribute_noreturn()
+NotFiniteFeature(const char *learner, int pos)
+{
+	if (learner == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature %d is not finite", pos)));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("%s feature %d must be finite", learner, pos),
+			 errhint("NaN and infinity cannot be fitted; filter or replace them first.")));
+}
+
+/*
+ * Like BpGetFeatures, but NULL elements are allowed: then the values are
+ * copied into scratch (BP_MAX_FEATURES doubles) with NaN for each NULL,
+ * and *hasnull is set.  Non-NULL values must be finite (NaN is taken);
+ * learner names the training aggregate in that error, NULL when scoring.
+ */
+const double *
+BpGetFeaturesNullable(ArrayType *a, int *n, double *scratch, bool *hasnull,
+					  const char *learner)
+{
+	const double *src;
+	bits8	   *bitmap;
+	int			i,
+				k = 0;
+
+	*hasnull = false;
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("feature array must be one-dimensional, not %d-dimensional",
+						ARR_NDIM(a))));
+	*n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	if (*n > BP_MAX_FEATURES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("feature array has %d elements, more than the limit of %d",
+						*n, BP_MAX_FEATURES)));
+	src = (const double *) ARR_DATA_PTR(a);
+	if (!ARR_HASNULL(a))
+	{
+		for (i = 0; i < *n; i++)
+			if (!isfinite(src[i]))
+				NotFiniteFeature(learner, i + 1);
+		return src;
+	}
+	bitmap = ARR_NULLBITMAP(a);
+	for (i = 0; i < *n; i++)
+	{
+		if ((bitmap[i / 8] & (1 << (i % 8))) == 0)
+		{
+			scratch[i] = get_float8_nan();
+			*hasnull = true;
+			continue;
+		}
+		scratch[i] = src[k++];
+		if (!isfinite(scratch[i]))
+			NotFiniteFeature(learner, i + 1);
+	}
+	return scratch;
 }
 
 /*
@@ -222,7 +291,7 @@ OptKey(const LearnerOps *ops, const char *key, JsonbValue *v, BpOptions *o)
 		OptNames(ops, v, o);
 	else if (strcmp(key, "class_weight") == 0 && (ops->options & BPOPT_CLASS_WEIGHT))
 		OptClassWeight(ops, v, o);
-	else
+	else if (!PrepParseOption(ops->name, key, v, &o->prep))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unrecognized %s option \"%s\"", ops->name, key)));
@@ -242,6 +311,7 @@ BpParseOptions(Jsonb *jb, const LearnerOps *ops, BpOptions *o)
 	o->intercept = true;
 	o->max_iter = 100;
 	o->tol = 1e-10;
+	PrepOptionsDefaults(&o->prep);
 	if (jb == NULL)
 		return;
 	if (!JB_ROOT_IS_OBJECT(jb))
@@ -268,8 +338,16 @@ static BpAggState *
 NewState(FunctionCallInfo fcinfo, const LearnerOps *ops)
 {
 	BpAggState *s = palloc0(sizeof(BpAggState));
-	Jsonb	   *jb = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
+	int			optarg = 3;
+	Jsonb	   *jb;
 
+	/* (target, numeric float8[], categorical text[] [, options]) */
+	if (PG_NARGS() > 3 && get_fn_expr_argtype(fcinfo->flinfo, 3) == TEXTARRAYOID)
+	{
+		s->catarg = 3;
+		optarg = 4;
+	}
+	jb = (PG_NARGS() > optarg && !PG_ARGISNULL(optarg)) ? PG_GETARG_JSONB_P(optarg) : NULL;
 	s->ops = ops;
 	s->nfeatures = -1;
 	s->target_bool = (get_fn_expr_argtype(fcinfo->flinfo, 1) == BOOLOID);
@@ -278,16 +356,12 @@ NewState(FunctionCallInfo fcinfo, const LearnerOps *ops)
 }
 
 /*
- * Give a header-only state its learner part, now that the width is known.
+ * Give a state its learner part, now that the design width is known (at
+ * the first row, or at the end when preprocessing buffers the rows).
  */
-static void
-StartLearner(BpAggState *s, int nfeatures)
+void
+BpStartLearner(BpAggState *s, int nfeatures)
 {
-	if (s->opts.nnames > 0 && s->opts.nnames != nfeatures)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s option \"names\" has %d names, but the feature array has %d elements",
-						s->ops->name, s->opts.nnames, nfeatures)));
 	s->nfeatures = nfeatures;
 	s->ops->create(s);
 }
@@ -310,7 +384,9 @@ NotFinite(const LearnerOps *ops, int pos)
 }
 
 /*
- * Transition driver: skip and count NULL rows, check the row, hand it over.
+ * Transition driver: skip and count rows with a NULL target or array,
+ * check the row, and hand it to the preprocessing layer, which passes it
+ * on to the learner or keeps it for the end (prep.c).
  */
 Datum
 BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops)
@@ -319,9 +395,12 @@ BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops)
 	MemoryContext old;
 	BpAggState *s;
 	const double *x;
+	ArrayType  *a;
+	ArrayType  *cats = NULL;
 	double		y;
+	bool		hasnull;
 	int			n,
-				j;
+				ncat = 0;
 
 	if (PG_ARGISNULL(0))
 	{
@@ -332,29 +411,43 @@ BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops)
 	else
 		s = (BpAggState *) PG_GETARG_POINTER(0);
 
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || (s->catarg > 0 && PG_ARGISNULL(s->catarg)))
 	{
 		s->nskipped++;
 		PG_RETURN_POINTER(s);
 	}
 
 	/* detoasted in the per-tuple context, which nodeAgg resets */
-	x = BpGetFeatures(PG_GETARG_ARRAYTYPE_P(2), &n);
-	if (s->learner == NULL)
+	a = PG_GETARG_ARRAYTYPE_P(2);
+	if (s->catarg > 0)
 	{
+		cats = PG_GETARG_ARRAYTYPE_P(s->catarg);
+		ncat = PrepCountCategorical(cats);
+	}
+	if (s->prep == NULL)
+	{
+		/* first row of the group: check it, then size the state by it */
+		BpGetFeaturesNullable(a, &n, palloc(sizeof(double) * BP_MAX_FEATURES), &hasnull,
+							  ops->name);
 		old = MemoryContextSwitchTo(aggcxt);
-		StartLearner(s, n);
+		PrepStart(s, n, ncat);
 		MemoryContextSwitchTo(old);
 	}
-	BpCheckFeatureCount(s->nfeatures, n);
+	x = BpGetFeaturesNullable(a, &n, s->prep->xbuf, &hasnull, ops->name);
+	old = MemoryContextSwitchTo(aggcxt);
+	if (n != s->prep->nnum)
+		BpCheckFeatureCount(s->prep->nnum, n);
+	if (ncat != s->prep->ncat)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("categorical feature array has %d elements, but earlier rows had %d",
+						ncat, s->prep->ncat),
+				 errhint("Every row must pass the same features, in the same order.")));
 	y = s->target_bool ? (PG_GETARG_BOOL(1) ? 1.0 : 0.0) : PG_GETARG_FLOAT8(1);
 	if (!isfinite(y))
 		NotFinite(ops, 0);
-	for (j = 0; j < n; j++)
-		if (!isfinite(x[j]))
-			NotFinite(ops, j + 1);
-	ops->accum(s, y, x);
-	s->n++;
+	PrepAccum(s, y, x, hasnull, cats);
+	MemoryContextSwitchTo(old);
 	PG_RETURN_POINTER(s);
 }
 
@@ -380,16 +473,29 @@ BpAggCombine(FunctionCallInfo fcinfo, const LearnerOps *ops)
 		*a = *b;
 		a->n = a->nskipped = 0;
 		a->learner = NULL;
+		a->prep = NULL;
 		a->nfeatures = -1;
 		a->opts.names = palloc(b->opts.names_len + 1);
 		if (b->opts.names_len > 0)
 			memcpy(a->opts.names, b->opts.names, b->opts.names_len);
 	}
 	a->nskipped += b->nskipped;
+	if (b->prep != NULL)
+	{
+		if (a->prep == NULL)
+			PrepStart(a, b->prep->nnum, b->prep->ncat);
+		BpCheckFeatureCount(a->prep->nnum, b->prep->nnum);
+		if (a->prep->ncat != b->prep->ncat)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("categorical feature array has %d elements, but earlier rows had %d",
+							b->prep->ncat, a->prep->ncat)));
+		PrepMerge(a, b);
+	}
 	if (b->learner != NULL)
 	{
 		if (a->learner == NULL)
-			StartLearner(a, b->nfeatures);
+			BpStartLearner(a, b->nfeatures);
 		BpCheckFeatureCount(a->nfeatures, b->nfeatures);
 		ops->merge(a, b);
 		a->n += b->n;
@@ -425,6 +531,10 @@ BpAggSerialize(FunctionCallInfo fcinfo, const LearnerOps *ops)
 	pq_sendint32(&buf, s->opts.nnames);
 	pq_sendint32(&buf, s->opts.names_len);
 	pq_sendbytes(&buf, s->opts.names, s->opts.names_len);
+	PrepOptionsSerialize(&s->opts.prep, &buf);
+	pq_sendbyte(&buf, s->prep != NULL);
+	if (s->prep != NULL)
+		PrepSerialize(s, &buf);
 	if (s->learner != NULL)
 		ops->serialize(s, &buf);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
@@ -482,6 +592,22 @@ BpAggDeserialize(FunctionCallInfo fcinfo, const LearnerOps *ops)
 		BadState(ops);
 	s->opts.names = palloc(s->opts.names_len + 1);
 	pq_copymsgbytes(&buf, s->opts.names, s->opts.names_len);
+	PrepOptionsDeserialize(&s->opts.prep, &buf);
+	if (buf.len - buf.cursor < 1)
+		BadState(ops);
+	if (pq_getmsgbyte(&buf) != 0)
+	{
+		int			nfeatures = s->nfeatures;
+
+		/* PrepStart may start the learner: do it below, once */
+		PrepDeserialize(s, &buf);
+		if (s->learner != NULL && s->nfeatures != nfeatures)
+			BadState(ops);
+		s->learner = NULL;
+		s->nfeatures = nfeatures;
+	}
+	else if (s->nfeatures >= 0)
+		BadState(ops);
 	if (s->nfeatures >= 0)
 	{
 		ops->create(s);
@@ -501,7 +627,10 @@ BpAggFinal(FunctionCallInfo fcinfo, const LearnerOps *ops)
 	BpAggState *s = PG_ARGISNULL(0) ? NULL : (BpAggState *) PG_GETARG_POINTER(0);
 
 	BpAggContext(fcinfo, ops);
-	if (s == NULL || s->learner == NULL || s->n == 0)
+	if (s == NULL || s->prep == NULL)
+		PG_RETURN_NULL();
+	s = PrepFinish(s);
+	if (s->learner == NULL || s->n == 0)
 		PG_RETURN_NULL();
 	PG_RETURN_POINTER(ops->finish(s));
 }
@@ -528,11 +657,22 @@ BpAddCommonStats(double *stats, int *nstats, const BpAggState *s)
 }
 
 /*
- * Append the feature-name section when names were given.
+ * Append the sections that describe the inputs: the design's term names
+ * (when names were given, or preprocessing added columns) and the
+ * preprocessing sections (prep.c).
  */
 void
 BpAddNames(ModelBuilder *b, const BpAggState *s)
 {
-	if (s->opts.nnames > 0)
+	if (PrepHasDesignNames(s))
+	{
+		StringInfoData names;
+
+		initStringInfo(&names);
+		PrepDesignNames(s, &names);
+		ModelAddBytes(b, MTAG_NAMES, names.data, names.len);
+	}
+	else if (s->opts.nnames > 0)
 		ModelAddBytes(b, MTAG_NAMES, s->opts.names, s->opts.names_len);
+	PrepAddSections(b, s);
 }

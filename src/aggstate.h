@@ -18,6 +18,7 @@
 #include "utils/jsonb.h"
 
 #include "model.h"
+#include "prep.h"
 
 /* option bits: which keys a learner accepts */
 #define BPOPT_INTERCEPT		0x0001
@@ -43,6 +44,7 @@ typedef struct BpOptions
 	int32		nnames;			/* feature names, NUL-separated; 0 if none */
 	int32		names_len;
 	char	   *names;
+	PrepOptions prep;			/* preprocessing (prep.h) */
 } BpOptions;
 
 struct LearnerOps;
@@ -56,7 +58,10 @@ typedef struct BpAggState
 	int64		n;				/* rows used */
 	int64		nskipped;		/* rows skipped: NULL target or feature array */
 	BpOptions	opts;
-	void	   *learner;		/* learner's part; NULL until the first row */
+	void	   *learner;		/* learner's part; NULL until the first row,
+								 * or until PrepFinish when rows are buffered */
+	int			catarg;			/* argument number of text[] categories, or 0 */
+	struct PrepState *prep;		/* preprocessing state, from the first row */
 } BpAggState;
 
 typedef struct LearnerOps
@@ -64,9 +69,11 @@ typedef struct LearnerOps
 	ModelKind	kind;
 	const char *name;			/* SQL name, for messages */
 	uint32		options;		/* BPOPT_* accepted */
+	bool		ordinal_categories; /* categories as level numbers (prep.h) */
 	/* allocate s->learner for s->nfeatures, in the current memory context */
 	void		(*create) (BpAggState *s);
-	/* add one row; x has nfeatures finite values, y is finite */
+	/* add one row; x has nfeatures finite values (the finished design
+	 * row: imputed, clipped, scaled, categories encoded), y is finite */
 	void		(*accum) (BpAggState *s, double y, const double *x);
 	/* fold src into dst (both have learners, same nfeatures) */
 	void		(*merge) (BpAggState *dst, BpAggState *src);
@@ -85,6 +92,9 @@ extern Datum BpAggDeserialize(FunctionCallInfo fcinfo, const LearnerOps *ops);
 extern Datum BpAggFinal(FunctionCallInfo fcinfo, const LearnerOps *ops);
 
 extern const double *BpGetFeatures(ArrayType *a, int *n);
+extern const double *BpGetFeaturesNullable(ArrayType *a, int *n, double *scratch,
+										   bool *hasnull, const char *learner);
+extern void BpStartLearner(BpAggState *s, int nfeatures);
 extern void BpCheckFeatureCount(int expected, int got);
 extern void BpParseOptions(Jsonb *jb, const LearnerOps *ops, BpOptions *opts);
 extern void BpAddStat(double *stats, int *nstats, ModelStat id, double value);

@@ -485,6 +485,7 @@ LinregFinish(BpAggState *s)
 	BpAddStat(stats, &nstats, MSTAT_F_PVALUE, DistribFUpper(fstat, f.rank - xoff, df));
 	BpAddStat(stats, &nstats, MSTAT_COND, cond);
 	BpAddStat(stats, &nstats, MSTAT_L2, s->opts.l2);
+	PrepAddStats(stats, &nstats, s);
 
 	ModelBuilderInit(&mb, MODEL_LINREG, xoff ? MODEL_HAS_INTERCEPT : 0, p);
 	ModelAddDoubles(&mb, MTAG_COEF, coef, p + 1);

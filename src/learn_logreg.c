@@ -871,6 +871,7 @@ LogregStats(const BpAggState *s, const LogregProblem *P, const LogregRun *R,
 	BpAddStat(stats, nstats, MSTAT_POS_WEIGHT, P->wpos);
 	BpAddStat(stats, nstats, MSTAT_NEG_WEIGHT, P->wneg);
 	BpAddStat(stats, nstats, MSTAT_TOL, s->opts.tol);
+	PrepAddStats(stats, nstats, s);
 }
 
 /*

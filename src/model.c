@@ -19,6 +19,7 @@
 
 #include "buypower.h"
 #include "model.h"
+#include "prep.h"
 #include "percentile.h"
 
 #define MODEL_MAX_SECTIONS	64
@@ -55,6 +56,8 @@ static const char *const stat_names[MSTAT_MAX + 1] = {
 	[MSTAT_POS_WEIGHT] = "positive_weight",
 	[MSTAT_NEG_WEIGHT] = "negative_weight",
 	[MSTAT_TOL] = "tol",
+	[MSTAT_N_IMPUTED] = "n_imputed",
+	[MSTAT_N_CLIPPED] = "n_clipped",
 	[MSTAT_SCORE_N] = "score_n",
 	[MSTAT_SCORE_MEAN] = "score_mean",
 };
@@ -224,6 +227,14 @@ CheckSection(const Model *m, const ModelSection *sec, const char *payload,
 				}
 				break;
 			}
+		case MTAG_PREP:
+			if (sec->elemtype != MODEL_ELEM_DOUBLE)
+				ModelReject(ecode, "The preprocessing section has the wrong type.");
+			break;
+		case MTAG_VOCAB:
+			if (sec->elemtype != MODEL_ELEM_BYTES)
+				ModelReject(ecode, "The vocabulary section has the wrong type.");
+			break;
 		case MTAG_SCORE_QUANTILES:
 			{
 				const char *bad = PercentileCheckSection(sec, (const double *) payload, full);
@@ -294,6 +305,8 @@ ModelCheck(const Model *m, bool full, int ecode)
 		ModelReject(ecode, "The value has bytes after its last section.");
 	if (!seen[MTAG_COEF] || !seen[MTAG_STATS])
 		ModelReject(ecode, "The model lacks its coefficients or statistics.");
+	if (seen[MTAG_PREP] || seen[MTAG_VOCAB])
+		PrepCheckModel(m, full, ecode);
 }
 
 /*

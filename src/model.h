@@ -59,6 +59,8 @@ typedef enum ModelTag
 	MTAG_ALIASED = 3,			/* bytes[nfeatures + 1], 1 = not estimable */
 	MTAG_STATS = 4,				/* doubles[2k]: (ModelStat id, value) pairs */
 	MTAG_NAMES = 5,				/* bytes: nfeatures NUL-terminated names */
+	MTAG_PREP = 6,				/* doubles: preprocessing (prep.h) */
+	MTAG_VOCAB = 7,				/* bytes: categorical levels (prep.h) */
 	MTAG_SCORE_QUANTILES = 30	/* doubles: training score quantiles (percentile.c) */
 } ModelTag;
 
@@ -111,6 +113,8 @@ typedef enum ModelStat
 	MSTAT_POS_WEIGHT,			/* class weight of positive rows */
 	MSTAT_NEG_WEIGHT,			/* class weight of negative rows */
 	MSTAT_TOL,
+	MSTAT_N_IMPUTED = 30,		/* training values imputed (prep.c) */
+	MSTAT_N_CLIPPED = 31,		/* training values clipped */
 	MSTAT_SCORE_N = 70,			/* training scores behind MTAG_SCORE_QUANTILES */
 	MSTAT_SCORE_MEAN = 71,		/* their mean */
 	MSTAT_SCORE_LAST = 79		/* end of the score-distribution range */
@@ -151,5 +155,6 @@ extern int	ModelKindFromName(const char *name);
 extern const char *ModelStatName(int id);
 extern int	ModelStatFromName(const char *name);
 extern const char *ModelFeatureName(const Model *m, int j);
+extern void ModelJsonDouble(StringInfo out, double v);
 
 #endif							/* BUYPOWER_MODEL_H */

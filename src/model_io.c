@@ -36,6 +36,7 @@
 
 #include "buypower.h"
 #include "model.h"
+#include "prep.h"
 #include "percentile.h"
 
 /* ----------------------------------------------------------------
@@ -46,8 +47,8 @@
  * Append a double as JSON: shortest exact decimal, null for NaN,
  * "Infinity" strings for infinities.
  */
-static void
-AppendJsonDouble(StringInfo out, double v)
+void
+ModelJsonDouble(StringInfo out, double v)
 {
 	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
 
@@ -78,7 +79,7 @@ AppendJsonDoubles(StringInfo out, const double *v, int n, const char *skip)
 		if (skip && skip[i])
 			appendStringInfoString(out, "null");
 		else
-			AppendJsonDouble(out, v[i]);
+			ModelJsonDouble(out, v[i]);
 	}
 	appendStringInfoChar(out, ']');
 }
@@ -117,6 +118,7 @@ ModelToJson(const Model *m)
 		}
 		appendStringInfoChar(&out, ']');
 	}
+	PrepToJson(&out, m);
 	appendStringInfoString(&out, ", \"coefficients\": ");
 	AppendJsonDoubles(&out, coef, m->nfeatures + 1, aliased);
 	if (se)
@@ -130,7 +132,7 @@ ModelToJson(const Model *m)
 	{
 		appendStringInfo(&out, "%s\"%s\": ", i > 0 ? ", " : "",
 						 ModelStatName((int) stats[i]));
-		AppendJsonDouble(&out, stats[i + 1]);
+		ModelJsonDouble(&out, stats[i + 1]);
 	}
 	appendStringInfoChar(&out, '}');
 	PercentileAppendJson(&out, m);
@@ -167,6 +169,8 @@ typedef struct ParsedModel
 	int			nse;
 	double	   *stats;
 	int			nstats;
+	StringInfoData prep;		/* MTAG_PREP payload, if given */
+	StringInfoData vocab;		/* MTAG_VOCAB payload */
 	double	   *quantiles;		/* "score_quantiles", percentile.c */
 	int			nquantiles;
 } ParsedModel;
@@ -355,6 +359,15 @@ ReadStats(ParsedModel *pm, JsonbContainer *c)
 }
 
 /*
+ * ParseError as a callback for PrepFromJson.
+ */
+static void
+PrepParseError(void *arg, const char *detail)
+{
+	ParseError((ParsedModel *) arg, detail);
+}
+
+/*
  * Read the "score_quantiles" array: finite numbers only.
  */
 static void
@@ -410,6 +423,12 @@ ReadTopKey(ParsedModel *pm, const char *key, JsonbValue *v)
 		pm->nse = ReadDoubleArray(pm, c, key, &pm->se, NULL);
 	else if (c && strcmp(key, "stats") == 0)
 		ReadStats(pm, c);
+	else if (c && strcmp(key, "preprocessing") == 0)
+	{
+		initStringInfo(&pm->prep);
+		initStringInfo(&pm->vocab);
+		PrepFromJson(c, &pm->prep, &pm->vocab, PrepParseError, pm);
+	}
 	else if (c && strcmp(key, "score_quantiles") == 0)
 		ReadQuantiles(pm, c);
 	else
@@ -461,6 +480,16 @@ BuildParsedModel(ParsedModel *pm)
 	ModelAddDoubles(&b, MTAG_STATS, pm->stats, pm->nstats);
 	if (pm->names.data)
 		ModelAddBytes(&b, MTAG_NAMES, pm->names.data, pm->names.len);
+	if (pm->prep.data)
+	{
+		PrepHeader *h = (PrepHeader *) pm->prep.data;
+
+		h->ndesign = pm->nfeatures;
+		ModelAddDoubles(&b, MTAG_PREP, (double *) pm->prep.data,
+						pm->prep.len / sizeof(double));
+		if (h->ncat > 0)
+			ModelAddBytes(&b, MTAG_VOCAB, pm->vocab.data, pm->vocab.len);
+	}
 	if (pm->quantiles)
 		ModelAddDoubles(&b, MTAG_SCORE_QUANTILES, pm->quantiles, pm->nquantiles);
 	return ModelFinish(&b, ERRCODE_INVALID_TEXT_REPRESENTATION);

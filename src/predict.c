@@ -26,6 +26,7 @@
 #include "aggstate.h"
 #include "distrib.h"
 #include "model.h"
+#include "prep.h"
 
 typedef struct PredictCache
 {
@@ -37,6 +38,10 @@ typedef struct PredictCache
 	char	   *raw;			/* the incoming datum's bytes, when inline */
 	Model	   *model;			/* detoasted, checked copy */
 	const double *coef;
+	Prep	   *prep;			/* decoded preprocessing, or NULL */
+	double	   *design;			/* scratch: one design row */
+	double	   *xbuf;			/* scratch: numeric inputs */
+	int32	   *lbuf;			/* scratch: category levels */
 } PredictCache;
 
 /*
@@ -82,6 +87,7 @@ GetCachedModel(FunctionCallInfo fcinfo)
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	if (c->model)
 		pfree(c->model);
+	c->prep = NULL;			/* its pieces live in fn_mcxt until the next miss */
 	if (c->raw)
 		pfree(c->raw);
 	c->valid = false;
@@ -104,6 +110,13 @@ GetCachedModel(FunctionCallInfo fcinfo)
 	c->model = (Model *) PG_DETOAST_DATUM_COPY(PointerGetDatum(v));
 	ModelCheck(c->model, false, ERRCODE_DATA_CORRUPTED);
 	c->coef = ModelGetDoubles(c->model, MTAG_COEF, &n);
+	c->prep = PrepFromModel(c->model);
+	if (c->prep)
+	{
+		c->design = palloc(sizeof(double) * (c->prep->ndesign + 1));
+		c->xbuf = palloc(sizeof(double) * (c->prep->nnum + 1));
+		c->lbuf = palloc(sizeof(int32) * (c->prep->ncat + 1));
+	}
 	c->valid = !VARATT_IS_EXTERNAL(v) || c->external;
 	MemoryContextSwitchTo(old);
 	return c;
@@ -162,20 +175,52 @@ Sigmoid(double eta)
 	}
 }
 
+/*
+ * Score one row: numeric features, and categorical ones (or NULL).
+ */
+static double
+ScoreRow(FunctionCallInfo fcinfo, ArrayType *num, ArrayType *cats)
+{
+	PredictCache *c = GetCachedModel(fcinfo);
+	const Model *m = c->model;
+	const double *x;
+	double		eta;
+
+	if (c->prep)
+	{
+		PrepScoreRow(c->prep, num, cats, c->xbuf, c->lbuf, c->design);
+		x = c->design;
+	}
+	else
+	{
+		if (cats != NULL && PrepCountCategorical(cats) > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("model expects 0 categorical features, not %d",
+							PrepCountCategorical(cats))));
+		x = ScoringFeatures(m, num);
+	}
+	eta = LinearScore(c->coef, x, m->nfeatures);
+	if (m->kind == MODEL_LOGREG)
+		return Sigmoid(eta);
+	if (isinf(eta))
+		float_overflow_error();
+	return eta;
+}
+
 PG_FUNCTION_INFO_V1(model_predict);
 Datum
 model_predict(PG_FUNCTION_ARGS)
 {
-	PredictCache *c = GetCachedModel(fcinfo);
-	const Model *m = c->model;
-	const double *x = ScoringFeatures(m, PG_GETARG_ARRAYTYPE_P(1));
-	double		eta = LinearScore(c->coef, x, m->nfeatures);
+	PG_RETURN_FLOAT8(ScoreRow(fcinfo, PG_GETARG_ARRAYTYPE_P(1), NULL));
+}
 
-	if (m->kind == MODEL_LOGREG)
-		PG_RETURN_FLOAT8(Sigmoid(eta));
-	if (isinf(eta))
-		float_overflow_error();
-	PG_RETURN_FLOAT8(eta);
+PG_FUNCTION_INFO_V1(model_predict_categorical);
+Datum
+model_predict_categorical(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(ScoreRow(fcinfo, PG_GETARG_ARRAYTYPE_P(1),
+							  PG_GETARG_ARRAYTYPE_P(2)));
 }
 
 /*
@@ -200,6 +245,28 @@ SummaryRow(ReturnSetInfo *rsi, const char *term, double est, bool aliased,
 	tuplestore_putvalues(rsi->setResult, rsi->setDesc, values, nulls);
 }
 
+/*
+ * Which coefficients summary reports: on the original scale of the inputs
+ * (the default), or as fitted, on the standardised design.
+ */
+static bool
+SummaryOriginalScale(FunctionCallInfo fcinfo)
+{
+	char	   *scale;
+
+	if (PG_NARGS() < 2)
+		return true;
+	scale = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (strcmp(scale, "original") == 0)
+		return true;
+	if (strcmp(scale, "standardized") == 0)
+		return false;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid coefficient scale \"%s\"", scale),
+			 errhint("Use \"original\" or \"standardized\".")));
+}
+
 PG_FUNCTION_INFO_V1(model_summary);
 Datum
 model_summary(PG_FUNCTION_ARGS)
@@ -214,9 +281,23 @@ model_summary(PG_FUNCTION_ARGS)
 	const char *aliased = ModelGetBytes(m, MTAG_ALIASED, &na);
 	bool		tdist = (m->kind == MODEL_LINREG);
 	double		df = ModelGetStat(m, MSTAT_DF_RESIDUAL);
+	bool		intercept = (m->flags & MODEL_HAS_INTERCEPT) != 0;
+	Prep	   *prep = PrepFromModel(m);
 
+	if (prep != NULL && SummaryOriginalScale(fcinfo))
+	{
+		double	   *c = palloc(sizeof(double) * (m->nfeatures + 1));
+		double	   *e = se ? palloc(sizeof(double) * (m->nfeatures + 1)) : NULL;
+
+		memcpy(c, coef, sizeof(double) * (m->nfeatures + 1));
+		if (e)
+			memcpy(e, se, sizeof(double) * (m->nfeatures + 1));
+		intercept |= PrepOriginalScale(prep, c, e);
+		coef = c;
+		se = e;
+	}
 	InitMaterializedSRF(fcinfo, 0);
-	for (j = (m->flags & MODEL_HAS_INTERCEPT) ? 0 : 1; j <= m->nfeatures; j++)
+	for (j = intercept ? 0 : 1; j <= m->nfeatures; j++)
 	{
 		const char *name = ModelFeatureName(m, j - 1);
 		char		buf[32];

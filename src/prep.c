@@ -1,0 +1,1312 @@
+/*-------------------------------------------------------------------------
+ *
+ * prep.c
+ *	  Preprocessing learned in the training pass: options, the mergeable
+ *	  training state, and the learning of a Prep at the end (see prep.h).
+ *
+ * Two ways to collect rows.
+ *
+ * Streaming: when there are no categorical features, no missing
+ * indicators, no scaling, no clipping and no median imputation, a row
+ * without NULLs needs nothing learned first and goes straight to the
+ * learner (linreg folds it into its QR at once).  Only rows with a NULL
+ * are buffered, to be imputed at the end with the mean of the observed
+ * values, which is kept as a shifted sum (mergeable: see PrepMerge).
+ *
+ * Buffering: otherwise every row is kept (numeric values with NaN for
+ * NULL, categories as vocabulary ids), in blocks bounded by
+ * buypower.max_training_memory, and the parameters are computed exactly
+ * at the end: means and standard deviations by two passes, quantiles
+ * (median, quartiles) exactly by selection, type 7 interpolation as
+ * numpy's default and scikit-learn's RobustScaler.  No sketch, so no
+ * approximation error: the price is the buffer, 8 (1 + p + c) bytes a row.
+ *
+ * Order of operations per numeric feature: impute, clip, scale.  Clip
+ * bounds come from the observed values; scaling parameters from the
+ * imputed and clipped values of all rows (as a scikit-learn Pipeline of
+ * SimpleImputer, clipping and StandardScaler/RobustScaler would fit them).
+ *
+ * Categorical vocabularies are exact counts (vocab.c), merged by adding
+ * counts, so parallel and serial runs learn the same levels.
+ *
+ * Replay.  PrepFinish builds a fresh learner in a copy of the state, moves
+ * the streamed part into it with the learner's merge, and feeds it every
+ * buffered row through PrepApplyRow: the state itself is left unchanged,
+ * so the final function may run more than once.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/tupmacs.h"
+#include "catalog/pg_type.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "port/pg_bswap.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+
+#include "aggstate.h"
+#include "prep.h"
+
+#define PREP_FIRST_BLOCK	(16 * 1024)
+#define PREP_MAX_BLOCK		(8 * 1024 * 1024)
+#define PREP_IQR_K			1.5
+#define PREP_ZSCORE_K		3.0
+#define PREP_MAX_MAX_CATEGORIES 1000
+
+static const char *const impute_names[] = {
+	[PREP_IMPUTE_MEAN] = "mean",
+	[PREP_IMPUTE_MEDIAN] = "median",
+	[PREP_IMPUTE_ZERO] = "zero",
+	[PREP_IMPUTE_ERROR] = "error",
+};
+
+/* ----------------------------------------------------------------
+ * options
+ * ---------------------------------------------------------------- */
+
+/*
+ * Fill in the defaults: mean imputation, default scaling, no clipping.
+ */
+void
+PrepOptionsDefaults(PrepOptions *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->impute = PREP_IMPUTE_MEAN;
+	o->scale = PREP_SCALE_DEFAULT;
+	o->clip = PREP_CLIP_NONE;
+	o->max_categories = PREP_DEFAULT_MAX_CATEGORIES;
+}
+
+/*
+ * Report a bad preprocessing option value.
+ */
+static void
+pg_attribute_noreturn()
+BadPrepOption(const char *learner, const char *key, const char *expect)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for %s option \"%s\"", learner, key),
+			 errdetail("The value must be %s.", expect)));
+}
+
+/*
+ * Is JSON value v the string s?
+ */
+static bool
+JsonIs(JsonbValue *v, const char *s)
+{
+	return v->type == jbvString && v->val.string.len == strlen(s) &&
+		strncmp(v->val.string.val, s, v->val.string.len) == 0;
+}
+
+/*
+ * Read one imputation method name, 0 if it is none.
+ */
+static int
+ImputeMethod(JsonbValue *v)
+{
+	int			i;
+
+	for (i = 1; i < lengthof(impute_names); i++)
+		if (JsonIs(v, impute_names[i]))
+			return i;
+	return 0;
+}
+
+/*
+ * Read a JSON number.
+ */
+static double
+JsonNumber(JsonbValue *v)
+{
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+											  NumericGetDatum(v->val.numeric)));
+}
+
+/*
+ * Read "impute": one method, or an array with one method per numeric feature.
+ */
+static void
+OptImpute(const char *learner, JsonbValue *v, PrepOptions *o)
+{
+	const char *expect = "\"mean\", \"median\", \"zero\", \"error\", or an array of these with one entry per numeric feature";
+	JsonbContainer *c;
+	int			i;
+
+	if (v->type == jbvString)
+	{
+		if ((o->impute = ImputeMethod(v)) == 0)
+			BadPrepOption(learner, "impute", expect);
+		return;
+	}
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
+		JsonContainerIsScalar(v->val.binary.data))
+		BadPrepOption(learner, "impute", expect);
+	c = v->val.binary.data;
+	o->nimpute = JsonContainerSize(c);
+	if (o->nimpute < 1 || o->nimpute > BP_MAX_FEATURES)
+		BadPrepOption(learner, "impute", expect);
+	for (i = 0; i < o->nimpute; i++)
+	{
+		JsonbValue *e = getIthJsonbValueFromContainer(c, i);
+
+		if ((o->impute_per[i] = ImputeMethod(e)) == 0)
+			BadPrepOption(learner, "impute", expect);
+	}
+}
+
+/*
+ * Apply one option key if it is a preprocessing option; false if not.
+ */
+bool
+PrepParseOption(const char *learner, const char *key, JsonbValue *v,
+				PrepOptions *o)
+{
+	double		x;
+
+	if (strcmp(key, "impute") == 0)
+		OptImpute(learner, v, o);
+	else if (strcmp(key, "missing_indicators") == 0)
+	{
+		if (v->type != jbvBool)
+			BadPrepOption(learner, key, "true or false");
+		o->missing_indicators = v->val.boolean;
+	}
+	else if (strcmp(key, "scale") == 0)
+	{
+		if (JsonIs(v, "none"))
+			o->scale = PREP_SCALE_NONE;
+		else if (JsonIs(v, "standard"))
+			o->scale = PREP_SCALE_STANDARD;
+		else if (JsonIs(v, "robust"))
+			o->scale = PREP_SCALE_ROBUST;
+		else
+			BadPrepOption(learner, key, "\"none\", \"standard\" or \"robust\"");
+	}
+	else if (strcmp(key, "clip") == 0)
+	{
+		if (JsonIs(v, "none"))
+			o->clip = PREP_CLIP_NONE;
+		else if (JsonIs(v, "iqr"))
+			o->clip = PREP_CLIP_IQR;
+		else if (JsonIs(v, "zscore"))
+			o->clip = PREP_CLIP_ZSCORE;
+		else
+			BadPrepOption(learner, key, "\"none\", \"iqr\" or \"zscore\"");
+	}
+	else if (strcmp(key, "clip_k") == 0)
+	{
+		x = v->type == jbvNumeric ? JsonNumber(v) : 0;
+		if (!(x > 0) || isinf(x))
+			BadPrepOption(learner, key, "a finite number > 0");
+		o->clip_k = x;
+	}
+	else if (strcmp(key, "max_categories") == 0)
+	{
+		x = v->type == jbvNumeric ? JsonNumber(v) : 0;
+		if (x != floor(x) || x < 1 || x > PREP_MAX_MAX_CATEGORIES)
+			BadPrepOption(learner, key, psprintf("an integer from 1 to %d", PREP_MAX_MAX_CATEGORIES));
+		o->max_categories = (int32) x;
+	}
+	else
+		return false;
+	return true;
+}
+
+/*
+ * Write the options for a parallel worker's state.
+ */
+void
+PrepOptionsSerialize(const PrepOptions *o, StringInfo buf)
+{
+	pq_sendbyte(buf, o->impute);
+	pq_sendbyte(buf, o->missing_indicators);
+	pq_sendbyte(buf, o->scale);
+	pq_sendbyte(buf, o->clip);
+	pq_sendfloat8(buf, o->clip_k);
+	pq_sendint32(buf, o->max_categories);
+	pq_sendint32(buf, o->nimpute);
+	pq_sendbytes(buf, (const char *) o->impute_per, o->nimpute);
+}
+
+/*
+ * Report a serialized state that does not hold together.
+ */
+static void
+pg_attribute_noreturn()
+PrepBadState(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid serialized preprocessing state")));
+}
+
+/*
+ * Read what PrepOptionsSerialize wrote.
+ */
+void
+PrepOptionsDeserialize(PrepOptions *o, StringInfo buf)
+{
+	int			i;
+
+	if (buf->len - buf->cursor < 20)
+		PrepBadState();
+	o->impute = pq_getmsgbyte(buf);
+	o->missing_indicators = pq_getmsgbyte(buf) != 0;
+	o->scale = pq_getmsgbyte(buf);
+	o->clip = pq_getmsgbyte(buf);
+	o->clip_k = pq_getmsgfloat8(buf);
+	o->max_categories = pq_getmsgint(buf, 4);
+	o->nimpute = pq_getmsgint(buf, 4);
+	if (o->nimpute < 0 || o->nimpute > BP_MAX_FEATURES ||
+		o->nimpute > buf->len - buf->cursor ||
+		o->impute < PREP_IMPUTE_MEAN || o->impute > PREP_IMPUTE_ERROR ||
+		o->scale > PREP_SCALE_ROBUST || o->clip > PREP_CLIP_ZSCORE ||
+		o->max_categories < 1 || o->max_categories > PREP_MAX_MAX_CATEGORIES)
+		PrepBadState();
+	pq_copymsgbytes(buf, (char *) o->impute_per, o->nimpute);
+	for (i = 0; i < o->nimpute; i++)
+		if (o->impute_per[i] < PREP_IMPUTE_MEAN || o->impute_per[i] > PREP_IMPUTE_ERROR)
+			PrepBadState();
+}
+
+/*
+ * Imputation method of numeric feature j.
+ */
+static inline int
+ImputeOf(const PrepOptions *o, int j)
+{
+	return o->nimpute > 0 ? o->impute_per[j] : o->impute;
+}
+
+/* ----------------------------------------------------------------
+ * training state
+ * ---------------------------------------------------------------- */
+
+/*
+ * Create the preprocessing state on a group's first row (or when a
+ * combine meets its first state), in the aggregate context, once the
+ * widths are known.  In streaming mode the learner starts now too.
+ */
+void
+PrepStart(BpAggState *s, int nnum, int ncat)
+{
+	PrepState  *ps = palloc0(sizeof(PrepState));
+	PrepOptions *o = &s->opts.prep;
+	int			j;
+
+	if (s->opts.nnames > 0 && s->opts.nnames != nnum + ncat && ncat == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s option \"names\" has %d names, but the feature array has %d elements",
+						s->ops->name, s->opts.nnames, nnum)));
+	if (s->opts.nnames > 0 && s->opts.nnames != nnum + ncat)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s option \"names\" has %d names, but there are %d numeric and categorical features",
+						s->ops->name, s->opts.nnames, nnum + ncat),
+				 errhint("Name the numeric features first, then the categorical ones.")));
+	if (o->nimpute > 0 && o->nimpute != nnum)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s option \"impute\" has %d entries, but the feature array has %d elements",
+						s->ops->name, o->nimpute, nnum)));
+	ps->nnum = nnum;
+	ps->ncat = ncat;
+	ps->w = 1 + nnum + ncat;
+	ps->scale = o->scale;
+	if (ps->scale == PREP_SCALE_DEFAULT)
+		ps->scale = s->opts.l2 > 0 ? PREP_SCALE_STANDARD : PREP_SCALE_NONE;
+	ps->buffer_all = ncat > 0 || o->missing_indicators ||
+		ps->scale != PREP_SCALE_NONE || o->clip != PREP_CLIP_NONE;
+	for (j = 0; j < nnum; j++)
+	{
+		ps->buffer_all |= ImputeOf(o, j) == PREP_IMPUTE_MEDIAN;
+		ps->need_mean |= ImputeOf(o, j) == PREP_IMPUTE_MEAN;
+	}
+	ps->need_mean &= !ps->buffer_all;
+	if (ps->need_mean)
+	{
+		ps->nobs = palloc0(sizeof(int64) * nnum);
+		ps->shift = palloc0(sizeof(double) * nnum);
+		ps->sumdev = palloc0(sizeof(double) * nnum);
+	}
+	ps->vocab = palloc0(sizeof(Vocab *) * (ncat + 1));
+	for (j = 0; j < ncat; j++)
+		ps->vocab[j] = VocabCreate();
+	ps->row = palloc(sizeof(double) * ps->w);
+	ps->xbuf = palloc(sizeof(double) * (nnum + 1));
+	s->prep = ps;
+	if (!ps->buffer_all)
+		BpStartLearner(s, nnum);
+}
+
+/*
+ * Report that the buffered rows exceed buypower.max_training_memory.
+ */
+static void
+pg_attribute_noreturn()
+PrepTooMuchData(const BpAggState *s)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("%s training data exceeds buypower.max_training_memory (%d kB)",
+					s->ops->name, bp_max_training_memory),
+			 errdetail("Categorical features, scaling, clipping, median imputation and missing indicators keep the training rows in memory until the end."),
+			 errhint("Raise buypower.max_training_memory, or train on a sample of the table (TABLESAMPLE).")));
+}
+
+/*
+ * Append nrows rows of ps->w doubles, copying them.
+ */
+static void
+PrepAppendRows(const BpAggState *s, PrepState *ps, const double *rows, int64 nrows)
+{
+	Size		rowbytes = sizeof(double) * ps->w;
+	Size		limit = (Size) bp_max_training_memory * 1024;
+
+	while (nrows > 0)
+	{
+		PrepBlock  *b = ps->tail;
+		int64		k;
+
+		if (b == NULL || b->nrows == b->capacity)
+		{
+			Size		size = b ? Min(2 * b->capacity * rowbytes, PREP_MAX_BLOCK) : PREP_FIRST_BLOCK;
+
+			size = Min(Max(size, rowbytes), limit - Min(limit, ps->bytes));
+			if (size < rowbytes)
+				PrepTooMuchData(s);
+			b = MemoryContextAlloc(GetMemoryChunkContext(ps),
+								   offsetof(PrepBlock, data) + size);
+			b->next = NULL;
+			b->nrows = 0;
+			b->capacity = size / rowbytes;
+			ps->bytes += size;
+			if (ps->tail)
+				ps->tail->next = b;
+			else
+				ps->head = b;
+			ps->tail = b;
+		}
+		k = Min(nrows, b->capacity - b->nrows);
+		memcpy(b->data + b->nrows * ps->w, rows, rowbytes * k);
+		b->nrows += k;
+		ps->nrows += k;
+		rows += k * ps->w;
+		nrows -= k;
+	}
+}
+
+/*
+ * Count the elements of a categorical text[] (one-dimensional).
+ */
+int
+PrepCountCategorical(ArrayType *cats)
+{
+	int			n;
+
+	if (ARR_NDIM(cats) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("categorical feature array must be one-dimensional, not %d-dimensional",
+						ARR_NDIM(cats))));
+	n = ArrayGetNItems(ARR_NDIM(cats), ARR_DIMS(cats));
+	if (n > PREP_MAX_CATEGORICAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("categorical feature array has %d elements, more than the limit of %d",
+						n, PREP_MAX_CATEGORICAL)));
+	return n;
+}
+
+/*
+ * Point values[i], lens[i] at the bytes of each element of a text[] of
+ * ncat elements; values[i] = NULL for a NULL element.  No copies.
+ */
+void
+PrepCategoricalValues(ArrayType *cats, int ncat, const char **values, int *lens)
+{
+	char	   *p = ARR_DATA_PTR(cats);
+	bits8	   *bitmap = ARR_NULLBITMAP(cats);
+	int			i;
+
+	for (i = 0; i < ncat; i++)
+	{
+		if (bitmap && (bitmap[i / 8] & (1 << (i % 8))) == 0)
+		{
+			values[i] = NULL;
+			lens[i] = 0;
+			continue;
+		}
+		values[i] = VARDATA_ANY(p);
+		lens[i] = VARSIZE_ANY_EXHDR(p);
+		p = att_addlength_pointer(p, -1, p);
+		p = (char *) att_align_nominal(p, TYPALIGN_INT);
+	}
+}
+
+/*
+ * Take one checked row: x has nnum values, NaN where the input was NULL
+ * (hasnull says whether any is); cats is the categorical array or NULL.
+ * Runs in the aggregate context.
+ */
+void
+PrepAccum(BpAggState *s, double y, const double *x, bool hasnull, ArrayType *cats)
+{
+	PrepState  *ps = s->prep;
+	int			j;
+
+	if (hasnull)
+		for (j = 0; j < ps->nnum; j++)
+			if (isnan(x[j]) && ImputeOf(&s->opts.prep, j) == PREP_IMPUTE_ERROR)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("%s feature %d is null", s->ops->name, j + 1),
+						 errdetail("The \"impute\" option for this feature is \"error\"."),
+						 errhint("Choose \"mean\", \"median\" or \"zero\" imputation, or filter out rows with missing features.")));
+	if (ps->need_mean)
+		for (j = 0; j < ps->nnum; j++)
+		{
+			if (isnan(x[j]))
+				continue;
+			if (ps->nobs[j]++ == 0)
+				ps->shift[j] = x[j];
+			ps->sumdev[j] += x[j] - ps->shift[j];
+		}
+	if (!ps->buffer_all && !hasnull)
+	{
+		s->ops->accum(s, y, x);
+		s->n++;
+		return;
+	}
+	ps->row[0] = y;
+	memcpy(ps->row + 1, x, sizeof(double) * ps->nnum);
+	if (ps->ncat > 0)
+	{
+		const char *values[PREP_MAX_CATEGORICAL];
+		int			lens[PREP_MAX_CATEGORICAL];
+
+		PrepCategoricalValues(cats, ps->ncat, values, lens);
+		for (j = 0; j < ps->ncat; j++)
+		{
+			if (values[j] == NULL)
+			{
+				ps->vocab[j]->nnull++;
+				ps->row[1 + ps->nnum + j] = -1;
+			}
+			else
+				ps->row[1 + ps->nnum + j] = VocabAdd(ps->vocab[j], values[j], lens[j], 1, j + 1);
+		}
+	}
+	PrepAppendRows(s, ps, ps->row, 1);
+}
+
+/*
+ * Fold src's preprocessing state into dst's (same widths, same options):
+ * vocabularies by counts, buffered rows copied with their ids translated,
+ * streaming sums moved to dst's shift.
+ */
+void
+PrepMerge(BpAggState *dst, BpAggState *src)
+{
+	PrepState  *D = dst->prep;
+	PrepState  *S = src->prep;
+	int32	  **remap = palloc0(sizeof(int32 *) * (S->ncat + 1));
+	PrepBlock  *b;
+	int			j;
+
+	if (D->buffer_all != S->buffer_all)
+		elog(ERROR, "cannot merge preprocessing states collected in different modes");
+	for (j = 0; j < S->ncat; j++)
+	{
+		remap[j] = palloc(sizeof(int32) * (S->vocab[j]->n + 1));
+		VocabMerge(D->vocab[j], S->vocab[j], remap[j], j + 1);
+	}
+	if (D->need_mean)
+		for (j = 0; j < D->nnum; j++)
+		{
+			if (S->nobs[j] == 0)
+				continue;
+			if (D->nobs[j] == 0)
+				D->shift[j] = S->shift[j];
+			D->sumdev[j] += S->sumdev[j] + (double) S->nobs[j] * (S->shift[j] - D->shift[j]);
+			D->nobs[j] += S->nobs[j];
+		}
+	for (b = S->head; b != NULL; b = b->next)
+	{
+		int64		r;
+
+		CHECK_FOR_INTERRUPTS();
+		if (S->ncat == 0)
+		{
+			PrepAppendRows(dst, D, b->data, b->nrows);
+			continue;
+		}
+		for (r = 0; r < b->nrows; r++)
+		{
+			const double *row = b->data + r * S->w;
+
+			memcpy(D->row, row, sizeof(double) * S->w);
+			for (j = 0; j < S->ncat; j++)
+			{
+				double		id = row[1 + S->nnum + j];
+
+				if (id >= 0)
+					D->row[1 + S->nnum + j] = remap[j][(int32) id];
+			}
+			PrepAppendRows(dst, D, D->row, 1);
+		}
+	}
+	for (j = 0; j < S->ncat; j++)
+		pfree(remap[j]);
+	pfree(remap);
+}
+
+/*
+ * Write widths, mode, streaming sums, vocabularies, then the rows.
+ */
+void
+PrepSerialize(BpAggState *s, StringInfo buf)
+{
+	PrepState  *ps = s->prep;
+	PrepBlock  *b;
+	int			j;
+	double		bytes = (double) buf->len + 8.0 * ps->w * (double) ps->nrows;
+
+	if (bytes > (double) (MaxAllocSize - VARHDRSZ - 1024))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s aggregate state of a parallel worker is too large to send to the leader",
+						s->ops->name),
+				 errhint("Run SET max_parallel_workers_per_gather = 0 before training.")));
+	pq_sendint32(buf, ps->nnum);
+	pq_sendint32(buf, ps->ncat);
+	pq_sendbyte(buf, ps->buffer_all);
+	pq_sendbyte(buf, ps->need_mean);
+	if (ps->need_mean)
+		for (j = 0; j < ps->nnum; j++)
+		{
+			pq_sendint64(buf, ps->nobs[j]);
+			pq_sendfloat8(buf, ps->shift[j]);
+			pq_sendfloat8(buf, ps->sumdev[j]);
+		}
+	for (j = 0; j < ps->ncat; j++)
+		VocabSerialize(ps->vocab[j], buf);
+	pq_sendint64(buf, ps->nrows);
+	enlargeStringInfo(buf, (int) (8 * ps->w * ps->nrows));
+	for (b = ps->head; b != NULL; b = b->next)
+	{
+		int64		i;
+
+		for (i = 0; i < b->nrows * ps->w; i++)
+		{
+			union
+			{
+				double		d;
+				uint64		u;
+			}			v;
+
+			v.d = b->data[i];
+			pq_writeint64(buf, v.u);
+		}
+	}
+}
+
+/*
+ * Read what PrepSerialize wrote into a state whose options are known,
+ * checking every length and id before trusting it.
+ */
+void
+PrepDeserialize(BpAggState *s, StringInfo buf)
+{
+	int			nnum,
+				ncat,
+				j;
+	int64		nrows,
+				r;
+	PrepState  *ps;
+	bool		buffer_all,
+				need_mean;
+
+	if (buf->len - buf->cursor < 10)
+		PrepBadState();
+	nnum = pq_getmsgint(buf, 4);
+	ncat = pq_getmsgint(buf, 4);
+	buffer_all = pq_getmsgbyte(buf) != 0;
+	need_mean = pq_getmsgbyte(buf) != 0;
+	if (nnum < 0 || nnum > BP_MAX_FEATURES || ncat < 0 || ncat > PREP_MAX_CATEGORICAL ||
+		(s->opts.nnames > 0 && s->opts.nnames != nnum + ncat) ||
+		(s->opts.prep.nimpute > 0 && s->opts.prep.nimpute != nnum))
+		PrepBadState();
+	PrepStart(s, nnum, ncat);
+	ps = s->prep;
+	if (ps->buffer_all != buffer_all || ps->need_mean != need_mean)
+		PrepBadState();
+	if (need_mean)
+	{
+		if (buf->len - buf->cursor < 24 * nnum)
+			PrepBadState();
+		for (j = 0; j < nnum; j++)
+		{
+			ps->nobs[j] = pq_getmsgint64(buf);
+			ps->shift[j] = pq_getmsgfloat8(buf);
+			ps->sumdev[j] = pq_getmsgfloat8(buf);
+			if (ps->nobs[j] < 0)
+				PrepBadState();
+		}
+	}
+	for (j = 0; j < ncat; j++)
+		ps->vocab[j] = VocabDeserialize(buf, j + 1);
+	if (buf->len - buf->cursor < 8)
+		PrepBadState();
+	nrows = pq_getmsgint64(buf);
+	if (nrows < 0 || (double) nrows * ps->w * 8.0 > (double) (buf->len - buf->cursor))
+		PrepBadState();
+	for (r = 0; r < nrows; r++)
+	{
+		for (j = 0; j < ps->w; j++)
+		{
+			uint64		u;
+
+			memcpy(&u, buf->data + buf->cursor, 8);
+			u = pg_ntoh64(u);
+			memcpy(&ps->row[j], &u, 8);
+			buf->cursor += 8;
+		}
+		for (j = 0; j < ncat; j++)
+		{
+			double		id = ps->row[1 + nnum + j];
+
+			if (!(id >= -1 && id < ps->vocab[j]->n && id == floor(id)))
+				PrepBadState();
+		}
+		PrepAppendRows(s, ps, ps->row, 1);
+	}
+}
+
+/* ----------------------------------------------------------------
+ * learning the parameters
+ * ---------------------------------------------------------------- */
+
+/*
+ * Return the k-th smallest of v[0..n-1] (0-based), partially reordering
+ * v: Hoare's selection with a median-of-three pivot, O(n) expected.
+ */
+static double
+SelectKth(double *v, int64 n, int64 k)
+{
+	int64		lo = 0,
+				hi = n - 1;
+
+	while (hi > lo)
+	{
+		int64		i = lo,
+					j = hi,
+					mid = lo + (hi - lo) / 2;
+		double		a = v[lo],
+					b = v[mid],
+					c = v[hi],
+					pivot = (a < b) ? ((b < c) ? b : (a < c ? c : a)) :
+			((a < c) ? a : (b < c ? c : b));
+
+		CHECK_FOR_INTERRUPTS();
+		while (i <= j)
+		{
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j)
+			{
+				double		t = v[i];
+
+				v[i] = v[j];
+				v[j] = t;
+				i++;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return v[k];
+}
+
+/*
+ * Quantile q of v[0..n-1] by linear interpolation between order
+ * statistics (Hyndman and Fan type 7, numpy's default); reorders v.
+ */
+static double
+Quantile(double *v, int64 n, double q)
+{
+	double		h = (n - 1) * q;
+	int64		k = (int64) floor(h);
+	double		a,
+				b;
+	int64		i;
+
+	if (n == 0)
+		return 0.0;
+	a = SelectKth(v, n, k);
+	if (k + 1 >= n || h == k)
+		return a;
+	/* after selection, v[k + 1 ..] are >= a: the next order statistic is their min */
+	b = v[k + 1];
+	for (i = k + 2; i < n; i++)
+		if (v[i] < b)
+			b = v[i];
+	return a + (h - k) * (b - a);
+}
+
+/*
+ * Mean and population variance of v[0..n-1] by two passes.
+ */
+static void
+MeanVar(const double *v, int64 n, double *mean, double *var)
+{
+	double		s = 0.0,
+				ss = 0.0,
+				c = 0.0;
+	int64		i;
+
+	for (i = 0; i < n; i++)
+		s += v[i];
+	*mean = n > 0 ? s / n : 0.0;
+	for (i = 0; i < n; i++)
+	{
+		double		d = v[i] - *mean;
+
+		ss += d * d;
+		c += d;
+	}
+	/* corrected two-pass formula (Chan, Golub, LeVeque 1983) */
+	*var = n > 0 ? (ss - c * c / n) / n : 0.0;
+}
+
+/*
+ * Copy column j of the buffered rows into v: observed values only, or
+ * with impute-and-clip applied (f != NULL) for every row.  Returns the
+ * number of values copied.
+ */
+static int64
+GatherColumn(const PrepState *ps, int j, const PrepFeature *f, double *v)
+{
+	int64		n = 0;
+	PrepBlock  *b;
+
+	for (b = ps->head; b != NULL; b = b->next)
+	{
+		int64		r;
+
+		for (r = 0; r < b->nrows; r++)
+		{
+			double		x = b->data[r * ps->w + 1 + j];
+
+			if (f == NULL)
+			{
+				if (!isnan(x))
+					v[n++] = x;
+				continue;
+			}
+			if (isnan(x))
+				x = f->fill;
+			if (x < f->lower)
+				x = f->lower;
+			else if (x > f->upper)
+				x = f->upper;
+			v[n++] = x;
+		}
+	}
+	return n;
+}
+
+/*
+ * Learn feature j's fill value, clip bounds and scaling.  v is scratch
+ * for ps->nrows doubles (buffering mode).
+ */
+static void
+LearnFeature(const BpAggState *s, const PrepState *ps, int j, double *v,
+			 PrepFeature *f)
+{
+	const PrepOptions *o = &s->opts.prep;
+	int64		nobs;
+	double		mean = 0.0,
+				var = 0.0,
+				k;
+
+	memset(f, 0, sizeof(*f));
+	f->impute = ImputeOf(o, j);
+	f->lower = -get_float8_infinity();
+	f->upper = get_float8_infinity();
+	f->center = 0.0;
+	f->scale = 1.0;
+	if (!ps->buffer_all)
+	{
+		/* streaming: only mean, zero or error imputation */
+		nobs = ps->need_mean ? ps->nobs[j] : 0;
+		if (f->impute == PREP_IMPUTE_MEAN && nobs > 0)
+			f->fill = ps->shift[j] + ps->sumdev[j] / nobs;
+		else
+			f->fill = 0.0;
+		if (f->impute == PREP_IMPUTE_MEAN && nobs == 0 && ps->nrows > 0)
+			goto allnull;
+		return;
+	}
+
+	nobs = GatherColumn(ps, j, NULL, v);
+	f->nmissing = (double) (ps->nrows - nobs);
+	MeanVar(v, nobs, &mean, &var);
+	if (f->impute == PREP_IMPUTE_MEAN)
+		f->fill = mean;
+	else if (f->impute == PREP_IMPUTE_MEDIAN)
+		f->fill = Quantile(v, nobs, 0.5);
+	if (o->clip == PREP_CLIP_IQR && nobs > 0)
+	{
+		double		q1 = Quantile(v, nobs, 0.25),
+					q3 = Quantile(v, nobs, 0.75);
+
+		k = o->clip_k > 0 ? o->clip_k : PREP_IQR_K;
+		f->lower = q1 - k * (q3 - q1);
+		f->upper = q3 + k * (q3 - q1);
+	}
+	else if (o->clip == PREP_CLIP_ZSCORE && nobs > 0)
+	{
+		double		sd = nobs > 1 ? sqrt(var * nobs / (nobs - 1)) : 0.0;
+
+		k = o->clip_k > 0 ? o->clip_k : PREP_ZSCORE_K;
+		f->lower = mean - k * sd;
+		f->upper = mean + k * sd;
+	}
+	if (!isfinite(f->fill) ||
+		(nobs > 0 && o->clip != PREP_CLIP_NONE && !(isfinite(f->lower) && isfinite(f->upper))))
+		float_overflow_error();
+
+	if (ps->scale != PREP_SCALE_NONE)
+	{
+		int64		n = GatherColumn(ps, j, f, v);
+
+		if (ps->scale == PREP_SCALE_STANDARD)
+		{
+			MeanVar(v, n, &f->center, &var);
+			f->scale = sqrt(var);
+		}
+		else
+		{
+			double		q1 = Quantile(v, n, 0.25),
+						q3 = Quantile(v, n, 0.75);
+
+			f->center = Quantile(v, n, 0.5);
+			f->scale = q3 - q1;
+		}
+		/* a constant column is centred but not scaled, as scikit-learn does */
+		if (!(f->scale > 0) || !isfinite(f->scale))
+			f->scale = 1.0;
+		if (!isfinite(f->center))
+			float_overflow_error();
+	}
+	f->indicator = (o->missing_indicators && f->nmissing > 0) ? 1.0 : 0.0;
+	if (nobs > 0 || ps->nrows == 0 ||
+		(f->impute != PREP_IMPUTE_MEAN && f->impute != PREP_IMPUTE_MEDIAN))
+		return;
+allnull:
+	ereport(NOTICE,
+			(errmsg("%s feature %d is null in every row", s->ops->name, j + 1),
+			 errdetail("Its missing values are imputed as 0.")));
+}
+
+/*
+ * Append one design name: prefix, then the slot or feature name.
+ */
+static void
+AppendInputName(const BpAggState *s, StringInfo out, int input, bool numeric)
+{
+	const char *p = s->opts.names;
+	int			i;
+
+	if (s->opts.nnames == 0)
+	{
+		appendStringInfo(out, numeric ? "x%d" : "c%d",
+						 numeric ? input + 1 : input + 1 - s->prep->nnum);
+		return;
+	}
+	for (i = 0; i < input; i++)
+		p += strlen(p) + 1;
+	appendStringInfoString(out, p);
+}
+
+/*
+ * Learn slot k's levels: the top max_categories values by count, then
+ * NULL, then "other".  Sets map[id] = level for every vocabulary id.
+ */
+static void
+LearnSlot(const BpAggState *s, PrepState *ps, int k, PrepSlot *sl, int32 *map)
+{
+	Vocab	   *v = ps->vocab[k];
+	int32	   *rank = VocabRanking(v);
+	int			nall,
+				i;
+	bool		reference;
+
+	memset(sl, 0, sizeof(*sl));
+	sl->nlevels = Min(v->n, s->opts.prep.max_categories);
+	sl->nfolded = v->n - sl->nlevels;
+	sl->null_level = v->nnull > 0;
+	sl->other_level = sl->nfolded > 0;
+	nall = (int) (sl->nlevels + sl->null_level + sl->other_level);
+	/* a reference level keeps unpenalised linear models identifiable */
+	reference = !s->ops->ordinal_categories && s->opts.l2 == 0.0 &&
+		(s->opts.intercept || k > 0) && nall > 0;
+	sl->reference = reference ? 0 : -1;
+	for (i = 0; i < v->n; i++)
+	{
+		map[rank[i]] = i < sl->nlevels ? i : nall - 1;
+		if (i < sl->nlevels)
+		{
+			appendBinaryStringInfo(&ps->voc, v->entries[rank[i]].value,
+								   v->entries[rank[i]].len);
+			appendStringInfoChar(&ps->voc, '\0');
+		}
+	}
+	pfree(rank);
+}
+
+/*
+ * Append the design names of one slot's columns.
+ */
+static void
+SlotNames(const BpAggState *s, PrepState *ps, int k, const PrepSlot *sl,
+		  const char *levels)
+{
+	int			nall = (int) (sl->nlevels + sl->null_level + sl->other_level);
+	int			l;
+
+	if (s->ops->ordinal_categories)
+	{
+		AppendInputName(s, &ps->names, ps->nnum + k, false);
+		appendStringInfoChar(&ps->names, '\0');
+		return;
+	}
+	for (l = 0; l < nall; l++)
+	{
+		if (l == sl->reference)
+		{
+			if (l < sl->nlevels)
+				levels += strlen(levels) + 1;
+			continue;
+		}
+		AppendInputName(s, &ps->names, ps->nnum + k, false);
+		if (l < sl->nlevels)
+		{
+			appendStringInfo(&ps->names, "=%s", levels);
+			levels += strlen(levels) + 1;
+		}
+		else if (l == sl->nlevels && sl->null_level)
+			appendStringInfoString(&ps->names, " IS NULL");
+		else
+			appendStringInfoString(&ps->names, "=(other)");
+		appendStringInfoChar(&ps->names, '\0');
+	}
+}
+
+/*
+ * Learn every parameter into ps->sec / ps->voc / ps->names and decode
+ * them into ps->learned.  maps[k][id] receives slot k's level of each id.
+ */
+static void
+LearnPrep(const BpAggState *s, PrepState *ps, int32 **maps)
+{
+	PrepHeader	hdr;
+	PrepFeature *f = palloc0(sizeof(PrepFeature) * (ps->nnum + 1));
+	PrepSlot   *sl = palloc0(sizeof(PrepSlot) * (ps->ncat + 1));
+	double	   *v = ps->buffer_all ? palloc(sizeof(double) * (ps->nrows + 1)) : NULL;
+	const char *levels;
+	int			j,
+				ndesign;
+
+	initStringInfo(&ps->sec);
+	initStringInfo(&ps->voc);
+	initStringInfo(&ps->names);
+	ndesign = ps->nnum;
+	for (j = 0; j < ps->nnum; j++)
+	{
+		LearnFeature(s, ps, j, v, &f[j]);
+		ndesign += (int) f[j].indicator;
+	}
+	for (j = 0; j < ps->ncat; j++)
+	{
+		maps[j] = palloc(sizeof(int32) * (ps->vocab[j]->n + 1));
+		LearnSlot(s, ps, j, &sl[j], maps[j]);
+		if (s->ops->ordinal_categories)
+			ndesign += 1;
+		else
+			ndesign += (int) (sl[j].nlevels + sl[j].null_level + sl[j].other_level) -
+				(sl[j].reference >= 0);
+	}
+	if (ndesign > BP_MAX_FEATURES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s design would have %d columns, more than the limit of %d",
+						s->ops->name, ndesign, BP_MAX_FEATURES),
+				 errdetail("Each categorical level and missing indicator is a column."),
+				 errhint("Lower the \"max_categories\" option.")));
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.version = PREP_VERSION;
+	hdr.nnum = ps->nnum;
+	hdr.ncat = ps->ncat;
+	hdr.scale = ps->scale;
+	hdr.clip = s->opts.prep.clip;
+	hdr.clip_k = s->opts.prep.clip == PREP_CLIP_NONE ? 0.0 :
+		(s->opts.prep.clip_k > 0 ? s->opts.prep.clip_k :
+		 s->opts.prep.clip == PREP_CLIP_IQR ? PREP_IQR_K : PREP_ZSCORE_K);
+	hdr.flags = (s->ops->ordinal_categories ? PREP_FLAG_ORDINAL : 0) |
+		(s->opts.prep.missing_indicators ? PREP_FLAG_INDICATORS : 0);
+	hdr.ndesign = ndesign;
+	appendBinaryStringInfo(&ps->sec, (char *) &hdr, sizeof(hdr));
+	appendBinaryStringInfo(&ps->sec, (char *) f, sizeof(PrepFeature) * ps->nnum);
+	appendBinaryStringInfo(&ps->sec, (char *) sl, sizeof(PrepSlot) * ps->ncat);
+
+	/* design names: numeric, indicators, then the slots' columns */
+	for (j = 0; j < ps->nnum; j++)
+	{
+		AppendInputName(s, &ps->names, j, true);
+		appendStringInfoChar(&ps->names, '\0');
+	}
+	for (j = 0; j < ps->nnum; j++)
+		if (f[j].indicator)
+		{
+			appendStringInfoString(&ps->names, "missing(");
+			AppendInputName(s, &ps->names, j, true);
+			appendStringInfoString(&ps->names, ")");
+			appendStringInfoChar(&ps->names, '\0');
+		}
+	levels = ps->voc.data;
+	for (j = 0; j < ps->ncat; j++)
+	{
+		SlotNames(s, ps, j, &sl[j], levels);
+		for (int l = 0; l < sl[j].nlevels; l++)
+			levels += strlen(levels) + 1;
+	}
+	/* store -0 as +0, as ModelAddDoubles will: training must see the model's bits */
+	for (j = 0; j < (int) (ps->sec.len / sizeof(double)); j++)
+		if (((double *) ps->sec.data)[j] == 0.0)
+			((double *) ps->sec.data)[j] = 0.0;
+	ps->learned = PrepDecode((const double *) ps->sec.data,
+							 ps->sec.len / sizeof(double), ps->voc.data, ps->voc.len,
+							 ERRCODE_INTERNAL_ERROR);
+	if (v)
+		pfree(v);
+}
+
+/*
+ * Learn the preprocessing, then build the learner that sees finished
+ * rows: a copy of the state with a fresh learner, holding the streamed
+ * part (moved in by the learner's merge) and every buffered row passed
+ * through PrepApplyRow.  Returns the state to finish; s is not changed
+ * except for the learned parameters.
+ */
+BpAggState *
+PrepFinish(BpAggState *s)
+{
+	PrepState  *ps = s->prep;
+	int32	  **maps = palloc0(sizeof(int32 *) * (ps->ncat + 1));
+	int32	   *levels = palloc(sizeof(int32) * (ps->ncat + 1));
+	double	   *design;
+	BpAggState *t;
+	PrepBlock  *b;
+	int64		count = 0;
+	int			j;
+
+	LearnPrep(s, ps, maps);
+	ps->nimputed = ps->nclipped = 0;
+	if (!ps->buffer_all && ps->nrows == 0)
+		return s;				/* nothing to replay: the learner has it all */
+
+	t = palloc(sizeof(BpAggState));
+	*t = *s;
+	t->learner = NULL;
+	t->nfeatures = -1;
+	t->n = 0;
+	BpStartLearner(t, ps->learned->ndesign);
+	if (s->learner != NULL && s->n > 0)
+	{
+		s->ops->merge(t, s);
+		t->n = s->n;
+	}
+	design = palloc(sizeof(double) * (ps->learned->ndesign + 1));
+	for (b = ps->head; b != NULL; b = b->next)
+	{
+		int64		r;
+
+		for (r = 0; r < b->nrows; r++)
+		{
+			const double *row = b->data + r * ps->w;
+			const double *x = row + 1;
+
+			for (j = 0; j < ps->ncat; j++)
+			{
+				double		id = row[1 + ps->nnum + j];
+
+				levels[j] = id >= 0 ? maps[j][(int32) id] :
+					(ps->learned->slot[j].null_level ? (int32) ps->learned->slot[j].nlevels : -1);
+			}
+			for (j = 0; j < ps->nnum; j++)
+			{
+				const PrepFeature *f = &ps->learned->f[j];
+
+				if (isnan(x[j]))
+				{
+					ps->nimputed++;
+					if (!ps->buffer_all)
+						((PrepFeature *) f)->nmissing += 1;
+				}
+				else if (x[j] < f->lower || x[j] > f->upper)
+				{
+					ps->nclipped++;
+					((PrepFeature *) f)->nclipped += 1;
+				}
+			}
+			PrepApplyRow(ps->learned, x, levels, design);
+			s->ops->accum(t, row[0], design);
+			t->n++;
+			if ((++count & 4095) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+	}
+	return t;
+}
+
+/* ----------------------------------------------------------------
+ * applying (training replay and scoring share this)
+ * ---------------------------------------------------------------- */
+
+/*
+ * Turn one input row into a design row: per numeric feature impute, clip,
+ * scale (and set its missing indicator); then encode each slot's level.
+ * x has nnum values, NaN = NULL; levels has ncat level indices, -1 = no
+ * level (an unseen value with no "other" level).  The one function both
+ * training and scoring call, so both compute the same bits.
+ */
+void
+PrepApplyRow(const Prep *p, const double *x, const int32 *levels, double *out)
+{
+	int			j;
+
+	for (j = 0; j < p->nnum; j++)
+	{
+		const PrepFeature *f = &p->f[j];
+		double		v = x[j];
+		bool		miss = isnan(v);
+
+		if (miss)
+			v = f->fill;
+		if (v < f->lower)
+			v = f->lower;
+		else if (v > f->upper)
+			v = f->upper;
+		out[j] = (v - f->center) / f->scale;
+		if (p->ind_col[j] >= 0)
+			out[p->ind_col[j]] = miss ? 1.0 : 0.0;
+	}
+	for (j = 0; j < p->ncat; j++)
+	{
+		int			col = p->slot_col[j];
+		int			l = levels[j];
+		int			ref = (int) p->slot[j].reference;
+		int			ncol = p->slot_nall[j] - (ref >= 0);
+
+		if (p->ordinal)
+		{
+			out[col] = (double) l;
+			continue;
+		}
+		memset(out + col, 0, sizeof(double) * ncol);
+		if (l >= 0 && l != ref)
+			out[col + (ref >= 0 && l > ref ? l - 1 : l)] = 1.0;
+	}
+}
+
+/* ----------------------------------------------------------------
+ * model output
+ * ---------------------------------------------------------------- */
+
+/*
+ * Does the model need a preprocessing section?  Not when it would do
+ * nothing: no categories, every feature "error" imputation (the 0.1.0
+ * behaviour), no scaling, no clipping.  Such models stay byte-compatible
+ * with 0.1.0 ones.
+ */
+static bool
+PrepIsTrivial(const BpAggState *s)
+{
+	const PrepState *ps = s->prep;
+	int			j;
+
+	if (ps == NULL || ps->learned == NULL)
+		return true;
+	if (ps->ncat > 0 || ps->scale != PREP_SCALE_NONE ||
+		s->opts.prep.clip != PREP_CLIP_NONE || s->opts.prep.missing_indicators)
+		return false;
+	for (j = 0; j < ps->nnum; j++)
+		if (ImputeOf(&s->opts.prep, j) != PREP_IMPUTE_ERROR)
+			return false;
+	return true;
+}
+
+/*
+ * Does the model carry design names (given names, categories, indicators)?
+ */
+bool
+PrepHasDesignNames(const BpAggState *s)
+{
+	return s->prep != NULL && s->prep->learned != NULL &&
+		(s->opts.nnames > 0 || s->prep->ncat > 0 ||
+		 s->prep->learned->ndesign != s->prep->nnum);
+}
+
+/*
+ * The design names, NUL-separated.
+ */
+void
+PrepDesignNames(const BpAggState *s, StringInfo names)
+{
+	appendBinaryStringInfo(names, s->prep->names.data, s->prep->names.len);
+}
+
+/*
+ * Append the preprocessing sections, unless trivial.
+ */
+void
+PrepAddSections(ModelBuilder *b, const BpAggState *s)
+{
+	if (PrepIsTrivial(s))
+		return;
+	ModelAddDoubles(b, MTAG_PREP, (const double *) s->prep->sec.data,
+					s->prep->sec.len / sizeof(double));
+	if (s->prep->ncat > 0)
+		ModelAddBytes(b, MTAG_VOCAB, s->prep->voc.data, s->prep->voc.len);
+}
+
+/*
+ * Append the preprocessing statistics (ids 30-49), after the learner's.
+ */
+void
+PrepAddStats(double *stats, int *nstats, const BpAggState *s)
+{
+	if (PrepIsTrivial(s))
+		return;
+	BpAddStat(stats, nstats, MSTAT_N_IMPUTED, (double) s->prep->nimputed);
+	BpAddStat(stats, nstats, MSTAT_N_CLIPPED, (double) s->prep->nclipped);
+}
