@@ -52,7 +52,7 @@ SELECT bool_and(c.model_category = CASE WHEN m.category IS NULL THEN '*' ELSE c.
        count(*) FILTER (WHERE c.model_category <> '*') > 0 AS some_own
 FROM shop.user_category_scores c
 LEFT JOIN shop.models m ON m.model_name = 'cvr' AND m.category = c.category AND m.active;
-SELECT bool_and(abs(c.cvr - buypower.predict(m.model, f.x)) = 0) AS scored_with_that_model
+SELECT bool_and(abs(c.cvr - buypower.predict(m.model, f.x, f.cats)) = 0) AS scored_with_that_model
 FROM shop.user_category_scores c JOIN shop.pair_features_now f USING (user_id, category)
 JOIN shop.models m ON m.model_name = 'cvr' AND m.category = c.model_category AND m.active;
 
