@@ -77,4 +77,16 @@ DELETE FROM shop.orders WHERE order_id % 1000 > 900;
 CALL shop.nightly();
 
 \qecho
-\qecho '== schedule it: see demo/cron.sql (pg_cron) =='
+\qecho '== schedule it with pg_cron (demo/cron.sql) =='
+SELECT current_setting('shared_preload_libraries') LIKE '%pg_cron%'
+       AND current_setting('cron.database_name', true) = current_database() AS have_cron \gset
+\if :have_cron
+\set QUIET on
+\o /dev/null
+\i demo/cron.sql
+\o
+\set QUIET off
+SELECT jobname, schedule, command, database FROM cron.job WHERE jobname LIKE 'buypower-%' ORDER BY jobname;
+\else
+\qecho 'pg_cron is not preloaded in this database: see demo/cron.sql'
+\endif
