@@ -30,10 +30,11 @@ CREATE TABLE shop.settings (
   cvr_threshold float8 NOT NULL,        -- CVR at or above: "will repurchase"
   tier_cutoffs float8[] NOT NULL,       -- percentiles between low | mid | high
   auc_floor float8 NOT NULL,            -- a new CVR model must reach this held-out AUC
-  r2_floor float8 NOT NULL              -- a new spend model must reach this held-out R2
+  r2_floor float8 NOT NULL,             -- a new spend model must reach this held-out R2
+  gbdt_options jsonb NOT NULL           -- for the gbdt spend candidate (doc/trees.md)
 );
 INSERT INTO shop.settings VALUES
-  ('2026-07-01 00:00+00', '90 days', 0.2, 400, 40, 0.3, '{0.5,0.9}', 0.65, 0.2);
+  ('2026-07-01 00:00+00', '90 days', 0.2, 400, 40, 0.3, '{0.5,0.9}', 0.65, 0.2, '{}');
 
 -- 1. features and labels -------------------------------------------------
 
@@ -127,19 +128,29 @@ CREATE TABLE shop.models (
   model_name text NOT NULL,             -- 'spend' or 'cvr'
   category text NOT NULL,               -- a category, or '*' for the global (fallback) model
   version int NOT NULL,
+  algorithm text NOT NULL,              -- 'linreg', 'logreg', 'gbdt': candidates compete per version
   trained_at timestamptz NOT NULL DEFAULT now(),
   train_rows bigint NOT NULL,
   metric_name text NOT NULL,            -- 'r2' or 'auc', on held-out users
   holdout_metric float8,
   active boolean NOT NULL DEFAULT false,
   model buypower.model NOT NULL,
-  PRIMARY KEY (model_name, category, version)
+  PRIMARY KEY (model_name, category, version, algorithm)
 );
 CREATE UNIQUE INDEX models_one_active ON shop.models (model_name, category) WHERE active;
+
+-- score a row with a stored model: gbdt models take the numeric features
+-- only, the linear ones numeric and categorical (inlined into each query)
+CREATE FUNCTION shop.predict(algorithm text, model buypower.model, x float8[], cats text[]) RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE algorithm WHEN 'gbdt' THEN buypower.predict(model, x) ELSE buypower.predict(model, x, cats) END
+$$;
 
 -- Train a new version of every model, validate it on held-out users and
 -- activate what passes.  A model that fails keeps its previous version
 -- active; a category without an active model of its own scores with '*'.
+-- Where several algorithms are candidates (spend: linreg and, if this
+-- buypower has it, gbdt), the best held-out one that passes is activated.
 CREATE PROCEDURE shop.retrain()
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -152,7 +163,7 @@ BEGIN
   SELECT coalesce(max(version), 0) + 1 INTO v FROM shop.models;
 
   -- purchasing power: spend in the next horizon, one linear model
-  INSERT INTO shop.models (model_name, category, version, train_rows, metric_name, holdout_metric, model)
+  INSERT INTO shop.models (model_name, category, version, algorithm, train_rows, metric_name, holdout_metric, model)
   WITH fit AS (
     SELECT buypower.linreg(t.spend_next, t.x, t.cats, '{"names": ["recency_days", "frequency", "monetary",
              "monetary_90d", "avg_order", "views_30d", "cart_adds_30d", "favourites_90d", "tenure_days", "age", "city", "channel"]}') AS m
@@ -161,13 +172,29 @@ BEGIN
     SELECT buypower.score_distribution(fit.m, buypower.predict(fit.m, t.x, t.cats)) AS m, count(*) AS n
     FROM fit, shop.spend_training t WHERE NOT t.held_out
   )
-  SELECT 'spend', '*', v, dist.n, 'r2',
+  SELECT 'spend', '*', v, 'linreg', dist.n, 'r2',
          (SELECT buypower.r2(t.spend_next, buypower.predict(dist.m, t.x, t.cats)) FROM shop.spend_training t WHERE t.held_out),
          dist.m
   FROM dist;
 
+  -- ... and gradient-boosted trees on the numeric features, when available
+  IF to_regprocedure('buypower.gbdt(double precision, double precision[], jsonb)') IS NOT NULL THEN
+    INSERT INTO shop.models (model_name, category, version, algorithm, train_rows, metric_name, holdout_metric, model)
+    WITH fit AS (
+      SELECT buypower.gbdt(t.spend_next, t.x, s.gbdt_options) AS m
+      FROM shop.spend_training t WHERE NOT t.held_out
+    ), dist AS (
+      SELECT buypower.score_distribution(fit.m, buypower.predict(fit.m, t.x)) AS m, count(*) AS n
+      FROM fit, shop.spend_training t WHERE NOT t.held_out
+    )
+    SELECT 'spend', '*', v, 'gbdt', dist.n, 'r2',
+           (SELECT buypower.r2(t.spend_next, buypower.predict(dist.m, t.x)) FROM shop.spend_training t WHERE t.held_out),
+           dist.m
+    FROM dist;
+  END IF;
+
   -- repurchase: one model per category large enough, and a global one
-  INSERT INTO shop.models (model_name, category, version, train_rows, metric_name, holdout_metric, model)
+  INSERT INTO shop.models (model_name, category, version, algorithm, train_rows, metric_name, holdout_metric, model)
   WITH eligible AS (   -- decide first: an aggregate runs on every group, HAVING or not
     SELECT t.category FROM shop.repurchase_training t WHERE NOT t.held_out
     GROUP BY t.category
@@ -187,21 +214,23 @@ BEGIN
     WHERE NOT t.held_out
     GROUP BY fit.category
   )
-  SELECT 'cvr', d.category, v, d.n, 'auc',
+  SELECT 'cvr', d.category, v, 'logreg', d.n, 'auc',
          (SELECT buypower.auc(t.bought_again, buypower.predict(d.m, t.x, t.cats))
           FROM shop.repurchase_training t WHERE t.held_out AND d.category IN (t.category, '*')),
          d.m
   FROM dist d;
 
-  -- activate what passes; deactivate first so the one-active index holds
+  -- activate the best candidate that passes; deactivate first so the
+  -- one-active index holds
   CREATE TEMP TABLE passed ON COMMIT DROP AS
-  SELECT model_name, category FROM shop.models
+  SELECT DISTINCT ON (model_name, category) model_name, category, algorithm FROM shop.models
   WHERE version = v
-    AND holdout_metric >= CASE metric_name WHEN 'r2' THEN s.r2_floor ELSE s.auc_floor END;
+    AND holdout_metric >= CASE metric_name WHEN 'r2' THEN s.r2_floor ELSE s.auc_floor END
+  ORDER BY model_name, category, holdout_metric DESC, algorithm;
   UPDATE shop.models m SET active = false
   FROM passed p WHERE m.active AND (m.model_name, m.category) = (p.model_name, p.category);
   UPDATE shop.models m SET active = true
-  FROM passed p WHERE m.version = v AND (m.model_name, m.category) = (p.model_name, p.category);
+  FROM passed p WHERE m.version = v AND (m.model_name, m.category, m.algorithm) = (p.model_name, p.category, p.algorithm);
   DROP TABLE passed;
 END
 $$;
@@ -214,20 +243,21 @@ CREATE MATERIALIZED VIEW shop.user_scores AS
 SELECT f.user_id, sc.predicted_spend,
        buypower.percentile(m.model, sc.predicted_spend) AS spend_percentile,
        buypower.tier(m.model, sc.predicted_spend, s.tier_cutoffs) AS spend_tier,
-       m.version AS model_version
+       m.version AS model_version, m.algorithm
 FROM shop.user_features_now f
 JOIN shop.models m ON m.model_name = 'spend' AND m.category = '*' AND m.active
 CROSS JOIN shop.settings s
-CROSS JOIN LATERAL (SELECT buypower.predict(m.model, f.x, f.cats) AS predicted_spend) sc;
+CROSS JOIN LATERAL (SELECT shop.predict(m.algorithm, m.model, f.x, f.cats) AS predicted_spend) sc;
 CREATE UNIQUE INDEX ON shop.user_scores (user_id);
 
 -- the category's own model if it has an active one, else the global '*'
 CREATE VIEW shop.cvr_models AS
 SELECT c.category, coalesce(own.category, '*') AS model_category,
-       coalesce(own.version, g.version) AS model_version, coalesce(own.model, g.model) AS model
+       coalesce(own.version, g.version) AS model_version, coalesce(own.algorithm, g.algorithm) AS algorithm,
+       coalesce(own.model, g.model) AS model
 FROM (SELECT DISTINCT category FROM shop.pair_features_now
       UNION SELECT DISTINCT category FROM shop.repurchase_training) c
-CROSS JOIN (SELECT version, model FROM shop.models WHERE model_name = 'cvr' AND category = '*' AND active) g
+CROSS JOIN (SELECT version, algorithm, model FROM shop.models WHERE model_name = 'cvr' AND category = '*' AND active) g
 LEFT JOIN shop.models own ON own.model_name = 'cvr' AND own.category = c.category AND own.active;
 
 CREATE MATERIALIZED VIEW shop.user_category_scores AS
@@ -239,7 +269,7 @@ SELECT f.user_id, f.category, sc.cvr,
 FROM shop.pair_features_now f
 JOIN shop.cvr_models cm USING (category)
 CROSS JOIN shop.settings s
-CROSS JOIN LATERAL (SELECT buypower.predict(cm.model, f.x, f.cats) AS cvr) sc;
+CROSS JOIN LATERAL (SELECT shop.predict(cm.algorithm, cm.model, f.x, f.cats) AS cvr) sc;
 CREATE UNIQUE INDEX ON shop.user_category_scores (user_id, category);
 
 -- 4. the nightly refresh (scheduled with pg_cron, see demo/cron.sql) ------
@@ -258,7 +288,7 @@ $$;
 -- 5. evaluation on held-out users, with the active models ----------------
 
 CREATE VIEW shop.spend_holdout_scores AS
-SELECT t.user_id, t.spend_next, buypower.predict(m.model, t.x, t.cats) AS predicted_spend, m.model
+SELECT t.user_id, t.spend_next, shop.predict(m.algorithm, m.model, t.x, t.cats) AS predicted_spend, m.model
 FROM shop.spend_training t
 JOIN shop.models m ON m.model_name = 'spend' AND m.category = '*' AND m.active
 WHERE t.held_out;
@@ -277,7 +307,7 @@ FROM shop.spend_holdout_scores CROSS JOIN shop.settings s
 GROUP BY 1;
 
 CREATE VIEW shop.cvr_holdout_scores AS
-SELECT t.user_id, t.category, t.bought_again, cm.model_category, buypower.predict(cm.model, t.x, t.cats) AS cvr
+SELECT t.user_id, t.category, t.bought_again, cm.model_category, shop.predict(cm.algorithm, cm.model, t.x, t.cats) AS cvr
 FROM shop.repurchase_training t JOIN shop.cvr_models cm USING (category)
 WHERE t.held_out;
 

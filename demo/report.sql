@@ -11,8 +11,8 @@ SELECT (SELECT count(*) FROM shop.users) AS users, (SELECT count(*) FROM shop.or
 
 \qecho
 \qecho '== models (shop.models): one version each; active = passed validation on held-out users =='
-SELECT model_name, category, version, train_rows, metric_name, round(holdout_metric::numeric, 3) AS holdout_metric, active
-FROM shop.models ORDER BY model_name DESC, category;
+SELECT model_name, category, version, algorithm, train_rows, metric_name, round(holdout_metric::numeric, 3) AS holdout_metric, active
+FROM shop.models ORDER BY model_name DESC, category, algorithm;
 
 \qecho
 \qecho '== purchasing power: spend in the next 90 days, held-out users (shop.eval_spend) =='
