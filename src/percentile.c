@@ -38,6 +38,7 @@
 #include "common/shortest_dec.h"
 #include "catalog/pg_type.h"
 #include "libpq/pqformat.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -265,6 +266,8 @@ score_distribution_deserialize(PG_FUNCTION_ARGS)
 	}
 	for (i = 0; i < n; i++)
 	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		s->scores[i] = pq_getmsgfloat8(&buf);
 		if (!isfinite(s->scores[i]))
 			DistBadState("A score is not finite.");
@@ -390,7 +393,11 @@ score_distribution_final(PG_FUNCTION_ARGS)
 	qsort(sorted, s->n, sizeof(double), CompareDoubles);
 	/* summed in sorted order, so the mean does not depend on row order */
 	for (i = 0; i < s->n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		sum += sorted[i];
+	}
 	g = (int) Min(s->n, DIST_GRID_POINTS);
 	q = palloc(g * sizeof(double));
 	DistGrid(sorted, s->n, q, g);
