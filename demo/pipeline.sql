@@ -30,10 +30,11 @@ CREATE TABLE shop.settings (
   cvr_threshold float8 NOT NULL,        -- CVR at or above: "will repurchase"
   tier_cutoffs float8[] NOT NULL,       -- percentiles between low | mid | high
   auc_floor float8 NOT NULL,            -- a new CVR model must reach this held-out AUC
-  r2_floor float8 NOT NULL              -- a new spend model must reach this held-out R2
+  r2_floor float8 NOT NULL,             -- a new spend model must reach this held-out R2
+  gbdt_options jsonb NOT NULL           -- for the gbdt spend candidate (doc/trees.md)
 );
 INSERT INTO shop.settings VALUES
-  ('2026-07-01 00:00+00', '90 days', 0.2, 400, 40, 0.3, '{0.5,0.9}', 0.65, 0.2);
+  ('2026-07-01 00:00+00', '90 days', 0.2, 400, 40, 0.3, '{0.5,0.9}', 0.65, 0.2, '{}');
 
 -- 1. features and labels -------------------------------------------------
 
@@ -41,17 +42,18 @@ INSERT INTO shop.settings VALUES
 CREATE FUNCTION shop.user_features(cutoff timestamptz)
 RETURNS TABLE (user_id bigint, recency_days float8, frequency float8, monetary float8, monetary_90d float8,
                avg_order float8, views_30d float8, cart_adds_30d float8, favourites_90d float8,
-               tenure_days float8, age float8, x float8[])
+               tenure_days float8, age float8, city text, channel text, x float8[], cats text[])
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT *, ARRAY[recency_days, frequency, monetary, monetary_90d, avg_order, views_30d, cart_adds_30d,
-                  favourites_90d, tenure_days, age]
+                  favourites_90d, tenure_days, age], ARRAY[city, channel]
   FROM (
     SELECT u.user_id,
            coalesce(r.recency_days, t.tenure_days) AS recency_days,   -- never bought: silent since signup
            coalesce(r.frequency, 0)::float8 AS frequency, coalesce(r.monetary, 0) AS monetary,
            coalesce(r90.monetary, 0) AS monetary_90d, coalesce(r.avg_order, 0) AS avg_order,
            coalesce(e.views, 0)::float8 AS views_30d, coalesce(e.cart_adds, 0)::float8 AS cart_adds_30d,
-           coalesce(fv.favourites, 0)::float8 AS favourites_90d, t.tenure_days, u.age::float8 AS age
+           coalesce(fv.favourites, 0)::float8 AS favourites_90d, t.tenure_days, u.age::float8 AS age,
+           u.city, u.channel
     FROM shop.users u
     CROSS JOIN LATERAL (SELECT extract(epoch FROM cutoff - (u.signup_date::timestamp AT TIME ZONE 'UTC'))::float8
                                / 86400 AS tenure_days) t
@@ -71,18 +73,21 @@ $$;
 CREATE FUNCTION shop.pair_features(cutoff timestamptz)
 RETURNS TABLE (user_id bigint, category text, cat_recency_days float8, cat_frequency float8,
                cat_monetary float8, cat_views_30d float8, cat_cart_adds_30d float8, cat_favourites_90d float8,
-               user_recency_days float8, user_frequency float8, user_monetary float8, x float8[])
+               user_recency_days float8, user_frequency float8, user_monetary float8, city text, channel text,
+               x float8[], cats text[])
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT *, ARRAY[cat_recency_days, cat_frequency, cat_monetary, cat_views_30d, cat_cart_adds_30d,
-                  cat_favourites_90d, user_recency_days, user_frequency, user_monetary]
+                  cat_favourites_90d, user_recency_days, user_frequency, user_monetary], ARRAY[city, channel]
   FROM (
     SELECT c.user_id, c.category, c.recency_days AS cat_recency_days, c.frequency::float8 AS cat_frequency,
            c.monetary AS cat_monetary,
            coalesce(e.views, 0)::float8 AS cat_views_30d, coalesce(e.cart_adds, 0)::float8 AS cat_cart_adds_30d,
            coalesce(fv.favourites, 0)::float8 AS cat_favourites_90d,
-           r.recency_days AS user_recency_days, r.frequency::float8 AS user_frequency, r.monetary AS user_monetary
+           r.recency_days AS user_recency_days, r.frequency::float8 AS user_frequency, r.monetary AS user_monetary,
+           u.city, u.channel
     FROM buypower.rfm_by_category('shop.orders', cutoff) c
     JOIN buypower.rfm('shop.orders', cutoff) r USING (user_id)
+    JOIN shop.users u USING (user_id)
     LEFT JOIN (SELECT ec.user_id, ec.category, sum(ec.event_count) FILTER (WHERE ec.event_type = 'view') AS views,
                       sum(ec.event_count) FILTER (WHERE ec.event_type = 'cart_add') AS cart_adds
                FROM buypower.event_counts('shop.events', cutoff, interval '30 days', category_col => 'category') ec
@@ -123,19 +128,29 @@ CREATE TABLE shop.models (
   model_name text NOT NULL,             -- 'spend' or 'cvr'
   category text NOT NULL,               -- a category, or '*' for the global (fallback) model
   version int NOT NULL,
+  algorithm text NOT NULL,              -- 'linreg', 'logreg', 'gbdt': candidates compete per version
   trained_at timestamptz NOT NULL DEFAULT now(),
   train_rows bigint NOT NULL,
   metric_name text NOT NULL,            -- 'r2' or 'auc', on held-out users
   holdout_metric float8,
   active boolean NOT NULL DEFAULT false,
   model buypower.model NOT NULL,
-  PRIMARY KEY (model_name, category, version)
+  PRIMARY KEY (model_name, category, version, algorithm)
 );
 CREATE UNIQUE INDEX models_one_active ON shop.models (model_name, category) WHERE active;
+
+-- score a row with a stored model: gbdt models take the numeric features
+-- only, the linear ones numeric and categorical (inlined into each query)
+CREATE FUNCTION shop.predict(algorithm text, model buypower.model, x float8[], cats text[]) RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE algorithm WHEN 'gbdt' THEN buypower.predict(model, x) ELSE buypower.predict(model, x, cats) END
+$$;
 
 -- Train a new version of every model, validate it on held-out users and
 -- activate what passes.  A model that fails keeps its previous version
 -- active; a category without an active model of its own scores with '*'.
+-- Where several algorithms are candidates (spend: linreg and, if this
+-- buypower has it, gbdt), the best held-out one that passes is activated.
 CREATE PROCEDURE shop.retrain()
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -148,22 +163,38 @@ BEGIN
   SELECT coalesce(max(version), 0) + 1 INTO v FROM shop.models;
 
   -- purchasing power: spend in the next horizon, one linear model
-  INSERT INTO shop.models (model_name, category, version, train_rows, metric_name, holdout_metric, model)
+  INSERT INTO shop.models (model_name, category, version, algorithm, train_rows, metric_name, holdout_metric, model)
   WITH fit AS (
-    SELECT buypower.linreg(t.spend_next, t.x, '{"names": ["recency_days", "frequency", "monetary",
-             "monetary_90d", "avg_order", "views_30d", "cart_adds_30d", "favourites_90d", "tenure_days", "age"]}') AS m
+    SELECT buypower.linreg(t.spend_next, t.x, t.cats, '{"names": ["recency_days", "frequency", "monetary",
+             "monetary_90d", "avg_order", "views_30d", "cart_adds_30d", "favourites_90d", "tenure_days", "age", "city", "channel"]}') AS m
     FROM shop.spend_training t WHERE NOT t.held_out
   ), dist AS (        -- attach the training score distribution: fixed tiers
-    SELECT buypower.score_distribution(fit.m, buypower.predict(fit.m, t.x)) AS m, count(*) AS n
+    SELECT buypower.score_distribution(fit.m, buypower.predict(fit.m, t.x, t.cats)) AS m, count(*) AS n
     FROM fit, shop.spend_training t WHERE NOT t.held_out
   )
-  SELECT 'spend', '*', v, dist.n, 'r2',
-         (SELECT buypower.r2(t.spend_next, buypower.predict(dist.m, t.x)) FROM shop.spend_training t WHERE t.held_out),
+  SELECT 'spend', '*', v, 'linreg', dist.n, 'r2',
+         (SELECT buypower.r2(t.spend_next, buypower.predict(dist.m, t.x, t.cats)) FROM shop.spend_training t WHERE t.held_out),
          dist.m
   FROM dist;
 
+  -- ... and gradient-boosted trees on the numeric features, when available
+  IF to_regprocedure('buypower.gbdt(double precision, double precision[], jsonb)') IS NOT NULL THEN
+    INSERT INTO shop.models (model_name, category, version, algorithm, train_rows, metric_name, holdout_metric, model)
+    WITH fit AS (
+      SELECT buypower.gbdt(t.spend_next, t.x, s.gbdt_options) AS m
+      FROM shop.spend_training t WHERE NOT t.held_out
+    ), dist AS (
+      SELECT buypower.score_distribution(fit.m, buypower.predict(fit.m, t.x)) AS m, count(*) AS n
+      FROM fit, shop.spend_training t WHERE NOT t.held_out
+    )
+    SELECT 'spend', '*', v, 'gbdt', dist.n, 'r2',
+           (SELECT buypower.r2(t.spend_next, buypower.predict(dist.m, t.x)) FROM shop.spend_training t WHERE t.held_out),
+           dist.m
+    FROM dist;
+  END IF;
+
   -- repurchase: one model per category large enough, and a global one
-  INSERT INTO shop.models (model_name, category, version, train_rows, metric_name, holdout_metric, model)
+  INSERT INTO shop.models (model_name, category, version, algorithm, train_rows, metric_name, holdout_metric, model)
   WITH eligible AS (   -- decide first: an aggregate runs on every group, HAVING or not
     SELECT t.category FROM shop.repurchase_training t WHERE NOT t.held_out
     GROUP BY t.category
@@ -171,33 +202,35 @@ BEGIN
        AND count(*) FILTER (WHERE t.bought_again) >= s.min_category_positives
        AND count(*) FILTER (WHERE NOT t.bought_again) >= s.min_category_positives
   ), fit AS (          -- a small ridge penalty: a category may have a constant feature
-    SELECT t.category, buypower.logreg(t.bought_again, t.x, '{"l2": 1}') AS m
+    SELECT t.category, buypower.logreg(t.bought_again, t.x, t.cats, '{"l2": 1}') AS m
     FROM shop.repurchase_training t JOIN eligible USING (category) WHERE NOT t.held_out
     GROUP BY t.category
     UNION ALL
-    SELECT '*', buypower.logreg(t.bought_again, t.x, '{"l2": 1}')
+    SELECT '*', buypower.logreg(t.bought_again, t.x, t.cats, '{"l2": 1}')
     FROM shop.repurchase_training t WHERE NOT t.held_out
   ), dist AS (
-    SELECT fit.category, buypower.score_distribution(fit.m, buypower.predict(fit.m, t.x)) AS m, count(*) AS n
+    SELECT fit.category, buypower.score_distribution(fit.m, buypower.predict(fit.m, t.x, t.cats)) AS m, count(*) AS n
     FROM fit JOIN shop.repurchase_training t ON fit.category IN (t.category, '*')
     WHERE NOT t.held_out
     GROUP BY fit.category
   )
-  SELECT 'cvr', d.category, v, d.n, 'auc',
-         (SELECT buypower.auc(t.bought_again, buypower.predict(d.m, t.x))
+  SELECT 'cvr', d.category, v, 'logreg', d.n, 'auc',
+         (SELECT buypower.auc(t.bought_again, buypower.predict(d.m, t.x, t.cats))
           FROM shop.repurchase_training t WHERE t.held_out AND d.category IN (t.category, '*')),
          d.m
   FROM dist d;
 
-  -- activate what passes; deactivate first so the one-active index holds
+  -- activate the best candidate that passes; deactivate first so the
+  -- one-active index holds
   CREATE TEMP TABLE passed ON COMMIT DROP AS
-  SELECT model_name, category FROM shop.models
+  SELECT DISTINCT ON (model_name, category) model_name, category, algorithm FROM shop.models
   WHERE version = v
-    AND holdout_metric >= CASE metric_name WHEN 'r2' THEN s.r2_floor ELSE s.auc_floor END;
+    AND holdout_metric >= CASE metric_name WHEN 'r2' THEN s.r2_floor ELSE s.auc_floor END
+  ORDER BY model_name, category, holdout_metric DESC, algorithm;
   UPDATE shop.models m SET active = false
   FROM passed p WHERE m.active AND (m.model_name, m.category) = (p.model_name, p.category);
   UPDATE shop.models m SET active = true
-  FROM passed p WHERE m.version = v AND (m.model_name, m.category) = (p.model_name, p.category);
+  FROM passed p WHERE m.version = v AND (m.model_name, m.category, m.algorithm) = (p.model_name, p.category, p.algorithm);
   DROP TABLE passed;
 END
 $$;
@@ -210,20 +243,21 @@ CREATE MATERIALIZED VIEW shop.user_scores AS
 SELECT f.user_id, sc.predicted_spend,
        buypower.percentile(m.model, sc.predicted_spend) AS spend_percentile,
        buypower.tier(m.model, sc.predicted_spend, s.tier_cutoffs) AS spend_tier,
-       m.version AS model_version
+       m.version AS model_version, m.algorithm
 FROM shop.user_features_now f
 JOIN shop.models m ON m.model_name = 'spend' AND m.category = '*' AND m.active
 CROSS JOIN shop.settings s
-CROSS JOIN LATERAL (SELECT buypower.predict(m.model, f.x) AS predicted_spend) sc;
+CROSS JOIN LATERAL (SELECT shop.predict(m.algorithm, m.model, f.x, f.cats) AS predicted_spend) sc;
 CREATE UNIQUE INDEX ON shop.user_scores (user_id);
 
 -- the category's own model if it has an active one, else the global '*'
 CREATE VIEW shop.cvr_models AS
 SELECT c.category, coalesce(own.category, '*') AS model_category,
-       coalesce(own.version, g.version) AS model_version, coalesce(own.model, g.model) AS model
+       coalesce(own.version, g.version) AS model_version, coalesce(own.algorithm, g.algorithm) AS algorithm,
+       coalesce(own.model, g.model) AS model
 FROM (SELECT DISTINCT category FROM shop.pair_features_now
       UNION SELECT DISTINCT category FROM shop.repurchase_training) c
-CROSS JOIN (SELECT version, model FROM shop.models WHERE model_name = 'cvr' AND category = '*' AND active) g
+CROSS JOIN (SELECT version, algorithm, model FROM shop.models WHERE model_name = 'cvr' AND category = '*' AND active) g
 LEFT JOIN shop.models own ON own.model_name = 'cvr' AND own.category = c.category AND own.active;
 
 CREATE MATERIALIZED VIEW shop.user_category_scores AS
@@ -235,7 +269,7 @@ SELECT f.user_id, f.category, sc.cvr,
 FROM shop.pair_features_now f
 JOIN shop.cvr_models cm USING (category)
 CROSS JOIN shop.settings s
-CROSS JOIN LATERAL (SELECT buypower.predict(cm.model, f.x) AS cvr) sc;
+CROSS JOIN LATERAL (SELECT shop.predict(cm.algorithm, cm.model, f.x, f.cats) AS cvr) sc;
 CREATE UNIQUE INDEX ON shop.user_category_scores (user_id, category);
 
 -- 4. the nightly refresh (scheduled with pg_cron, see demo/cron.sql) ------
@@ -254,7 +288,7 @@ $$;
 -- 5. evaluation on held-out users, with the active models ----------------
 
 CREATE VIEW shop.spend_holdout_scores AS
-SELECT t.user_id, t.spend_next, buypower.predict(m.model, t.x) AS predicted_spend, m.model
+SELECT t.user_id, t.spend_next, shop.predict(m.algorithm, m.model, t.x, t.cats) AS predicted_spend, m.model
 FROM shop.spend_training t
 JOIN shop.models m ON m.model_name = 'spend' AND m.category = '*' AND m.active
 WHERE t.held_out;
@@ -273,7 +307,7 @@ FROM shop.spend_holdout_scores CROSS JOIN shop.settings s
 GROUP BY 1;
 
 CREATE VIEW shop.cvr_holdout_scores AS
-SELECT t.user_id, t.category, t.bought_again, cm.model_category, buypower.predict(cm.model, t.x) AS cvr
+SELECT t.user_id, t.category, t.bought_again, cm.model_category, shop.predict(cm.algorithm, cm.model, t.x, t.cats) AS cvr
 FROM shop.repurchase_training t JOIN shop.cvr_models cm USING (category)
 WHERE t.held_out;
 

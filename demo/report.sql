@@ -11,8 +11,8 @@ SELECT (SELECT count(*) FROM shop.users) AS users, (SELECT count(*) FROM shop.or
 
 \qecho
 \qecho '== models (shop.models): one version each; active = passed validation on held-out users =='
-SELECT model_name, category, version, train_rows, metric_name, round(holdout_metric::numeric, 3) AS holdout_metric, active
-FROM shop.models ORDER BY model_name DESC, category;
+SELECT model_name, category, version, algorithm, train_rows, metric_name, round(holdout_metric::numeric, 3) AS holdout_metric, active
+FROM shop.models ORDER BY model_name DESC, category, algorithm;
 
 \qecho
 \qecho '== purchasing power: spend in the next 90 days, held-out users (shop.eval_spend) =='
@@ -77,4 +77,16 @@ DELETE FROM shop.orders WHERE order_id % 1000 > 900;
 CALL shop.nightly();
 
 \qecho
-\qecho '== schedule it: see demo/cron.sql (pg_cron) =='
+\qecho '== schedule it with pg_cron (demo/cron.sql) =='
+SELECT current_setting('shared_preload_libraries') LIKE '%pg_cron%'
+       AND current_setting('cron.database_name', true) = current_database() AS have_cron \gset
+\if :have_cron
+\set QUIET on
+\o /dev/null
+\i demo/cron.sql
+\o
+\set QUIET off
+SELECT jobname, schedule, command, database FROM cron.job WHERE jobname LIKE 'buypower-%' ORDER BY jobname;
+\else
+\qecho 'pg_cron is not preloaded in this database: see demo/cron.sql'
+\endif

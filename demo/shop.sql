@@ -19,7 +19,7 @@
 -- times, and a loyal 8% reorders about once a month, mostly in one favourite
 -- category, with more browsing, favourites and higher spend.  Order values
 -- are log-normal (heavy-tailed) per category times a log-normal per-user
--- wealth; 35% of orders carry a discount; returns depend on the category.
+-- wealth (1.3x in the three tier-1 cities); 35% of orders carry a discount; returns depend on the category.
 -- Every order is preceded by views and usually a cart add in its category;
 -- everyone also browses at random.
 \if :{?shop_users}
@@ -88,10 +88,11 @@ ALTER TABLE shop.users ADD PRIMARY KEY (user_id);
 CREATE TABLE shop.user_truth AS
 SELECT user_id,
        CASE WHEN s < 0.08 THEN 'loyal' WHEN s < 0.28 THEN 'dormant' WHEN s < 0.78 THEN 'one_time' ELSE 'occasional' END AS segment,
-       exp(0.5 * shop.z(:shop_seed, user_id, 11)) * CASE WHEN s < 0.08 THEN 1.5 ELSE 1 END AS wealth,
+       exp(0.5 * shop.z(:shop_seed, user_id, 11)) * CASE WHEN s < 0.08 THEN 1.5 ELSE 1 END
+         * CASE WHEN city IN ('Shanghai', 'Beijing', 'Shenzhen') THEN 1.3 ELSE 1 END AS wealth,
        (ARRAY['grocery', 'beauty', 'baby', 'fashion', 'home', 'grocery'])[1 + floor(6 * shop.u(:shop_seed, user_id, 13))::int]
          AS favourite_category
-FROM (SELECT user_id, shop.u(:shop_seed, user_id, 10) AS s FROM shop.users) x;
+FROM (SELECT user_id, city, shop.u(:shop_seed, user_id, 10) AS s FROM shop.users) x;
 ALTER TABLE shop.user_truth ADD PRIMARY KEY (user_id);
 
 CREATE TABLE shop.orders AS

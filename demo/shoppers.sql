@@ -31,12 +31,14 @@ CREATE TABLE shoppers.sessions AS
 SELECT row_number() OVER () AS session_id, r.* FROM shoppers.raw r;
 ALTER TABLE shoppers.sessions ADD PRIMARY KEY (session_id);
 
--- numeric features; the month as a peak-season flag (Nov) and log page values
+-- 11 numeric features (page values on a log scale) and 5 categorical ones,
+-- one-hot encoded by the learners' text[] forms (doc/preprocessing.md)
 CREATE VIEW shoppers.features AS
 SELECT session_id, visitor_type, revenue, buypower.holdout(session_id, 0.25) AS held_out,
        ARRAY[administrative, administrative_duration / 60, informational, informational_duration / 60,
              product_related, product_related_duration / 60, bounce_rates * 100, exit_rates * 100,
-             ln(1 + page_values), special_day, (month = 'Nov')::int, weekend::int]::float8[] AS x
+             ln(1 + page_values), special_day, weekend::int]::float8[] AS x,
+       ARRAY[month, operating_systems::text, browser::text, region::text, traffic_type::text] AS cats
 FROM shoppers.sessions;
 
 -- models: one per visitor type with enough sessions, and a global fallback '*'
@@ -45,12 +47,12 @@ WITH eligible AS (
   SELECT visitor_type FROM shoppers.features WHERE NOT held_out
   GROUP BY 1 HAVING count(*) >= 500 AND count(*) FILTER (WHERE revenue) >= 50
 ), fit AS (
-  SELECT f.visitor_type AS segment, buypower.logreg(f.revenue, f.x, '{"l2": 1}') AS m
+  SELECT f.visitor_type AS segment, buypower.logreg(f.revenue, f.x, f.cats, '{"l2": 1}') AS m
   FROM shoppers.features f JOIN eligible USING (visitor_type) WHERE NOT f.held_out GROUP BY 1
   UNION ALL
-  SELECT '*', buypower.logreg(f.revenue, f.x, '{"l2": 1}') FROM shoppers.features f WHERE NOT f.held_out
+  SELECT '*', buypower.logreg(f.revenue, f.x, f.cats, '{"l2": 1}') FROM shoppers.features f WHERE NOT f.held_out
 )
-SELECT fit.segment, buypower.score_distribution(fit.m, buypower.predict(fit.m, f.x)) AS model, count(*) AS train_rows
+SELECT fit.segment, buypower.score_distribution(fit.m, buypower.predict(fit.m, f.x, f.cats)) AS model, count(*) AS train_rows
 FROM fit JOIN shoppers.features f ON fit.segment IN (f.visitor_type, '*')
 WHERE NOT f.held_out GROUP BY fit.segment;
 
@@ -63,7 +65,7 @@ SELECT f.session_id, f.visitor_type, coalesce(own.segment, '*') AS model_segment
 FROM shoppers.features f
 CROSS JOIN (SELECT model FROM shoppers.models WHERE segment = '*') g
 LEFT JOIN shoppers.models own ON own.segment = f.visitor_type
-CROSS JOIN LATERAL (SELECT buypower.predict(coalesce(own.model, g.model), f.x) AS cvr) sc;
+CROSS JOIN LATERAL (SELECT buypower.predict(coalesce(own.model, g.model), f.x, f.cats) AS cvr) sc;
 CREATE UNIQUE INDEX ON shoppers.session_scores (session_id);
 
 CREATE VIEW shoppers.eval AS

@@ -61,3 +61,6 @@ SELECT * FROM buypower.spend_label('ft_orders', '2026-02-01', interval '0');
 SELECT * FROM buypower.repurchase_label('ft_orders', '2026-02-01', interval '0');
 SELECT * FROM buypower.rfm('ft_orders', '2026-02-01', user_col => 'user_id); DROP TABLE ft_orders; --');
 SELECT count(*) AS ft_orders_still_there FROM ft_orders;
+SELECT * FROM buypower.rfm('ft_orders', 'infinity');
+SELECT * FROM buypower.event_counts('ft_events', '-infinity', interval '1 day');
+SELECT * FROM buypower.repurchase_label('ft_orders', 'infinity', interval '1 day');

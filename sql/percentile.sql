@@ -117,3 +117,12 @@ SELECT '{"format": 1, "algorithm": "linreg", "intercept": true, "nfeatures": 0, 
 SELECT '{"format": 1, "algorithm": "linreg", "intercept": true, "nfeatures": 0, "coefficients": [1], "stats": {}, "score_quantiles": 3}'::buypower.model;
 SELECT '{"format": 1, "algorithm": "linreg", "intercept": true, "nfeatures": 0, "coefficients": [1], "stats": {"score_n": 3}, "score_quantiles": [1, 1, 2]}'::buypower.model;
 SELECT buypower.tier('{"format": 1, "algorithm": "linreg", "intercept": true, "nfeatures": 0, "coefficients": [1], "stats": {}, "score_quantiles": [1, 1, 2]}', 1);
+
+-- tier parses its cut-offs once per distinct pair: changing them row by row works
+SELECT v, buypower.tier(m, 150, c, l) AS tier
+FROM pct_dist, (VALUES (1, '{0.5}'::float8[], '{lo,hi}'::text[]), (2, '{0.99}', '{lo,hi}'), (3, '{0.99}', '{x,y}'),
+                       (4, '{0.1,0.2}', '{a,b,c}'), (5, '{0.5}', '{lo,hi}')) t(v, c, l)
+ORDER BY v;
+SELECT v, buypower.tier(m, 150, c, l) AS tier
+FROM pct_dist, (VALUES (1, '{0.5}'::float8[], '{lo,hi}'::text[]), (2, '{0.5,0.2}', '{a,b,c}')) t(v, c, l)
+ORDER BY v;

@@ -24,8 +24,11 @@ SELECT (SELECT md5(string_agg(o::text, ',' ORDER BY order_id)) FROM shop.orders 
 
 -- models: a spend model, a global CVR model, per-category models for the big
 -- categories, and the tiny luxury category without a model of its own
-SELECT model_name, category, active FROM shop.models
-WHERE category IN ('*', 'grocery', 'luxury') ORDER BY 1, 2;
+SELECT model_name, category, bool_or(active) AS active FROM shop.models
+WHERE category IN ('*', 'grocery', 'luxury') GROUP BY 1, 2 ORDER BY 1, 2;
+-- spend candidates: linreg always, gbdt when this buypower has it; one is active
+SELECT bool_and(algorithm IN ('linreg', 'gbdt')) AS known_algorithms, count(*) FILTER (WHERE active) AS active
+FROM shop.models WHERE model_name = 'spend';
 SELECT count(*) >= 2 AS several_category_models FROM shop.models WHERE model_name = 'cvr' AND category <> '*' AND active;
 
 -- held-out quality above stated floors: CVR AUC >= 0.75, spend R2 >= 0.15
@@ -52,7 +55,7 @@ SELECT bool_and(c.model_category = CASE WHEN m.category IS NULL THEN '*' ELSE c.
        count(*) FILTER (WHERE c.model_category <> '*') > 0 AS some_own
 FROM shop.user_category_scores c
 LEFT JOIN shop.models m ON m.model_name = 'cvr' AND m.category = c.category AND m.active;
-SELECT bool_and(abs(c.cvr - buypower.predict(m.model, f.x)) = 0) AS scored_with_that_model
+SELECT bool_and(abs(c.cvr - buypower.predict(m.model, f.x, f.cats)) = 0) AS scored_with_that_model
 FROM shop.user_category_scores c JOIN shop.pair_features_now f USING (user_id, category)
 JOIN shop.models m ON m.model_name = 'cvr' AND m.category = c.model_category AND m.active;
 

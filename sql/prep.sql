@@ -115,6 +115,28 @@ JOIN buypower.summary((SELECT buypower.linreg(y, ARRAY[x1, coalesce(x2, 0), (x2 
 SELECT m::jsonb #> '{stats,n}' AS n, m::jsonb #> '{stats,n_skipped}' AS skipped
 FROM (SELECT buypower.linreg(y, ARRAY[x1], CASE WHEN i % 100 = 0 THEN NULL ELSE ARRAY[city] END, '{}') AS m FROM pt) s;
 
+-- a different model on every row (the model cache misses each time) scores
+-- as each model does alone
+SELECT bool_and(buypower.predict(CASE WHEN i % 2 = 0 THEN c.m ELSE o.m END, ARRAY[x1, x2], ARRAY[city])
+                = CASE WHEN i % 2 = 0 THEN s1 ELSE s2 END) AS alternating_models
+FROM (SELECT i, x1, x2, city,
+             buypower.predict((SELECT m FROM fit_other), ARRAY[x1, x2], ARRAY[city]) AS s2,
+             buypower.predict((SELECT buypower.linreg(y, ARRAY[x1, x2], ARRAY[city], '{}') FROM pt), ARRAY[x1, x2], ARRAY[city]) AS s1
+      FROM pt) t,
+     (SELECT buypower.linreg(y, ARRAY[x1, x2], ARRAY[city], '{}') AS m FROM pt) c, fit_other o;
+
+-- a model in the 0.1.0 format (the same without "preprocessing") scores
+-- complete rows identically and still rejects NULL elements
+CREATE TABLE old_new AS
+SELECT m, (m::jsonb - 'preprocessing')::text::buypower.model AS o
+FROM (SELECT buypower.linreg(y, ARRAY[x1, x2]) AS m FROM pt) s;
+SELECT m::jsonb ? 'preprocessing' AS new_has_prep, o::jsonb ? 'preprocessing' AS old_has_prep,
+       (SELECT bool_and(buypower.predict(o, ARRAY[x1, x2]) = buypower.predict(m, ARRAY[x1, x2]))
+        FROM pt WHERE x2 IS NOT NULL) AS same_scores
+FROM old_new;
+SELECT buypower.predict(o, ARRAY[1, NULL]) FROM old_new;
+DROP TABLE old_new;
+
 -- text round trip keeps every byte and every score
 SELECT bool_and(m::text::buypower.model::text = m::text) AS text_round_trip,
        bool_and(buypower.model_send(m::text::buypower.model) = buypower.model_send(m)) AS same_bytes
@@ -128,6 +150,8 @@ CREATE TABLE ptbig AS SELECT p.* FROM pt p, generate_series(1, 40) g;
 ANALYZE ptbig;
 CREATE TABLE serial_fit AS
 SELECT buypower.logreg(b, ARRAY[x1, x2], ARRAY[city, channel], '{"max_categories": 3}') AS m FROM ptbig;
+CREATE TABLE serial_stream AS
+SELECT buypower.linreg(y, ARRAY[x1, x2]) AS m FROM ptbig;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
@@ -141,12 +165,19 @@ SELECT p.m::jsonb #> '{preprocessing,categories}' = s.m::jsonb #> '{preprocessin
        p.m::jsonb #> '{stats,n}' = s.m::jsonb #> '{stats,n}' AS same_n
 FROM (SELECT buypower.logreg(b, ARRAY[x1, x2], ARRAY[city, channel], '{"max_categories": 3}') AS m FROM ptbig) p,
      serial_fit s;
+-- streaming linreg with mean imputation: rows without NULLs fitted at once,
+-- rows with NULLs kept until the means are known, in workers and leader
+EXPLAIN (COSTS OFF) SELECT buypower.linreg(y, ARRAY[x1, x2]) FROM ptbig;
+SELECT bool_and(abs(a.estimate - b.estimate) < 1e-9 * (1 + abs(b.estimate))) AS stream_same,
+       (SELECT m::jsonb #> '{stats,n_imputed}' FROM serial_stream) AS n_imputed
+FROM buypower.summary((SELECT buypower.linreg(y, ARRAY[x1, x2]) FROM ptbig)) a
+JOIN buypower.summary((SELECT m FROM serial_stream)) b USING (term);
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET parallel_leader_participation;
 RESET max_parallel_workers_per_gather;
 
-DROP TABLE ptbig, serial_fit, fit_other, fits;
+DROP TABLE ptbig, serial_fit, serial_stream, fit_other, fits;
 DROP VIEW pt_manual;
 DROP TABLE pt;

@@ -38,6 +38,7 @@
 #include "common/shortest_dec.h"
 #include "catalog/pg_type.h"
 #include "libpq/pqformat.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -265,6 +266,8 @@ score_distribution_deserialize(PG_FUNCTION_ARGS)
 	}
 	for (i = 0; i < n; i++)
 	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		s->scores[i] = pq_getmsgfloat8(&buf);
 		if (!isfinite(s->scores[i]))
 			DistBadState("A score is not finite.");
@@ -390,7 +393,11 @@ score_distribution_final(PG_FUNCTION_ARGS)
 	qsort(sorted, s->n, sizeof(double), CompareDoubles);
 	/* summed in sorted order, so the mean does not depend on row order */
 	for (i = 0; i < s->n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		sum += sorted[i];
+	}
 	g = (int) Min(s->n, DIST_GRID_POINTS);
 	q = palloc(g * sizeof(double));
 	DistGrid(sorted, s->n, q, g);
@@ -462,6 +469,12 @@ typedef struct DistCache
 	Model	   *model;
 	const double *q;
 	int			g;
+	/* tier: the last cut-off and label arrays, as received and as parsed */
+	char	   *cutraw;
+	char	   *labraw;
+	double	   *cuts;
+	text	  **labels;
+	int			ncut;
 } DistCache;
 
 static DistCache *
@@ -495,7 +508,10 @@ DistGetCache(FunctionCallInfo fcinfo)
 		pfree(c->model);
 	if (c->raw)
 		pfree(c->raw);
-	memset(c, 0, sizeof(DistCache));
+	c->valid = false;
+	c->model = NULL;
+	c->raw = NULL;
+	c->rawsize = 0;
 	c->external = VARATT_IS_EXTERNAL_ONDISK(v);
 	if (c->external)
 	{
@@ -624,20 +640,73 @@ TierCheck(ArrayType *cuts, ArrayType *labels, Datum **cutv, int *ncut,
 				 errhint("Labels go from the lowest tier to the highest.")));
 }
 
+/*
+ * Return true if the array equals the copy kept in *raw; else replace the
+ * copy (in fn_mcxt) and return false.
+ */
+static bool
+TierSameArray(FunctionCallInfo fcinfo, ArrayType *a, char **raw)
+{
+	if (*raw && VARSIZE(*raw) == VARSIZE(a) && memcmp(*raw, a, VARSIZE(a)) == 0)
+		return true;
+	if (*raw)
+		pfree(*raw);
+	*raw = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(a));
+	memcpy(*raw, a, VARSIZE(a));
+	return false;
+}
+
+/*
+ * Check and parse the cut-offs and labels, once per distinct pair: a
+ * scoring query passes the same constants on every row.
+ */
+static void
+TierParse(FunctionCallInfo fcinfo, DistCache *c)
+{
+	ArrayType  *cuts = PG_GETARG_ARRAYTYPE_P(2);
+	ArrayType  *labels = PG_GETARG_ARRAYTYPE_P(3);
+	bool		same_cuts = TierSameArray(fcinfo, cuts, &c->cutraw);
+	bool		same_labels = TierSameArray(fcinfo, labels, &c->labraw);
+	Datum	   *cutv,
+			   *labv;
+	int			nlab,
+				i;
+	MemoryContext old;
+
+	if (same_cuts && same_labels && c->cuts)
+		return;
+	/* drop the old parse first, so that a failed check leaves nothing stale */
+	if (c->cuts)
+	{
+		pfree(c->cuts);
+		for (i = 0; c->labels[i] != NULL; i++)
+			pfree(c->labels[i]);
+		pfree(c->labels);
+		c->cuts = NULL;
+		c->labels = NULL;
+	}
+	TierCheck(cuts, labels, &cutv, &c->ncut, &labv, &nlab);
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	c->cuts = palloc(sizeof(double) * (c->ncut + 1));
+	c->labels = palloc0(sizeof(text *) * (nlab + 1));
+	for (i = 0; i < c->ncut; i++)
+		c->cuts[i] = DatumGetFloat8(cutv[i]);
+	for (i = 0; i < nlab; i++)
+		c->labels[i] = DatumGetTextPCopy(labv[i]);
+	MemoryContextSwitchTo(old);
+}
+
 PG_FUNCTION_INFO_V1(model_tier);
 Datum
 model_tier(PG_FUNCTION_ARGS)
 {
 	DistCache  *c = DistGetCache(fcinfo);
 	double		p = DistPercentile(c->q, c->g, PG_GETARG_FLOAT8(1));
-	Datum	   *cutv,
-			   *labv;
-	int			ncut,
-				nlab,
-				k = 0;
+	int			k = 0;
 
-	TierCheck(PG_GETARG_ARRAYTYPE_P(2), PG_GETARG_ARRAYTYPE_P(3), &cutv, &ncut, &labv, &nlab);
-	while (k < ncut && p >= DatumGetFloat8(cutv[k]))
+	TierParse(fcinfo, c);
+	while (k < c->ncut && p >= c->cuts[k])
 		k++;
-	PG_RETURN_TEXT_P(DatumGetTextPCopy(labv[k]));
+	/* a copy: the cached label may be freed while the result is still in use */
+	PG_RETURN_TEXT_P(DatumGetTextPCopy(PointerGetDatum(c->labels[k])));
 }

@@ -41,6 +41,7 @@ typedef struct PredictCache
 	const double *coef;
 	TreeView	trees;			/* tree models: pointers into model */
 	double	   *tbuf;			/* tree models: one scoring row */
+	MemoryContext prepcxt;		/* holds prep and the scratch rows */
 	Prep	   *prep;			/* decoded preprocessing, or NULL */
 	double	   *design;			/* scratch: one design row */
 	double	   *xbuf;			/* scratch: numeric inputs */
@@ -90,7 +91,14 @@ GetCachedModel(FunctionCallInfo fcinfo)
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	if (c->model)
 		pfree(c->model);
-	c->prep = NULL;			/* its pieces live in fn_mcxt until the next miss */
+	/* a model switch must not leak the previous model's decoded parts */
+	if (c->prepcxt)
+		MemoryContextReset(c->prepcxt);
+	else
+		c->prepcxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
+										   "buypower predict preprocessing",
+										   ALLOCSET_SMALL_SIZES);
+	c->prep = NULL;
 	if (c->raw)
 		pfree(c->raw);
 	c->valid = false;
@@ -113,14 +121,10 @@ GetCachedModel(FunctionCallInfo fcinfo)
 	c->model = (Model *) PG_DETOAST_DATUM_COPY(PointerGetDatum(v));
 	ModelCheck(c->model, false, ERRCODE_DATA_CORRUPTED);
 	c->coef = ModelGetDoubles(c->model, MTAG_COEF, &n);
-	if (c->trees.starts)
-		pfree(c->trees.starts);
-	c->trees.starts = NULL;
+	MemoryContextSwitchTo(c->prepcxt);
 	if (MODEL_KIND_IS_TREES(c->model->kind))
 	{
-		TreeViewInit(&c->trees, c->model, fcinfo->flinfo->fn_mcxt);
-		if (c->tbuf)
-			pfree(c->tbuf);
+		TreeViewInit(&c->trees, c->model, c->prepcxt);
 		c->tbuf = palloc(sizeof(double) * c->model->nfeatures);
 	}
 	c->prep = PrepFromModel(c->model);

@@ -745,185 +745,406 @@ SelectKth(double *v, int64 n, int64 k)
 }
 
 /*
- * Quantile q of v[0..n-1] by linear interpolation between order
- * statistics (Hyndman and Fan type 7, numpy's default); reorders v.
+ * Value of numeric feature j in a buffered row as the statistics see it:
+ * observed (NaN if missing) when f is NULL, else imputed and clipped by f.
  */
-static double
-Quantile(double *v, int64 n, double q)
+static inline double
+RowValue(const double *row, int j, const PrepFeature *f)
 {
-	double		h = (n - 1) * q;
-	int64		k = (int64) floor(h);
-	double		a,
-				b;
-	int64		i;
+	double		x = row[1 + j];
 
-	if (n == 0)
-		return 0.0;
-	a = SelectKth(v, n, k);
-	if (k + 1 >= n || h == k)
-		return a;
-	/* after selection, v[k + 1 ..] are >= a: the next order statistic is their min */
-	b = v[k + 1];
-	for (i = k + 2; i < n; i++)
-		if (v[i] < b)
-			b = v[i];
-	return a + (h - k) * (b - a);
+	if (f == NULL)
+		return x;
+	if (isnan(x))
+		x = f->fill;
+	return x < f->lower ? f->lower : (x > f->upper ? f->upper : x);
 }
 
 /*
- * Mean and population variance of v[0..n-1] by two passes.
+ * Exact quantiles of buffered columns, a few passes over the rows in all.
+ *
+ * For every column j with nq[j] > 0 and its quantiles q[j][t] (type 7
+ * interpolation between order statistics k and k + 1, as numpy's default
+ * and PostgreSQL's percentile_cont), a systematic sample of about
+ * PREP_SAMPLE rows gives two pivots that bracket rank k with a wide
+ * margin.  One pass over the rows counts, per bracket, the values below
+ * it and copies those inside it; the order statistics are then selected
+ * among the copies.  A bracket that misses (possible only for adversarial
+ * row orders) is redone by a selection on the whole column: the result is
+ * exact either way.  f[j] NULL: observed values; else imputed + clipped.
  */
-static void
-MeanVar(const double *v, int64 n, double *mean, double *var)
+#define PREP_SAMPLE		4096
+#define PREP_MARGIN		160			/* sample ranks each side (~6 sd) */
+#define PREP_MAXQ		3
+
+typedef struct QBracket
 {
-	double		s = 0.0,
-				ss = 0.0,
-				c = 0.0;
-	int64		i;
+	int64		k;				/* order statistic sought (and k + 1) */
+	double		h;				/* its fractional rank */
+	double		lo,
+				hi;
+	int64		below;
+	int64		nw;
+	int64		cap;
+	double	   *w;
+} QBracket;
 
-	for (i = 0; i < n; i++)
-		s += v[i];
-	*mean = n > 0 ? s / n : 0.0;
-	for (i = 0; i < n; i++)
-	{
-		double		d = v[i] - *mean;
+static int
+CompareDoubles(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
 
-		ss += d * d;
-		c += d;
-	}
-	/* corrected two-pass formula (Chan, Golub, LeVeque 1983) */
-	*var = n > 0 ? (ss - c * c / n) / n : 0.0;
+	return (x > y) - (x < y);
 }
 
 /*
- * Copy column j of the buffered rows into v: observed values only, or
- * with impute-and-clip applied (f != NULL) for every row.  Returns the
- * number of values copied.
+ * Copy column j (observed values only, or all transformed) into a new array.
  */
-static int64
-GatherColumn(const PrepState *ps, int j, const PrepFeature *f, double *v)
+static double *
+GatherColumn(const PrepState *ps, int j, const PrepFeature *f, int64 *n)
 {
-	int64		n = 0;
+	double	   *v = palloc_extended(sizeof(double) * (Size) (ps->nrows + 1), MCXT_ALLOC_HUGE);
 	PrepBlock  *b;
 
+	*n = 0;
+	for (b = ps->head; b != NULL; b = b->next)
+		for (int64 r = 0; r < b->nrows; r++)
+		{
+			double		x = RowValue(b->data + r * ps->w, j, f);
+
+			if (!isnan(x))
+				v[(*n)++] = x;
+		}
+	return v;
+}
+
+static void
+RowQuantiles(const PrepState *ps, const int64 *count, const int *nq,
+			 const double (*q)[PREP_MAXQ], const PrepFeature *const *f,
+			 double (*out)[PREP_MAXQ])
+{
+	int			p = ps->nnum,
+				j,
+				t;
+	QBracket  (*qb)[PREP_MAXQ] = palloc0(sizeof(QBracket) * PREP_MAXQ * (p + 1));
+	int64		stride = Max(ps->nrows / PREP_SAMPLE, 1);
+	double	   *sample = palloc(sizeof(double) * (PREP_SAMPLE + 1) * (p + 1));
+	int		   *ns = palloc0(sizeof(int) * (p + 1));
+	int64		r0 = 0;
+	PrepBlock  *b;
+
+	/* the sample: every stride-th row, sorted per column */
 	for (b = ps->head; b != NULL; b = b->next)
 	{
 		int64		r;
 
-		for (r = 0; r < b->nrows; r++)
-		{
-			double		x = b->data[r * ps->w + 1 + j];
-
-			if (f == NULL)
+		for (r = (stride - r0 % stride) % stride; r < b->nrows; r += stride)
+			for (j = 0; j < p; j++)
 			{
-				if (!isnan(x))
-					v[n++] = x;
-				continue;
+				double		x = RowValue(b->data + r * ps->w, j, f[j]);
+
+				if (nq[j] > 0 && !isnan(x) && ns[j] < PREP_SAMPLE)
+					sample[j * (PREP_SAMPLE + 1) + ns[j]++] = x;
 			}
-			if (isnan(x))
-				x = f->fill;
-			if (x < f->lower)
-				x = f->lower;
-			else if (x > f->upper)
-				x = f->upper;
-			v[n++] = x;
+		r0 += b->nrows;
+	}
+	for (j = 0; j < p; j++)
+	{
+		double	   *sj = sample + j * (PREP_SAMPLE + 1);
+
+		qsort(sj, ns[j], sizeof(double), CompareDoubles);
+		for (t = 0; t < nq[j]; t++)
+		{
+			QBracket   *B = &qb[j][t];
+			int			rs;
+
+			B->h = (count[j] - 1) * q[j][t];
+			B->k = (int64) floor(B->h);
+			rs = (int) ((double) B->k / Max(count[j], 1) * ns[j]);
+			B->lo = rs - PREP_MARGIN < 0 ? -get_float8_infinity() : sj[rs - PREP_MARGIN];
+			B->hi = rs + PREP_MARGIN > ns[j] - 1 ? get_float8_infinity() : sj[rs + PREP_MARGIN];
+			B->cap = Min(count[j], Max(count[j] / 8, 4 * PREP_MARGIN));
+			B->w = palloc_extended(sizeof(double) * (Size) (B->cap + 1), MCXT_ALLOC_HUGE);
 		}
 	}
-	return n;
+
+	/*
+	 * One pass: counts below and copies inside every bracket.  Branch-free,
+	 * since whether a value falls below, inside or above is unpredictable;
+	 * past cap the copies pile up in the spare last slot and nw says so.
+	 */
+	for (b = ps->head; b != NULL; b = b->next)
+	{
+		int64		r;
+
+		CHECK_FOR_INTERRUPTS();
+		for (r = 0; r < b->nrows; r++)
+			for (j = 0; j < p; j++)
+			{
+				double		x;
+
+				if (nq[j] == 0)
+					continue;
+				x = RowValue(b->data + r * ps->w, j, f[j]);
+				if (isnan(x))
+					continue;
+				for (t = 0; t < nq[j]; t++)
+				{
+					QBracket   *B = &qb[j][t];
+					double		lo = B->lo,
+								hi = B->hi;
+					int64		nw = B->nw;
+
+					B->below += (x < lo);
+					B->w[nw < B->cap ? nw : B->cap] = x;
+					B->nw = nw + ((x >= lo) & (x <= hi));
+				}
+			}
+	}
+
+	for (j = 0; j < p; j++)
+		for (t = 0; t < nq[j]; t++)
+		{
+			QBracket   *B = &qb[j][t];
+			int64		n = count[j];
+			double		a,
+						c = 0.0;
+
+			if (n == 0)
+			{
+				out[j][t] = 0.0;
+				continue;
+			}
+			if (!(B->nw <= B->cap && B->below <= B->k &&
+				  Min(B->k + 1, n - 1) < B->below + B->nw))
+			{
+				/* the bracket missed: select on the whole column */
+				int64		m;
+
+				pfree(B->w);
+				B->w = GatherColumn(ps, j, f[j], &m);
+				B->nw = m;
+				B->below = 0;
+			}
+			a = SelectKth(B->w, B->nw, B->k - B->below);
+			if (B->k + 1 < n)
+			{
+				/* selection leaves only values >= a after it: take their min */
+				int64		i = B->k - B->below + 1;
+
+				c = B->w[i];
+				for (i++; i < B->nw; i++)
+					if (B->w[i] < c)
+						c = B->w[i];
+			}
+			out[j][t] = (B->k + 1 >= n || B->h == B->k) ? a : a + (B->h - B->k) * (c - a);
+			pfree(B->w);
+		}
+	pfree(qb);
+	pfree(sample);
+	pfree(ns);
 }
 
 /*
- * Learn feature j's fill value, clip bounds and scaling.  v is scratch
- * for ps->nrows doubles (buffering mode).
+ * Learn every numeric feature's parameters from the buffered rows, in a
+ * few passes over them all: observed counts and means (and variances for
+ * z-score clipping), quantiles of observed values (median imputation, IQR
+ * clipping), then the statistics of the imputed and clipped values that
+ * scaling needs (mean and variance by shifted sums, the shift being a
+ * value near the mean; or quantiles).
  */
 static void
-LearnFeature(const BpAggState *s, const PrepState *ps, int j, double *v,
-			 PrepFeature *f)
+LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 {
 	const PrepOptions *o = &s->opts.prep;
-	int64		nobs;
-	double		mean = 0.0,
-				var = 0.0,
-				k;
+	int			p = ps->nnum,
+				j;
+	int64	   *nobs = palloc0(sizeof(int64) * (p + 1));
+	int64	   *nall = palloc(sizeof(int64) * (p + 1));
+	double	   *sum = palloc0(sizeof(double) * (p + 1));
+	double	   *sum2 = palloc0(sizeof(double) * (p + 1));
+	double	   *mean = palloc0(sizeof(double) * (p + 1));
+	double	   *var = palloc0(sizeof(double) * (p + 1));
+	int		   *nq = palloc0(sizeof(int) * (p + 1));
+	double		(*q)[PREP_MAXQ] = palloc0(sizeof(double) * PREP_MAXQ * (p + 1));
+	double		(*qv)[PREP_MAXQ] = palloc0(sizeof(double) * PREP_MAXQ * (p + 1));
+	const PrepFeature **fp = palloc0(sizeof(PrepFeature *) * (p + 1));
+	PrepBlock  *b;
+	double		k;
+
+	/* pass 1: observed counts and means; pass 1b: variances (z-score) */
+	for (b = ps->head; b != NULL; b = b->next)
+		for (int64 r = 0; r < b->nrows; r++)
+		{
+			const double *x = b->data + r * ps->w + 1;
+
+			for (j = 0; j < p; j++)
+				if (!isnan(x[j]))
+				{
+					nobs[j]++;
+					sum[j] += x[j];
+				}
+		}
+	for (j = 0; j < p; j++)
+	{
+		mean[j] = nobs[j] > 0 ? sum[j] / nobs[j] : 0.0;
+		nall[j] = ps->nrows;
+		sum[j] = 0.0;
+	}
+	if (o->clip == PREP_CLIP_ZSCORE)
+	{
+		for (b = ps->head; b != NULL; b = b->next)
+			for (int64 r = 0; r < b->nrows; r++)
+			{
+				const double *x = b->data + r * ps->w + 1;
+
+				for (j = 0; j < p; j++)
+					if (!isnan(x[j]))
+					{
+						double		d = x[j] - mean[j];
+
+						sum[j] += d;
+						sum2[j] += d * d;
+					}
+			}
+		/* corrected two-pass formula (Chan, Golub, LeVeque 1983) */
+		for (j = 0; j < p; j++)
+			var[j] = nobs[j] > 1 ? (sum2[j] - sum[j] * sum[j] / nobs[j]) / (nobs[j] - 1) : 0.0;
+	}
+
+	/* pass 2: quantiles of the observed values */
+	for (j = 0; j < p; j++)
+	{
+		if (f[j].impute == PREP_IMPUTE_MEDIAN)
+			q[j][nq[j]++] = 0.5;
+		if (o->clip == PREP_CLIP_IQR)
+		{
+			q[j][nq[j]++] = 0.25;
+			q[j][nq[j]++] = 0.75;
+		}
+	}
+	RowQuantiles(ps, nobs, nq, (const double (*)[PREP_MAXQ]) q, fp, qv);
+
+	for (j = 0; j < p; j++)
+	{
+		int			t = 0;
+
+		f[j].nmissing = (double) (ps->nrows - nobs[j]);
+		if (f[j].impute == PREP_IMPUTE_MEAN)
+			f[j].fill = mean[j];
+		else if (f[j].impute == PREP_IMPUTE_MEDIAN)
+			f[j].fill = qv[j][t++];
+		if (o->clip == PREP_CLIP_IQR && nobs[j] > 0)
+		{
+			double		q1 = qv[j][t],
+						q3 = qv[j][t + 1];
+
+			k = o->clip_k > 0 ? o->clip_k : PREP_IQR_K;
+			f[j].lower = q1 - k * (q3 - q1);
+			f[j].upper = q3 + k * (q3 - q1);
+		}
+		else if (o->clip == PREP_CLIP_ZSCORE && nobs[j] > 0)
+		{
+			k = o->clip_k > 0 ? o->clip_k : PREP_ZSCORE_K;
+			f[j].lower = mean[j] - k * sqrt(var[j]);
+			f[j].upper = mean[j] + k * sqrt(var[j]);
+		}
+		if (!isfinite(f[j].fill) ||
+			(nobs[j] > 0 && o->clip != PREP_CLIP_NONE &&
+			 !(isfinite(f[j].lower) && isfinite(f[j].upper))))
+			float_overflow_error();
+		f[j].indicator = (o->missing_indicators && f[j].nmissing > 0) ? 1.0 : 0.0;
+		fp[j] = &f[j];
+		nq[j] = 0;
+	}
+
+	/* pass 3: what scaling needs, over the imputed and clipped values */
+	if (ps->scale == PREP_SCALE_STANDARD)
+	{
+		double	   *shift = palloc(sizeof(double) * (p + 1));
+
+		for (j = 0; j < p; j++)
+		{
+			/* near the mean: the shifted sums lose nothing significant */
+			shift[j] = Min(Max(nobs[j] > 0 ? mean[j] : f[j].fill, f[j].lower), f[j].upper);
+			sum[j] = sum2[j] = 0.0;
+		}
+		for (b = ps->head; b != NULL; b = b->next)
+			for (int64 r = 0; r < b->nrows; r++)
+			{
+				const double *row = b->data + r * ps->w;
+
+				for (j = 0; j < p; j++)
+				{
+					double		d = RowValue(row, j, &f[j]) - shift[j];
+
+					sum[j] += d;
+					sum2[j] += d * d;
+				}
+			}
+		for (j = 0; j < p; j++)
+		{
+			double		n = (double) ps->nrows;
+
+			f[j].center = shift[j] + sum[j] / n;
+			f[j].scale = sqrt(Max(sum2[j] - sum[j] * sum[j] / n, 0.0) / n);
+		}
+	}
+	else if (ps->scale == PREP_SCALE_ROBUST)
+	{
+		for (j = 0; j < p; j++)
+		{
+			nq[j] = 3;
+			q[j][0] = 0.25;
+			q[j][1] = 0.5;
+			q[j][2] = 0.75;
+		}
+		RowQuantiles(ps, nall, nq, (const double (*)[PREP_MAXQ]) q, fp, qv);
+		for (j = 0; j < p; j++)
+		{
+			f[j].center = qv[j][1];
+			f[j].scale = qv[j][2] - qv[j][0];
+		}
+	}
+	for (j = 0; j < p; j++)
+	{
+		/* a constant column is centred but not scaled, as scikit-learn does */
+		if (!(f[j].scale > 0) || !isfinite(f[j].scale))
+			f[j].scale = 1.0;
+		if (!isfinite(f[j].center))
+			float_overflow_error();
+		if (nobs[j] == 0 && ps->nrows > 0 &&
+			(f[j].impute == PREP_IMPUTE_MEAN || f[j].impute == PREP_IMPUTE_MEDIAN))
+			ereport(NOTICE,
+					(errmsg("%s feature %d is null in every row", s->ops->name, j + 1),
+					 errdetail("Its missing values are imputed as 0.")));
+	}
+}
+
+/*
+ * Set feature j's defaults (no clipping, no scaling) and, when streaming,
+ * its fill value: the mean of the observed values, from the shifted sums.
+ */
+static void
+LearnFeature(const BpAggState *s, const PrepState *ps, int j, PrepFeature *f)
+{
+	int64		nobs = ps->need_mean ? ps->nobs[j] : 0;
 
 	memset(f, 0, sizeof(*f));
-	f->impute = ImputeOf(o, j);
+	f->impute = ImputeOf(&s->opts.prep, j);
 	f->lower = -get_float8_infinity();
 	f->upper = get_float8_infinity();
 	f->center = 0.0;
 	f->scale = 1.0;
-	if (!ps->buffer_all)
-	{
-		/* streaming: only mean, zero or error imputation */
-		nobs = ps->need_mean ? ps->nobs[j] : 0;
-		if (f->impute == PREP_IMPUTE_MEAN && nobs > 0)
-			f->fill = ps->shift[j] + ps->sumdev[j] / nobs;
-		else
-			f->fill = 0.0;
-		if (f->impute == PREP_IMPUTE_MEAN && nobs == 0 && ps->nrows > 0)
-			goto allnull;
+	if (ps->buffer_all)
 		return;
-	}
-
-	nobs = GatherColumn(ps, j, NULL, v);
-	f->nmissing = (double) (ps->nrows - nobs);
-	MeanVar(v, nobs, &mean, &var);
-	if (f->impute == PREP_IMPUTE_MEAN)
-		f->fill = mean;
-	else if (f->impute == PREP_IMPUTE_MEDIAN)
-		f->fill = Quantile(v, nobs, 0.5);
-	if (o->clip == PREP_CLIP_IQR && nobs > 0)
-	{
-		double		q1 = Quantile(v, nobs, 0.25),
-					q3 = Quantile(v, nobs, 0.75);
-
-		k = o->clip_k > 0 ? o->clip_k : PREP_IQR_K;
-		f->lower = q1 - k * (q3 - q1);
-		f->upper = q3 + k * (q3 - q1);
-	}
-	else if (o->clip == PREP_CLIP_ZSCORE && nobs > 0)
-	{
-		double		sd = nobs > 1 ? sqrt(var * nobs / (nobs - 1)) : 0.0;
-
-		k = o->clip_k > 0 ? o->clip_k : PREP_ZSCORE_K;
-		f->lower = mean - k * sd;
-		f->upper = mean + k * sd;
-	}
-	if (!isfinite(f->fill) ||
-		(nobs > 0 && o->clip != PREP_CLIP_NONE && !(isfinite(f->lower) && isfinite(f->upper))))
-		float_overflow_error();
-
-	if (ps->scale != PREP_SCALE_NONE)
-	{
-		int64		n = GatherColumn(ps, j, f, v);
-
-		if (ps->scale == PREP_SCALE_STANDARD)
-		{
-			MeanVar(v, n, &f->center, &var);
-			f->scale = sqrt(var);
-		}
-		else
-		{
-			double		q1 = Quantile(v, n, 0.25),
-						q3 = Quantile(v, n, 0.75);
-
-			f->center = Quantile(v, n, 0.5);
-			f->scale = q3 - q1;
-		}
-		/* a constant column is centred but not scaled, as scikit-learn does */
-		if (!(f->scale > 0) || !isfinite(f->scale))
-			f->scale = 1.0;
-		if (!isfinite(f->center))
-			float_overflow_error();
-	}
-	f->indicator = (o->missing_indicators && f->nmissing > 0) ? 1.0 : 0.0;
-	if (nobs > 0 || ps->nrows == 0 ||
-		(f->impute != PREP_IMPUTE_MEAN && f->impute != PREP_IMPUTE_MEDIAN))
-		return;
-allnull:
-	ereport(NOTICE,
-			(errmsg("%s feature %d is null in every row", s->ops->name, j + 1),
-			 errdetail("Its missing values are imputed as 0.")));
+	if (f->impute == PREP_IMPUTE_MEAN && nobs > 0)
+		f->fill = ps->shift[j] + ps->sumdev[j] / nobs;
+	if (f->impute == PREP_IMPUTE_MEAN && nobs == 0 && ps->nrows > 0)
+		ereport(NOTICE,
+				(errmsg("%s feature %d is null in every row", s->ops->name, j + 1),
+				 errdetail("Its missing values are imputed as 0.")));
 }
 
 /*
@@ -1030,7 +1251,6 @@ LearnPrep(const BpAggState *s, PrepState *ps, int32 **maps)
 	PrepHeader	hdr;
 	PrepFeature *f = palloc0(sizeof(PrepFeature) * (ps->nnum + 1));
 	PrepSlot   *sl = palloc0(sizeof(PrepSlot) * (ps->ncat + 1));
-	double	   *v = ps->buffer_all ? palloc(sizeof(double) * (ps->nrows + 1)) : NULL;
 	const char *levels;
 	int			j,
 				ndesign;
@@ -1040,10 +1260,11 @@ LearnPrep(const BpAggState *s, PrepState *ps, int32 **maps)
 	initStringInfo(&ps->names);
 	ndesign = ps->nnum;
 	for (j = 0; j < ps->nnum; j++)
-	{
-		LearnFeature(s, ps, j, v, &f[j]);
+		LearnFeature(s, ps, j, &f[j]);
+	if (ps->buffer_all)
+		LearnBuffered(s, ps, f);
+	for (j = 0; j < ps->nnum; j++)
 		ndesign += (int) f[j].indicator;
-	}
 	for (j = 0; j < ps->ncat; j++)
 	{
 		maps[j] = palloc(sizeof(int32) * (ps->vocab[j]->n + 1));
@@ -1106,8 +1327,6 @@ LearnPrep(const BpAggState *s, PrepState *ps, int32 **maps)
 	ps->learned = PrepDecode((const double *) ps->sec.data,
 							 ps->sec.len / sizeof(double), ps->voc.data, ps->voc.len,
 							 ERRCODE_INTERNAL_ERROR);
-	if (v)
-		pfree(v);
 }
 
 /*

@@ -48,9 +48,15 @@ UNION ALL SELECT 3, buypower.linreg(y, ARRAY[x1, x2, x3], '{"names": ["a", "b\"q
 UNION ALL SELECT 4, buypower.linreg(y, ARRAY[x1, x1, x3], '{"names": ["x1", "x1_again", "x3"]}') FROM train
 UNION ALL SELECT 5, buypower.linreg(y, ARRAY[x1, x2, x3], '{"l2": 0.5}') FROM train
 UNION ALL SELECT 6, buypower.linreg(2 * x1, ARRAY[x1]) FROM train
-UNION ALL SELECT 7, buypower.gbdt(y > 2, ARRAY[x1, CASE WHEN i % 9 = 0 THEN NULL ELSE x2 END, x3],
+UNION ALL SELECT 7, buypower.score_distribution(s.m, buypower.predict(s.m, ARRAY[x1, x2, x3]))
+  FROM train, (SELECT buypower.linreg(y, ARRAY[x1, x2, x3]) AS m FROM train) s WHERE i <= 40
+UNION ALL SELECT 8, buypower.linreg(y, ARRAY[x1, CASE WHEN i % 11 = 0 THEN NULL ELSE x2 END],
+                                    ARRAY['k' || (i % 4), CASE WHEN i % 7 = 0 THEN NULL ELSE (i % 3)::text END],
+                                    '{"max_categories": 3, "clip": "iqr", "scale": "standard",
+                                      "missing_indicators": true}') FROM train
+UNION ALL SELECT 9, buypower.gbdt(y > 2, ARRAY[x1, CASE WHEN i % 9 = 0 THEN NULL ELSE x2 END, x3],
                                   '{"trees": 3, "max_depth": 2, "names": ["a", "b", "c"]}') FROM train
-UNION ALL SELECT 8, buypower.forest(y, ARRAY[x1, x2], '{"trees": 2, "max_depth": 2}') FROM train;
+UNION ALL SELECT 10, buypower.forest(y, ARRAY[x1, x2], '{"trees": 2, "max_depth": 2}') FROM train;
 
 -- What happens to one accepted model: it must print, read back to the same
 -- text, and score (or fail cleanly) on an array of the right length.
@@ -77,6 +83,9 @@ BEGIN
     BEGIN
         p := buypower.predict(m, array_fill(0.5::float8, ARRAY[nf]));
         SELECT count(*) INTO n FROM buypower.summary(m);
+        IF s::jsonb ? 'score_quantiles' THEN
+            p := buypower.percentile(m, p);
+        END IF;
     EXCEPTION WHEN others THEN
         IF SQLSTATE LIKE 'XX%' OR SQLSTATE LIKE '58%' THEN
             RETURN 'use-error ' || SQLSTATE || ' ' || SQLERRM;
@@ -128,7 +137,9 @@ for my $line (split /\n/,
 	my ($id, $text) = split /\|/, decode_utf8($line), 2;
 	$model{$id} = $text;
 }
-is(scalar(keys %model), 8, 'eight models trained (six linear, two tree ensembles)');
+is(scalar(keys %model), 10, 'ten models trained (9 and 10: tree ensembles)');
+like($model{7}, qr/"score_quantiles": \[/, 'model 7 has a score distribution');
+like($model{8}, qr/"preprocessing": \{.*"levels": \["k0", "k1", "k2"\]/, 'model 8 has preprocessing and categories');
 like($model{4}, qr/"coefficients": \[[^\]]*null/, 'model 4 has an aliased coefficient');
 like($model{3}, qr/"names": \["a", "b\\"q", "ünï"\]/, 'model 3 has names');
 like($model{5}, qr/"l2": 0\.5/, 'model 5 is a ridge fit');
@@ -443,6 +454,12 @@ for my $id (sort keys %payload)
 			substr($u, $pairs, 32) = substr($p, $pairs + 16, 16) . substr($p, $pairs, 16);
 			add_binary($id, 'stats pairs swapped', $u);
 		}
+		if ($s[$k]{tag} == 30 && $s[$k]{count} >= 2)
+		{
+			# score quantiles (percentile.c): out of order, not finite
+			add_binary($id, 'quantiles out of order', poke($p, $o + 8, 'a8', pack('d>', 1e300)));
+			add_binary($id, 'quantile infinite', poke($p, $o + 8, 'a8', pack('Q>', 0x7ff0000000000000)));
+		}
 	}
 	add_binary($id, 'trailing byte', $p . "\0");
 	add_binary($id, "payload cut to $_", substr($p, 0, $_))
@@ -504,6 +521,9 @@ is(scalar(keys %result), scalar @bmutants, 'every binary mutant got a result');
 is(encode_utf8(join("\n", @bad)), '', 'binary mutants: clean errors or round-tripping models');
 diag($err) if $err ne '';
 ok($states{$_}, "some binary mutant raises $_") for qw(22P03 0A000 22P04);
+my @qm = grep { $bmutants[$_]{how} =~ /^quantile/ } 0 .. $#bmutants;
+is(scalar(@qm), 2, 'two score-quantile mutants');
+is(join(',', map { $result{$_} } @qm), 'error 22P03,error 22P03', 'bad score quantiles are rejected');
 cmp_ok($accepted // 0, '>=', 6, 'the unmutated binary models are accepted');
 
 # ----------------------------------------------------------------------

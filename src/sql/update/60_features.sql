@@ -21,6 +21,10 @@ BEGIN
 		RAISE EXCEPTION 'arguments of buypower.rfm other than lookback must not be null'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	IF NOT isfinite(cutoff) THEN
+		RAISE EXCEPTION 'cutoff must be finite, not %', cutoff
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
 	RETURN QUERY EXECUTE format(
 		'SELECT %1$I::bigint, extract(epoch FROM $1 - max(%2$I::timestamptz))::float8 / 86400,'
 		'       count(*), sum(%3$I)::float8, avg(%3$I)::float8,'
@@ -46,6 +50,10 @@ BEGIN
 	   OR category_col IS NULL THEN
 		RAISE EXCEPTION 'arguments of buypower.rfm_by_category other than lookback must not be null'
 			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT isfinite(cutoff) THEN
+		RAISE EXCEPTION 'cutoff must be finite, not %', cutoff
+			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	RETURN QUERY EXECUTE format(
 		'SELECT %1$I::bigint, %5$I::text, extract(epoch FROM $1 - max(%2$I::timestamptz))::float8 / 86400,'
@@ -78,6 +86,10 @@ BEGIN
 		RAISE EXCEPTION 'window_length must be positive'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	IF NOT isfinite(cutoff) THEN
+		RAISE EXCEPTION 'cutoff must be finite, not %', cutoff
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
 	RETURN QUERY EXECUTE format(
 		'SELECT %1$I::bigint, %5$s, %3$I::text, count(*),'
 		'       count(DISTINCT date_trunc(''day'', %2$I::timestamptz, ''UTC'')),'
@@ -102,6 +114,10 @@ BEGIN
 		RAISE EXCEPTION 'horizon must be positive'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	IF NOT isfinite(cutoff) THEN
+		RAISE EXCEPTION 'cutoff must be finite, not %', cutoff
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
 	RETURN QUERY EXECUTE format(
 		'SELECT %1$I::bigint, %3$I::text,'
 		'       count(*) FILTER (WHERE %2$I::timestamptz >= $1) > 0,'
@@ -124,6 +140,10 @@ LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_te
 BEGIN
 	IF horizon <= interval '0' THEN
 		RAISE EXCEPTION 'horizon must be positive'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF NOT isfinite(cutoff) THEN
+		RAISE EXCEPTION 'cutoff must be finite, not %', cutoff
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	RETURN QUERY EXECUTE format(
