@@ -64,6 +64,7 @@
 #include "aggstate.h"
 #include "model.h"
 #include "trees.h"
+#include "vocab.h"
 
 #define TREES_STATE_FORMAT	1
 #define TREES_BLOCK_BYTES	(1024 * 1024)
@@ -72,6 +73,7 @@
 #define TREES_HIST_BUDGET	((Size) 128 * 1024 * 1024)
 #define TREES_PREFETCH		16	/* rows ahead */
 #define TREES_MAX_ROWS		((int64) PG_INT32_MAX - 1)
+#define TREES_HASH52		((UINT64CONST(1) << 52) - 1)
 
 /* ----------------------------------------------------------------
  * options
@@ -95,6 +97,10 @@ typedef struct TreeOpts
 	double		valid_frac;
 	int32		es_rounds;		/* 0 = no early stopping */
 	int32		bins;
+	int32		max_categories;
+	double		cat_smooth;
+	int32		cat_min_rows;	/* levels with fewer rows in a node go right */
+	int32		max_cat_threshold;	/* most levels scanned from each end */
 	int32		nnames;
 	int32		names_len;
 	char	   *names;
@@ -105,6 +111,8 @@ typedef struct TreeState
 	bool		forest;
 	bool		target_bool;
 	int32		p;				/* -1 until the first row */
+	int32		q;				/* categorical slots */
+	Vocab	  **vocab;			/* per categorical slot */
 	int64		nskipped;
 	TreeOpts	o;
 	int64		nrows;
@@ -213,6 +221,10 @@ ParseTreeOptions(Jsonb *jb, bool forest, TreeOpts *o)
 	o->subsample = 1;
 	o->colsample = 1;
 	o->bins = TREES_MAX_BINS;
+	o->max_categories = TREE_MAX_LEVELS;
+	o->cat_smooth = 10;
+	o->cat_min_rows = 10;
+	o->max_cat_threshold = 32;
 	o->names = "";
 	if (jb == NULL)
 		return;
@@ -246,6 +258,14 @@ ParseTreeOptions(Jsonb *jb, bool forest, TreeOpts *o)
 			o->bins = OptInt(forest, key, &v, 2, TREES_MAX_BINS);
 		else if (strcmp(key, "names") == 0)
 			OptTreeNames(forest, &v, o);
+		else if (strcmp(key, "max_categories") == 0)
+			o->max_categories = OptInt(forest, key, &v, 1, TREE_MAX_LEVELS);
+		else if (strcmp(key, "cat_smooth") == 0)
+			o->cat_smooth = OptRange(forest, key, &v, 0, false, 1e300, false);
+		else if (strcmp(key, "cat_min_rows") == 0)
+			o->cat_min_rows = OptInt(forest, key, &v, 1, PG_INT32_MAX / 2);
+		else if (strcmp(key, "max_cat_threshold") == 0)
+			o->max_cat_threshold = OptInt(forest, key, &v, 1, TREE_MAX_LEVELS + 2);
 		else if (forest && strcmp(key, "max_features") == 0)
 			o->max_features = OptRange(forest, key, &v, 0, true, 1, false);
 		else if (!forest && strcmp(key, "growth") == 0)
@@ -320,19 +340,39 @@ TooMuchData(TreeState *s, Size need)
  * Fix the row width on the first row.
  */
 static void
-StartRows(TreeState *s, int p)
+StartRows(TreeState *s, int p, int q)
 {
-	if (s->o.nnames > 0 && s->o.nnames != p)
+	int			j;
+
+	if (s->o.nnames > 0 && s->o.nnames != p + q)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 q == 0 ?
 				 errmsg("%s option \"names\" has %d names, but the feature array has %d elements",
-						LearnerName(s->forest), s->o.nnames, p)));
-	if (p == 0)
+						LearnerName(s->forest), s->o.nnames, p) :
+				 errmsg("%s option \"names\" has %d names, but there are %d numeric and %d categorical features",
+						LearnerName(s->forest), s->o.nnames, p, q)));
+	if (p + q == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("%s feature array must not be empty", LearnerName(s->forest))));
+	if (p + q > BP_MAX_FEATURES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s has %d features, more than the limit of %d",
+						LearnerName(s->forest), p + q, BP_MAX_FEATURES)));
 	s->p = p;
-	s->w = p + 1;
+	s->q = q;
+	if (q > 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(s));
+
+		s->vocab = palloc(sizeof(Vocab *) * q);
+		for (j = 0; j < q; j++)
+			s->vocab[j] = VocabCreate();
+		MemoryContextSwitchTo(old);
+	}
+	s->w = p + q + 1;
 	s->bpr = Max(1, TREES_BLOCK_BYTES / (int) (sizeof(double) * s->w));
 }
 
@@ -402,13 +442,19 @@ TreesAccum(FunctionCallInfo fcinfo, bool forest)
 	const double *data;
 	double	   *row;
 	double		y;
+	ArrayType  *ca = NULL;
+	bool		hascat = PG_NARGS() > 3 &&
+		get_fn_expr_argtype(fcinfo->flinfo, 3) == TEXTARRAYOID;
+	int			optarg = hascat ? 4 : 3;
 	int			n,
+				nc = 0,
 				j;
 
 	if (PG_ARGISNULL(0))
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcxt);
-		Jsonb	   *jb = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
+		Jsonb	   *jb = (PG_NARGS() > optarg && !PG_ARGISNULL(optarg)) ?
+			PG_GETARG_JSONB_P(optarg) : NULL;
 
 		s = NewTreeState(forest, get_fn_expr_argtype(fcinfo->flinfo, 1) == BOOLOID, jb);
 		MemoryContextSwitchTo(old);
@@ -416,10 +462,25 @@ TreesAccum(FunctionCallInfo fcinfo, bool forest)
 	else
 		s = (TreeState *) PG_GETARG_POINTER(0);
 
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || (hascat && PG_ARGISNULL(3)))
 	{
 		s->nskipped++;
 		PG_RETURN_POINTER(s);
+	}
+	if (hascat)
+	{
+		ca = PG_GETARG_ARRAYTYPE_P(3);
+		if (ARR_NDIM(ca) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("categorical array must be one-dimensional, not %d-dimensional",
+							ARR_NDIM(ca))));
+		nc = ArrayGetNItems(ARR_NDIM(ca), ARR_DIMS(ca));
+		if (nc > BP_MAX_FEATURES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("categorical array has %d elements, more than the limit of %d",
+							nc, BP_MAX_FEATURES)));
 	}
 	a = PG_GETARG_ARRAYTYPE_P(2);
 	if (ARR_NDIM(a) > 1)
@@ -434,8 +495,13 @@ TreesAccum(FunctionCallInfo fcinfo, bool forest)
 				 errmsg("feature array has %d elements, more than the limit of %d",
 						n, BP_MAX_FEATURES)));
 	if (s->p < 0)
-		StartRows(s, n);
+		StartRows(s, n, nc);
 	BpCheckFeatureCount(s->p, n);
+	if (nc != s->q)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("categorical array has %d elements, but earlier rows had %d",
+						nc, s->q)));
 	y = s->target_bool ? (PG_GETARG_BOOL(1) ? 1.0 : 0.0) : PG_GETARG_FLOAT8(1);
 	if (!isfinite(y))
 		ereport(ERROR,
@@ -467,6 +533,41 @@ TreesAccum(FunctionCallInfo fcinfo, bool forest)
 	}
 	if (row[0] == 0)
 		row[0] = 0;
+	if (nc > 0)
+	{
+		Datum	   *cv;
+		bool	   *cn;
+		int			m;
+		MemoryContext old;
+
+		deconstruct_array(ca, TEXTOID, -1, false, TYPALIGN_INT, &cv, &cn, &m);
+		old = MemoryContextSwitchTo(aggcxt);
+		for (j = 0; j < nc; j++)
+		{
+			/*
+			 * The row keeps a 52-bit hash of the value (exact in a double):
+			 * it does not depend on arrival order, so neither does the
+			 * canonical row order.  The final function maps hashes to
+			 * levels and rejects a collision between two seen values.
+			 */
+			if (cn[j])
+			{
+				row[1 + n + j] = get_float8_nan();
+				s->vocab[j]->nnull++;
+			}
+			else
+			{
+				text	   *t = DatumGetTextPP(cv[j]);
+				const char *str = VARDATA_ANY(t);
+				int			len = VARSIZE_ANY_EXHDR(t);
+
+				VocabAdd(s->vocab[j], str, len, 1, j + 1);
+				row[1 + n + j] = (double) (hash_bytes_extended((const unsigned char *) str,
+															   len, 0) & TREES_HASH52);
+			}
+		}
+		MemoryContextSwitchTo(old);
+	}
 	PG_RETURN_POINTER(s);
 }
 
@@ -514,9 +615,18 @@ TreesCombine(FunctionCallInfo fcinfo, bool forest)
 	a->nskipped += b->nskipped;
 	if (b->p >= 0)
 	{
+		int			j;
+
 		if (a->p < 0)
-			StartRows(a, b->p);
+			StartRows(a, b->p, b->q);
 		BpCheckFeatureCount(a->p, b->p);
+		if (a->q != b->q)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("categorical array has %d elements, but earlier rows had %d",
+							b->q, a->q)));
+		for (j = 0; j < a->q; j++)
+			VocabMerge(a->vocab[j], b->vocab[j], NULL, j + 1);
 		AppendRows(a, b);
 	}
 	MemoryContextSwitchTo(old);
@@ -536,6 +646,7 @@ TreesSerialize(FunctionCallInfo fcinfo, bool forest)
 	pq_sendbyte(&buf, s->forest);
 	pq_sendbyte(&buf, s->target_bool);
 	pq_sendint32(&buf, s->p);
+	pq_sendint32(&buf, s->p < 0 ? 0 : s->q);
 	pq_sendint64(&buf, s->nskipped);
 	/* options: the same constant in every worker, but sent for the leader */
 	pq_sendint32(&buf, s->o.trees);
@@ -554,9 +665,15 @@ TreesSerialize(FunctionCallInfo fcinfo, bool forest)
 	pq_sendfloat8(&buf, s->o.valid_frac);
 	pq_sendint32(&buf, s->o.es_rounds);
 	pq_sendint32(&buf, s->o.bins);
+	pq_sendint32(&buf, s->o.max_categories);
+	pq_sendfloat8(&buf, s->o.cat_smooth);
+	pq_sendint32(&buf, s->o.cat_min_rows);
+	pq_sendint32(&buf, s->o.max_cat_threshold);
 	pq_sendint32(&buf, s->o.nnames);
 	pq_sendint32(&buf, s->o.names_len);
 	pq_sendbytes(&buf, s->o.names, s->o.names_len);
+	for (i = 0; s->p >= 0 && i < s->q; i++)
+		VocabSerialize(s->vocab[i], &buf);
 	pq_sendint64(&buf, s->nrows);
 	/* rows in host order: serial states never leave this server */
 	for (i = 0; i < s->nrows; i += s->bpr)
@@ -582,7 +699,8 @@ TreesDeserialize(FunctionCallInfo fcinfo, bool forest)
 	TreeState  *s;
 	int64		nrows,
 				i;
-	int			p;
+	int			p,
+				q;
 
 	TreesAggContext(fcinfo, forest);
 	buf.data = VARDATA_ANY(raw);
@@ -596,6 +714,7 @@ TreesDeserialize(FunctionCallInfo fcinfo, bool forest)
 	s->forest = forest;
 	s->target_bool = pq_getmsgbyte(&buf) != 0;
 	p = pq_getmsgint(&buf, 4);
+	q = pq_getmsgint(&buf, 4);
 	s->p = -1;
 	s->nskipped = pq_getmsgint64(&buf);
 	s->o.trees = pq_getmsgint(&buf, 4);
@@ -614,19 +733,33 @@ TreesDeserialize(FunctionCallInfo fcinfo, bool forest)
 	s->o.valid_frac = pq_getmsgfloat8(&buf);
 	s->o.es_rounds = pq_getmsgint(&buf, 4);
 	s->o.bins = pq_getmsgint(&buf, 4);
+	s->o.max_categories = pq_getmsgint(&buf, 4);
+	s->o.cat_smooth = pq_getmsgfloat8(&buf);
+	s->o.cat_min_rows = pq_getmsgint(&buf, 4);
+	s->o.max_cat_threshold = pq_getmsgint(&buf, 4);
 	s->o.nnames = pq_getmsgint(&buf, 4);
 	s->o.names_len = pq_getmsgint(&buf, 4);
-	if (p < -1 || p > BP_MAX_FEATURES || s->nskipped < 0 ||
+	if (p < -1 || p > BP_MAX_FEATURES || q < 0 || q > BP_MAX_FEATURES ||
+		(p < 0 && q != 0) || s->nskipped < 0 ||
+		s->o.max_categories < 1 || s->o.max_categories > TREE_MAX_LEVELS ||
+		s->o.cat_min_rows < 1 || s->o.max_cat_threshold < 1 ||
+		!(s->o.cat_smooth >= 0) ||
 		s->o.nnames < 0 || s->o.nnames > BP_MAX_FEATURES || s->o.names_len < 0 ||
 		s->o.names_len > buf.len - buf.cursor)
 		BadTreeState(forest);
 	s->o.names = palloc(s->o.names_len + 1);
 	pq_copymsgbytes(&buf, s->o.names, s->o.names_len);
+	if (p >= 0)
+		StartRows(s, p, q);
+	for (i = 0; p >= 0 && i < q; i++)
+	{
+		Vocab	   *v = VocabDeserialize(&buf, (int) i + 1);
+
+		VocabMerge(s->vocab[i], v, NULL, (int) i + 1);
+	}
 	if (buf.len - buf.cursor < 8)
 		BadTreeState(forest);
 	nrows = pq_getmsgint64(&buf);
-	if (p >= 0)
-		StartRows(s, p);
 	if (nrows < 0 || (p < 0 && nrows > 0) ||
 		(nrows > 0 && (Size) (buf.len - buf.cursor) / (sizeof(double) * s->w) != (Size) nrows) ||
 		(nrows > 0 && (Size) (buf.len - buf.cursor) % (sizeof(double) * s->w) != 0))
@@ -677,7 +810,90 @@ typedef struct TrainData
 	uint8	   *bins;			/* p columns of n codes */
 	int		   *nbins;			/* value bins per feature; code nbins[f] = missing */
 	double	  **cuts;			/* nbins[f] - 1 cut points each */
+	int			pnum;			/* numeric features; categorical ones follow */
+	int		   *nlev;			/* per categorical slot: named levels */
+	bool	   *other;			/* per slot: an "other" level follows them */
+	const char ***levnames;		/* per slot: names of the named levels */
 } TrainData;
+
+typedef struct HashLevel
+{
+	uint64		hash;
+	int32		level;
+	int32		id;
+} HashLevel;
+
+static int
+CompareHashLevels(const void *a, const void *b)
+{
+	const HashLevel *x = a;
+	const HashLevel *y = b;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Levels of one categorical slot: the max_categories most frequent values
+ * (ties by the value's bytes, VocabRanking), then "other" if values are
+ * left.  Returns the (hash, level) table sorted by hash for the rows.
+ */
+static HashLevel *
+MakeLevels(TreeState *s, TrainData *d, int slot)
+{
+	Vocab	   *v = s->vocab[slot];
+	int32	   *rank = VocabRanking(v);
+	int			K = Min(v->n, s->o.max_categories);
+	HashLevel  *tab = palloc(sizeof(HashLevel) * (v->n + 1));
+	int			k;
+
+	d->nlev[slot] = K;
+	d->other[slot] = v->n > K;
+	d->levnames[slot] = palloc(sizeof(char *) * (K + 1));
+	for (k = 0; k < v->n; k++)
+	{
+		VocabEntry *e = &v->entries[rank[k]];
+
+		if (k < K)
+			d->levnames[slot][k] = e->value;
+		tab[k].hash = hash_bytes_extended((const unsigned char *) e->value, e->len, 0) & TREES_HASH52;
+		tab[k].level = Min(k, K);
+		tab[k].id = rank[k];
+	}
+	qsort(tab, v->n, sizeof(HashLevel), CompareHashLevels);
+	for (k = 1; k < v->n; k++)
+		if (tab[k].hash == tab[k - 1].hash)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("%s categorical feature %d has two values with the same 52-bit hash, \"%s\" and \"%s\"",
+							LearnerName(s->forest), slot + 1,
+							v->entries[tab[k - 1].id].value, v->entries[tab[k].id].value),
+					 errhint("Rename one of the values in SQL.")));
+	return tab;
+}
+
+static inline int
+LevelOf(const HashLevel *tab, int n, double h)
+{
+	uint64		key = (uint64) h;
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (tab[mid].hash == key)
+			return tab[mid].level;
+		if (tab[mid].hash < key)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	elog(ERROR, "categorical value hash not in its vocabulary");
+	return 0;
+}
 
 /*
  * Cut points of one feature from a sorted sample of its values: at most
@@ -787,7 +1003,9 @@ static void
 PrepareData(TreeState *s, TrainData *d)
 {
 	int			n = (int) s->nrows;
-	int			p = s->p;
+	int			p = s->p + s->q;
+	int			pnum = s->p;
+	HashLevel **tabs = NULL;
 	RowKey	   *keys;
 	int		   *pos;
 	int			nsample = Min(n, TREES_SAMPLE_ROWS);
@@ -822,21 +1040,36 @@ PrepareData(TreeState *s, TrainData *d)
 
 	d->n = n;
 	d->p = p;
+	d->pnum = pnum;
 	d->y = palloc_extended(sizeof(double) * (Size) n, MCXT_ALLOC_HUGE);
 	for (r = 0; r < n; r++)
 		d->y[pos[r]] = RowAt(s, r)[0];
 	d->bins = palloc_extended((Size) n * p, MCXT_ALLOC_HUGE);
 	d->nbins = palloc0(sizeof(int) * p);
 	d->cuts = palloc0(sizeof(double *) * p);
+	if (s->q > 0)
+	{
+		d->nlev = palloc0(sizeof(int) * s->q);
+		d->other = palloc0(sizeof(bool) * s->q);
+		d->levnames = palloc0(sizeof(char **) * s->q);
+		tabs = palloc0(sizeof(HashLevel *) * s->q);
+		for (f = 0; f < s->q; f++)
+		{
+			tabs[f] = MakeLevels(s, d, f);
+			d->nbins[pnum + f] = d->nlev[f] + (d->other[f] ? 1 : 0);
+			if (d->nbins[pnum + f] > 0)
+				anyvalues = true;
+		}
+	}
 
 	/* cut points from the first nsample canonical rows, group by group */
 	sample = palloc(sizeof(double *) * group);
 	m = palloc(sizeof(int) * group);
-	for (i = 0; i < Min(group, p); i++)
+	for (i = 0; i < Min(group, pnum); i++)
 		sample[i] = palloc_extended(sizeof(double) * nsample, MCXT_ALLOC_HUGE);
-	for (f0 = 0; f0 < p; f0 += group)
+	for (f0 = 0; f0 < pnum; f0 += group)
 	{
-		int			gn = Min(group, p - f0);
+		int			gn = Min(group, pnum - f0);
 
 		memset(m, 0, sizeof(int) * group);
 		for (r = 0; r < n; r++)
@@ -876,13 +1109,16 @@ PrepareData(TreeState *s, TrainData *d)
 		const double *row = RowAt(s, r) + 1;
 		uint8	   *out = d->bins + (Size) pos[r] * p;
 
-		for (f = 0; f < p; f++)
+		for (f = 0; f < pnum; f++)
 			out[f] = isnan(row[f]) ? d->nbins[f] :
 				BinOf(d->cuts[f], d->nbins[f] - 1, row[f]);
+		for (; f < p; f++)
+			out[f] = isnan(row[f]) ? d->nbins[f] :
+				LevelOf(tabs[f - pnum], s->vocab[f - pnum]->n, row[f]);
 		if ((r & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	for (i = 0; i < Min(group, p); i++)
+	for (i = 0; i < Min(group, pnum); i++)
 		pfree(sample[i]);
 	pfree(pos);
 }
@@ -904,6 +1140,8 @@ typedef struct TNode
 	int32		feature;
 	int32		bin;
 	int32		flags;
+	bool		cat;			/* categorical: codes in cset go left */
+	uint64		cset[4];
 	double		value;			/* threshold, or leaf value */
 	double		gain;
 	double		cover;
@@ -932,6 +1170,8 @@ typedef struct Leaf
 	int			f;
 	int			bin;
 	bool		dleft;
+	bool		cat;
+	uint64		cset[4];
 	double		GL;
 	double		HL;
 	int64		nl;
@@ -958,6 +1198,9 @@ typedef struct Grower
 	int			min_rows;
 	double		min_child_weight;
 	double		min_gain;
+	double		cat_smooth;
+	int			cat_min_rows;
+	int			max_cat_threshold;
 	double		leaf_scale;		/* learning rate */
 	pg_prng_state *rng;
 	Size		hist_kept;
@@ -1032,7 +1275,7 @@ Score(double G, double H, double l2)
 /*
  * Evaluate one candidate split of leaf L; keep it if it beats the best.
  */
-static inline void
+static inline bool
 TrySplit(Grower *gr, Leaf *L, int f, int b, bool dleft,
 		 double GL, double HL, int64 nl, double parent)
 {
@@ -1044,7 +1287,7 @@ TrySplit(Grower *gr, Leaf *L, int f, int b, bool dleft,
 	if (nl < gr->min_rows || nr < gr->min_rows ||
 		HL < gr->min_child_weight || HR < gr->min_child_weight ||
 		!(HL + gr->l2 > 0) || !(HR + gr->l2 > 0))
-		return;
+		return false;
 	gain = Score(GL, HL, gr->l2) + Score(GR, HR, gr->l2) - parent;
 	if (gain > L->gain)
 	{
@@ -1055,6 +1298,69 @@ TrySplit(Grower *gr, Leaf *L, int f, int b, bool dleft,
 		L->GL = GL;
 		L->HL = HL;
 		L->nl = nl;
+		L->cat = false;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Categorical split of feature f, the LightGBM way: the node's levels
+ * with at least cat_min_rows rows (NULL, code nb, is one of them), sorted
+ * by G / (H + cat_smooth); the first k of that order, or the last k, go
+ * left, for k up to max_cat_threshold.  Rare levels go right, as do
+ * levels never seen in training.
+ */
+static void
+FindCatSplit(Grower *gr, Leaf *L, int f, const HBin *hf, int nb, double parent)
+{
+	int			ord[TREES_MAX_BINS + 1];
+	double		key[TREES_MAX_BINS + 1];
+	int			nused = 0,
+				b,
+				i,
+				dir;
+
+	for (b = 0; b <= nb; b++)
+	{
+		if (hf[b].n < gr->cat_min_rows)
+			continue;
+		key[b] = hf[b].g / (hf[b].h + gr->cat_smooth);
+		/* insertion sort: at most 256 levels; ties by code */
+		for (i = nused; i > 0 && key[ord[i - 1]] > key[b]; i--)
+			ord[i] = ord[i - 1];
+		ord[i] = b;
+		nused++;
+	}
+	for (dir = 0; dir < 2; dir++)
+	{
+		double		GL = 0,
+					HL = 0;
+		int64		nl = 0;
+		int			k;
+		int			kmax = Min(gr->max_cat_threshold, nused - 1);
+
+		for (k = 0; k < kmax; k++)
+		{
+			int			c = ord[dir == 0 ? k : nused - 1 - k];
+
+			GL += hf[c].g;
+			HL += hf[c].h;
+			nl += hf[c].n;
+			if (TrySplit(gr, L, f, k, false, GL, HL, nl, parent))
+			{
+				int			j;
+
+				L->cat = true;
+				memset(L->cset, 0, sizeof(L->cset));
+				for (j = 0; j <= k; j++)
+				{
+					int			cj = ord[dir == 0 ? j : nused - 1 - j];
+
+					L->cset[cj >> 6] |= UINT64CONST(1) << (cj & 63);
+				}
+			}
+		}
 	}
 }
 
@@ -1104,6 +1410,11 @@ FindSplit(Grower *gr, Leaf *L)
 		f = gr->cand[c];
 		hf = L->hist + gr->hoff[f];
 		nb = d->nbins[f];
+		if (f >= d->pnum)
+		{
+			FindCatSplit(gr, L, f, hf, nb, parent);
+			continue;
+		}
 		miss = hf[nb];
 		for (b = 0; b < nb - 1; b++)
 		{
@@ -1260,7 +1571,10 @@ GrowTree(Grower *gr, int nroot)
 			if (i + TREES_PREFETCH < P.end)
 				__builtin_prefetch(col + (Size) gr->idx[i + TREES_PREFETCH] * gr->d->p);
 			code = col[(Size) r * gr->d->p];
-			goleft = (code == nb) ? P.dleft : (code <= P.bin);
+			if (P.cat)
+				goleft = (P.cset[code >> 6] >> (code & 63)) & 1;
+			else
+				goleft = (code == nb) ? P.dleft : (code <= P.bin);
 
 			if (goleft)
 				gr->idx[w++] = r;
@@ -1272,8 +1586,18 @@ GrowTree(Grower *gr, int nroot)
 		node = &gr->out[P.out];
 		node->feature = P.f;
 		node->bin = P.bin;
-		node->flags = P.dleft ? TREE_DEFAULT_LEFT : 0;
-		node->value = gr->d->cuts[P.f][P.bin];
+		node->cat = P.cat;
+		memcpy(node->cset, P.cset, sizeof(node->cset));
+		if (P.cat)
+		{
+			node->flags = TREE_CATEGORICAL;
+			node->value = 0;	/* set index, assigned when the model is built */
+		}
+		else
+		{
+			node->flags = P.dleft ? TREE_DEFAULT_LEFT : 0;
+			node->value = gr->d->cuts[P.f][P.bin];
+		}
 		node->gain = P.gain;
 		node->cover = P.H;
 		i = NewNode(gr);		/* left child; the right one follows */
@@ -1376,7 +1700,9 @@ WalkBinned(const TrainData *d, const TNode *nodes, int i)
 		int			f = nodes[k].feature;
 		int			code = d->bins[(Size) i * d->p + f];
 
-		if (code == d->nbins[f])
+		if (nodes[k].cat)
+			k = nodes[k].left + (((nodes[k].cset[code >> 6] >> (code & 63)) & 1) ? 0 : 1);
+		else if (code == d->nbins[f])
 			k = nodes[k].left + ((nodes[k].flags & TREE_DEFAULT_LEFT) ? 0 : 1);
 		else
 			k = nodes[k].left + (code <= nodes[k].bin ? 0 : 1);
@@ -1424,6 +1750,9 @@ InitGrower(Grower *gr, const TrainData *d, const TreeOpts *o, pg_prng_state *rng
 	gr->min_rows = o->min_rows;
 	gr->min_child_weight = o->min_child_weight;
 	gr->min_gain = o->min_gain;
+	gr->cat_smooth = o->cat_smooth;
+	gr->cat_min_rows = o->cat_min_rows;
+	gr->max_cat_threshold = o->max_cat_threshold;
 	gr->leaf_scale = o->learning_rate;
 	gr->rng = rng;
 	gr->maxout = 64;
@@ -1777,6 +2106,9 @@ BuildTreeModel(TreeState *s, TrainData *d, Ensemble *e)
 	int64		nnodes = 0;
 	double	   *values;
 	uint8	   *nodes;
+	int			q = d->p - d->pnum;
+	uint8	   *catsets = NULL;
+	int			nsets = 0;
 	int			t,
 				k,
 				at = 0;
@@ -1791,6 +2123,14 @@ BuildTreeModel(TreeState *s, TrainData *d, Ensemble *e)
 				 errhint("Use fewer trees or a smaller max_depth.")));
 	values = palloc_extended(sizeof(double) * nnodes, MCXT_ALLOC_HUGE);
 	nodes = palloc_extended(TREE_NODE_BYTES * nnodes, MCXT_ALLOC_HUGE);
+	if (q > 0)
+	{
+		for (t = 0; t < e->ntrees; t++)
+			for (k = 0; k < e->trees[t].n; k++)
+				nsets += e->trees[t].nodes[k].left != 0 && e->trees[t].nodes[k].cat;
+		catsets = palloc0((Size) TREE_CATSET_BYTES * Max(nsets, 1));
+		nsets = 0;
+	}
 	for (t = 0; t < e->ntrees; t++)
 	{
 		sizes[t] = e->trees[t].n;
@@ -1799,6 +2139,16 @@ BuildTreeModel(TreeState *s, TrainData *d, Ensemble *e)
 			TNode	   *nd = &e->trees[t].nodes[k];
 
 			values[at] = nd->value;
+			if (nd->left && nd->cat)
+			{
+				int			j;
+
+				/* the set's bits as 32 bytes, little-endian words */
+				for (j = 0; j < TREE_CATSET_BYTES; j++)
+					catsets[(Size) nsets * TREE_CATSET_BYTES + j] =
+						(uint8) (nd->cset[j / 8] >> (8 * (j % 8)));
+				values[at] = nsets++;
+			}
 			TreeNodeSet(nodes, at, nd->left, nd->left ? nd->feature : 0, nd->left ? nd->flags : 0);
 			if (nd->left)
 			{
@@ -1824,6 +2174,25 @@ BuildTreeModel(TreeState *s, TrainData *d, Ensemble *e)
 	ModelAddDoubles(&b, MTAG_TREE_VALUES, values, (int) nnodes);
 	ModelAddBytes(&b, MTAG_TREE_NODES, nodes, (int) nnodes * TREE_NODE_BYTES);
 	ModelAddDoubles(&b, MTAG_TREE_IMPORTANCE, imp, 3 * d->p);
+	if (q > 0)
+	{
+		double	   *cats = palloc(sizeof(double) * (1 + 2 * q));
+		StringInfoData lev;
+		int			j;
+
+		initStringInfo(&lev);
+		cats[0] = d->pnum;
+		for (j = 0; j < q; j++)
+		{
+			cats[1 + 2 * j] = d->nlev[j];
+			cats[2 + 2 * j] = d->other[j] ? 1 : 0;
+			for (k = 0; k < d->nlev[j]; k++)
+				appendBinaryStringInfo(&lev, d->levnames[j][k], strlen(d->levnames[j][k]) + 1);
+		}
+		ModelAddDoubles(&b, MTAG_TREE_CATS, cats, 1 + 2 * q);
+		ModelAddBytes(&b, MTAG_TREE_LEVELS, lev.data, lev.len);
+		ModelAddBytes(&b, MTAG_TREE_CATSETS, catsets, nsets * TREE_CATSET_BYTES);
+	}
 	return ModelFinish(&b, ERRCODE_INTERNAL_ERROR);
 }
 

@@ -246,6 +246,9 @@ CheckSection(const Model *m, const ModelSection *sec, const char *payload,
 		case MTAG_TREE_VALUES:
 		case MTAG_TREE_NODES:
 		case MTAG_TREE_IMPORTANCE:
+		case MTAG_TREE_CATS:
+		case MTAG_TREE_LEVELS:
+		case MTAG_TREE_CATSETS:
 			/* checked together, by TreesCheck */
 			if (!MODEL_KIND_IS_TREES(m->kind))
 				ModelReject(ecode, "A linear model has a tree section.");

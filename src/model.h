@@ -70,6 +70,9 @@ typedef enum ModelTag
 	MTAG_TREE_VALUES = 22,		/* doubles[nnodes]: threshold or leaf value */
 	MTAG_TREE_NODES = 23,		/* bytes[8 nnodes]: child, feature, flags */
 	MTAG_TREE_IMPORTANCE = 24,	/* doubles[3 nfeatures]: gain, splits, cover */
+	MTAG_TREE_CATS = 25,		/* doubles[1 + 2q]: categorical slots (trees.h) */
+	MTAG_TREE_LEVELS = 26,		/* bytes: level names, NUL-terminated */
+	MTAG_TREE_CATSETS = 27,		/* bytes[32 nsets]: levels going left */
 	MTAG_SCORE_QUANTILES = 30	/* doubles: training score quantiles (percentile.c) */
 } ModelTag;
 

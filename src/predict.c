@@ -205,12 +205,16 @@ ScoreRow(FunctionCallInfo fcinfo, ArrayType *num, ArrayType *cats)
 
 	if (MODEL_KIND_IS_TREES(m->kind))
 	{
-		if (cats != NULL && PrepCountCategorical(cats) > 0)
+		int			nc = cats ? PrepCountCategorical(cats) : 0;
+
+		if (nc != c->trees.q)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("model expects 0 categorical features, not %d",
-							PrepCountCategorical(cats))));
-		x = TreesScoringFeatures(m, num, c->tbuf);
+					 errmsg("model expects %d categorical features, not %d",
+							c->trees.q, nc)));
+		x = TreesScoringFeatures(m, c->trees.pnum, num, c->tbuf);
+		if (nc > 0)
+			TreesScoringCategories(&c->trees, cats, c->tbuf + c->trees.pnum);
 		return TreesScore(&c->trees, x);
 	}
 	if (c->prep)

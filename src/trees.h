@@ -40,7 +40,11 @@
 #define TREE_LINK_LOGISTIC		1
 
 #define TREE_DEFAULT_LEFT		0x01
-#define TREE_KNOWN_FLAGS		TREE_DEFAULT_LEFT
+#define TREE_CATEGORICAL		0x02	/* value = index of a level set */
+#define TREE_KNOWN_FLAGS		(TREE_DEFAULT_LEFT | TREE_CATEGORICAL)
+
+#define TREE_MAX_LEVELS			254 /* named levels per categorical slot */
+#define TREE_CATSET_BYTES		32	/* 256 bits: levels, other, NULL */
 
 #define TREE_NODE_BYTES			8
 #define TREE_MAX_NODES			(16 * 1024 * 1024)	/* per model */
@@ -57,6 +61,15 @@ typedef struct TreeView
 	const double *values;
 	const uint8 *nodes;
 	int		   *starts;			/* first node of each tree; palloc'd */
+	/* categorical slots (MTAG_TREE_CATS); q = 0 for a numeric model */
+	int			pnum;			/* numeric features; slots follow them */
+	int			q;
+	const uint8 *catsets;		/* 32 bytes per categorical split */
+	struct Vocab **levels;		/* per slot: level name -> level; palloc'd */
+	int		   *nbins;			/* per slot: levels + other; NULL's code */
+	bool	   *other;			/* per slot: has an "other" level */
+	const char **cvals;			/* scratch for one row's values */
+	int		   *clens;
 } TreeView;
 
 static inline int32
@@ -100,7 +113,9 @@ TreeNodeSet(uint8 *nodes, int i, int32 left, int feature, int flags)
 extern void TreesCheck(const Model *m, int ecode);
 extern void TreeViewInit(TreeView *tv, const Model *m, MemoryContext cxt);
 extern double TreesScore(const TreeView *tv, const double *x);
-extern const double *TreesScoringFeatures(const Model *m, ArrayType *a, double *buf);
+extern const double *TreesScoringFeatures(const Model *m, int expect, ArrayType *a,
+										  double *buf);
+extern void TreesScoringCategories(const TreeView *tv, ArrayType *cats, double *buf);
 extern char *TreesToJson(const Model *m);
 extern Model *TreesFromJson(void *jsonb_root, const char *input);
 

@@ -23,7 +23,9 @@
 
 #include "buypower.h"
 #include "model.h"
+#include "prep.h"
 #include "trees.h"
+#include "vocab.h"
 
 #define TREES_MAX_TREES		100000
 
@@ -38,6 +40,83 @@ TreesReject(int ecode, const char *detail)
 			(errcode(ecode),
 			 errmsg("invalid buypower.model value"),
 			 errdetail_internal("%s", detail)));
+}
+
+/*
+ * The categorical sections: slot layout, level names (unique within a
+ * slot), and the number of level sets.  Returns pnum (nfeatures for a
+ * numeric model) and fills nbins[q] (palloc'd) with each slot's NULL code.
+ */
+static int
+TreesCheckCats(const Model *m, int ecode, int **nbins_out, int *nsets)
+{
+	int			nc,
+				nl,
+				ns;
+	const double *cats = ModelGetDoubles(m, MTAG_TREE_CATS, &nc);
+	const char *lev = ModelGetBytes(m, MTAG_TREE_LEVELS, &nl);
+	const uint8 *sets = (const uint8 *) ModelGetBytes(m, MTAG_TREE_CATSETS, &ns);
+	int			pnum,
+				q,
+				j,
+				k,
+				at = 0;
+	int		   *nbins;
+
+	*nbins_out = NULL;
+	*nsets = 0;
+	if (cats == NULL && lev == NULL && sets == NULL)
+		return m->nfeatures;
+	if (cats == NULL || lev == NULL || sets == NULL)
+		TreesReject(ecode, "A tree model lacks one of its categorical sections.");
+	if (ModelFindSection(m, MTAG_TREE_CATS)->elemtype != MODEL_ELEM_DOUBLE ||
+		ModelFindSection(m, MTAG_TREE_LEVELS)->elemtype != MODEL_ELEM_BYTES ||
+		ModelFindSection(m, MTAG_TREE_CATSETS)->elemtype != MODEL_ELEM_BYTES)
+		TreesReject(ecode, "A categorical section has the wrong type.");
+	if (nc < 1 || !(cats[0] >= 0 && cats[0] < m->nfeatures) || cats[0] != floor(cats[0]))
+		TreesReject(ecode, "The categorical header is malformed.");
+	pnum = (int) cats[0];
+	q = m->nfeatures - pnum;
+	if (nc != 1 + 2 * q || ns % TREE_CATSET_BYTES != 0 ||
+		(nl > 0 && lev[nl - 1] != '\0'))
+		TreesReject(ecode, "The categorical sections have the wrong length.");
+	nbins = palloc(sizeof(int) * q);
+	for (j = 0; j < q; j++)
+	{
+		double		nlev = cats[1 + 2 * j],
+					other = cats[2 + 2 * j];
+		Vocab	   *v;
+
+		if (!(nlev >= 0 && nlev <= TREE_MAX_LEVELS) || nlev != floor(nlev) ||
+			(other != 0 && other != 1))
+			TreesReject(ecode, "A categorical slot has a bad level count.");
+		nbins[j] = (int) nlev + (int) other;
+		v = VocabCreate();
+		for (k = 0; k < (int) nlev; k++)
+		{
+			int			len;
+
+			if (at >= nl)
+				TreesReject(ecode, "The level names do not match the level counts.");
+			len = strlen(lev + at);
+			if (!pg_verify_mbstr(GetDatabaseEncoding(), lev + at, len, true) ||
+				VocabLookup(v, lev + at, len) >= 0)
+				TreesReject(ecode, "A level name is repeated or not valid in the database encoding.");
+			VocabAdd(v, lev + at, len, 1, j + 1);
+			at += len + 1;
+		}
+	}
+	if (at != nl)
+		TreesReject(ecode, "The level names do not match the level counts.");
+	*nbins_out = nbins;
+	*nsets = ns / TREE_CATSET_BYTES;
+	return pnum;
+}
+
+static inline bool
+CatSetHas(const uint8 *set, int code)
+{
+	return (set[code >> 3] >> (code & 7)) & 1;
 }
 
 /*
@@ -68,6 +147,11 @@ TreesCheck(const Model *m, int ecode)
 				i;
 	uint8	   *parents;
 	int			start;
+	int		   *nbins;
+	int			nsets;
+	int			pnum;
+	int			nsb;
+	const uint8 *sets = (const uint8 *) ModelGetBytes(m, MTAG_TREE_CATSETS, &nsb);
 
 	if (hdr == NULL || sizes == NULL || values == NULL || nodes == NULL)
 		TreesReject(ecode, "A tree model lacks one of its tree sections.");
@@ -96,6 +180,7 @@ TreesCheck(const Model *m, int ecode)
 				TreesReject(ecode, "An importance value is negative or not finite.");
 	}
 
+	pnum = TreesCheckCats(m, ecode, &nbins, &nsets);
 	parents = palloc(maxsize);
 	for (start = 0, t = 0; t < ns; start += (int) sizes[t], t++)
 	{
@@ -123,6 +208,23 @@ TreesCheck(const Model *m, int ecode)
 				TreesReject(ecode, "A child index points backwards or outside its tree.");
 			if (TreeNodeFeature(nodes, k) >= m->nfeatures)
 				TreesReject(ecode, "A split uses a feature the model does not have.");
+			if (flags & TREE_CATEGORICAL)
+			{
+				int			f = TreeNodeFeature(nodes, k);
+				int			set,
+							c;
+
+				if (f < pnum || (flags & TREE_DEFAULT_LEFT) ||
+					!(values[k] >= 0 && values[k] < nsets) || values[k] != floor(values[k]))
+					TreesReject(ecode, "A categorical split has a bad feature or level set.");
+				set = (int) values[k];
+				/* codes: levels, other, then NULL = nbins; no bit beyond */
+				for (c = nbins[f - pnum] + 1; c < 8 * TREE_CATSET_BYTES; c++)
+					if (CatSetHas(sets + (Size) set * TREE_CATSET_BYTES, c))
+						TreesReject(ecode, "A categorical split sends a level the feature does not have.");
+			}
+			else if (TreeNodeFeature(nodes, k) >= pnum)
+				TreesReject(ecode, "A numeric split uses a categorical feature.");
 			if (parents[left] || parents[left + 1])
 				TreesReject(ecode, "A tree node has two parents.");
 			parents[left] = parents[left + 1] = 1;
@@ -157,6 +259,111 @@ TreeViewInit(TreeView *tv, const Model *m, MemoryContext cxt)
 		tv->starts[t] = start;
 		start += (int) tv->sizes[t];
 	}
+	tv->pnum = m->nfeatures;
+	tv->q = 0;
+	tv->catsets = NULL;
+	if (ModelFindSection(m, MTAG_TREE_CATS))
+	{
+		const double *cats = ModelGetDoubles(m, MTAG_TREE_CATS, &n);
+		const char *lev = ModelGetBytes(m, MTAG_TREE_LEVELS, &n);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		int			j,
+					k;
+
+		tv->catsets = (const uint8 *) ModelGetBytes(m, MTAG_TREE_CATSETS, &n);
+		tv->pnum = (int) cats[0];
+		tv->q = m->nfeatures - tv->pnum;
+		tv->levels = palloc(sizeof(Vocab *) * tv->q);
+		tv->nbins = palloc(sizeof(int) * tv->q);
+		tv->other = palloc(sizeof(bool) * tv->q);
+		tv->cvals = palloc(sizeof(char *) * tv->q);
+		tv->clens = palloc(sizeof(int) * tv->q);
+		for (j = 0; j < tv->q; j++)
+		{
+			int			nlev = (int) cats[1 + 2 * j];
+
+			tv->other[j] = cats[2 + 2 * j] != 0;
+			tv->nbins[j] = nlev + (tv->other[j] ? 1 : 0);
+			tv->levels[j] = VocabCreate();
+			for (k = 0; k < nlev; k++)
+			{
+				int			len = strlen(lev);
+
+				/* id = level: the names are unique (TreesCheck) */
+				VocabAdd(tv->levels[j], lev, len, 1, j + 1);
+				lev += len + 1;
+			}
+		}
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/*
+ * Codes of one row's categorical values, as the learner binned them: the
+ * level, "other" for a value not among the levels, nbins for NULL; -1 (no
+ * level set holds it: the row goes right) for an unseen value when the
+ * slot has no "other" level.
+ */
+void
+TreesScoringCategories(const TreeView *tv, ArrayType *cats, double *buf)
+{
+	int			j;
+
+	PrepCategoricalValues(cats, tv->q, tv->cvals, tv->clens);
+	for (j = 0; j < tv->q; j++)
+	{
+		int			id;
+
+		if (tv->cvals[j] == NULL)
+			buf[j] = tv->nbins[j];
+		else if ((id = VocabLookup(tv->levels[j], tv->cvals[j], tv->clens[j])) >= 0)
+			buf[j] = id;
+		else
+			buf[j] = tv->other[j] ? tv->nbins[j] - 1 : -1;
+	}
+}
+
+/*
+ * TreesScore for a model with categorical splits: x holds codes for the
+ * categorical features (TreesScoringCategories).
+ */
+static double
+TreesScoreCat(const TreeView *tv, const double *x)
+{
+	double		sum = 0;
+	double		eta;
+	int			t;
+
+	for (t = 0; t < tv->ntrees; t++)
+	{
+		int			s = tv->starts[t];
+		int			i = 0;
+		int32		left;
+
+		while ((left = TreeNodeLeft(tv->nodes, s + i)) != 0)
+		{
+			double		v = x[TreeNodeFeature(tv->nodes, s + i)];
+			int			flags = TreeNodeFlags(tv->nodes, s + i);
+
+			if (flags & TREE_CATEGORICAL)
+			{
+				int			c = (int) v;
+				const uint8 *set = tv->catsets +
+					(Size) tv->values[s + i] * TREE_CATSET_BYTES;
+
+				i = (c >= 0 && CatSetHas(set, c)) ? left : left + 1;
+			}
+			else if (isnan(v))
+				i = (flags & TREE_DEFAULT_LEFT) ? left : left + 1;
+			else
+				i = (v <= tv->values[s + i]) ? left : left + 1;
+		}
+		sum += tv->values[s + i];
+	}
+	eta = tv->base + tv->scale * sum;
+	if (tv->link == TREE_LINK_LOGISTIC)
+		return (eta >= 0) ? 1.0 / (1.0 + exp(-eta)) : exp(eta) / (1.0 + exp(eta));
+	return eta;
 }
 
 /*
@@ -170,6 +377,8 @@ TreesScore(const TreeView *tv, const double *x)
 	double		eta;
 	int			t;
 
+	if (tv->catsets)
+		return TreesScoreCat(tv, x);
 	for (t = 0; t < tv->ntrees; t++)
 	{
 		int			s = tv->starts[t];
@@ -198,7 +407,7 @@ TreesScore(const TreeView *tv, const double *x)
  * values must be finite.
  */
 const double *
-TreesScoringFeatures(const Model *m, ArrayType *a, double *buf)
+TreesScoringFeatures(const Model *m, int expect, ArrayType *a, double *buf)
 {
 	int			n,
 				j;
@@ -211,10 +420,10 @@ TreesScoringFeatures(const Model *m, ArrayType *a, double *buf)
 				 errmsg("feature array must be one-dimensional, not %d-dimensional",
 						ARR_NDIM(a))));
 	n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
-	if (n != m->nfeatures)
+	if (n != expect)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("model expects %d features, not %d", m->nfeatures, n),
+				 errmsg("model expects %d features, not %d", expect, n),
 				 errhint("Pass the feature columns in the order used for training.")));
 	for (j = 0; j < n; j++)
 	{
@@ -293,6 +502,27 @@ TreesToJson(const Model *m)
 		}
 		appendStringInfoChar(&out, ']');
 	}
+	if (tv.q > 0)
+	{
+		int			j;
+
+		appendStringInfo(&out, ", \"categorical\": {\"numeric\": %d, \"levels\": [", tv.pnum);
+		for (j = 0; j < tv.q; j++)
+		{
+			appendStringInfoString(&out, j > 0 ? ", [" : "[");
+			for (k = 0; k < tv.levels[j]->n; k++)
+			{
+				if (k > 0)
+					appendStringInfoString(&out, ", ");
+				escape_json(&out, tv.levels[j]->entries[k].value);
+			}
+			appendStringInfoChar(&out, ']');
+		}
+		appendStringInfoString(&out, "], \"other\": [");
+		for (j = 0; j < tv.q; j++)
+			appendStringInfo(&out, "%s%s", j > 0 ? ", " : "", tv.other[j] ? "true" : "false");
+		appendStringInfoString(&out, "]}");
+	}
 	appendStringInfo(&out, ", \"objective\": \"%s\", \"base_score\": ",
 					 tv.link == TREE_LINK_LOGISTIC ? "logistic" : "identity");
 	AppendDouble(&out, tv.base);
@@ -313,6 +543,29 @@ TreesToJson(const Model *m)
 				appendStringInfoString(&out, "{\"leaf\": ");
 				AppendDouble(&out, tv.values[s + i]);
 				appendStringInfoChar(&out, '}');
+				continue;
+			}
+			if (TreeNodeFlags(tv.nodes, s + i) & TREE_CATEGORICAL)
+			{
+				int			f = TreeNodeFeature(tv.nodes, s + i);
+				int			j = f - tv.pnum;
+				const uint8 *set = tv.catsets +
+					(Size) tv.values[s + i] * TREE_CATSET_BYTES;
+				bool		first = true;
+
+				/* level names going left; "other" and NULL as flags */
+				appendStringInfo(&out, "{\"split\": %d, \"categories\": [", f);
+				for (k = 0; k < tv.levels[j]->n; k++)
+					if (CatSetHas(set, k))
+					{
+						if (!first)
+							appendStringInfoString(&out, ", ");
+						escape_json(&out, tv.levels[j]->entries[k].value);
+						first = false;
+					}
+				appendStringInfo(&out, "], \"other\": %s, \"missing\": \"%s\", \"left\": %d}",
+								 (tv.other[j] && CatSetHas(set, tv.nbins[j] - 1)) ? "true" : "false",
+								 CatSetHas(set, tv.nbins[j]) ? "left" : "right", left);
 				continue;
 			}
 			appendStringInfo(&out, "{\"split\": %d, \"threshold\": ",
@@ -378,6 +631,13 @@ typedef struct TreesParse
 	int			nimp[3];
 	double	   *stats;
 	int			nstats;
+	/* categorical slots, if any */
+	int			pnum;			/* -1: no "categorical" key */
+	int			q;
+	double	   *cats;
+	Vocab	  **levels;
+	StringInfoData levnames;
+	StringInfoData catsets;
 } TreesParse;
 
 static void
@@ -438,6 +698,124 @@ TPKey(JsonbContainer *c, const char *key)
 	return getKeyJsonValueFromContainer(c, key, strlen(key), NULL);
 }
 
+static bool
+TPBool(TreesParse *tp, JsonbValue *v, const char *what)
+{
+	if (v == NULL || v->type != jbvBool)
+		TPError(tp, psprintf("%s must be true or false.", what));
+	return v->val.boolean;
+}
+
+/*
+ * Read {"numeric": p, "levels": [[names], ...], "other": [bools]}.
+ */
+static void
+TPCategorical(TreesParse *tp, JsonbValue *v)
+{
+	JsonbContainer *c,
+			   *lc,
+			   *oc;
+	int			j,
+				k;
+
+	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data) ||
+		JsonContainerSize(v->val.binary.data) != 3 ||
+		TPKey(v->val.binary.data, "levels") == NULL ||
+		TPKey(v->val.binary.data, "other") == NULL)
+		TPError(tp, "Key \"categorical\" must be an object with \"numeric\", \"levels\" and \"other\".");
+	c = v->val.binary.data;
+	tp->pnum = TPInt(tp, TPKey(c, "numeric"), "Key \"numeric\"", 0, BP_MAX_FEATURES - 1);
+	lc = TPArray(tp, TPKey(c, "levels"), "Key \"levels\"");
+	oc = TPArray(tp, TPKey(c, "other"), "Key \"other\"");
+	tp->q = JsonContainerSize(lc);
+	if (tp->q < 1 || tp->q > BP_MAX_FEATURES || JsonContainerSize(oc) != tp->q)
+		TPError(tp, "Keys \"levels\" and \"other\" must have one entry per categorical feature.");
+	tp->cats = palloc(sizeof(double) * (1 + 2 * tp->q));
+	tp->levels = palloc(sizeof(Vocab *) * tp->q);
+	tp->cats[0] = tp->pnum;
+	initStringInfo(&tp->levnames);
+	initStringInfo(&tp->catsets);
+	for (j = 0; j < tp->q; j++)
+	{
+		JsonbContainer *names = TPArray(tp, getIthJsonbValueFromContainer(lc, j),
+										"Every entry of \"levels\"");
+		int			nlev = JsonContainerSize(names);
+
+		if (nlev > TREE_MAX_LEVELS)
+			TPError(tp, psprintf("A categorical feature has more than %d levels.", TREE_MAX_LEVELS));
+		tp->cats[1 + 2 * j] = nlev;
+		tp->cats[2 + 2 * j] = TPBool(tp, getIthJsonbValueFromContainer(oc, j),
+									 "Every entry of \"other\"") ? 1 : 0;
+		tp->levels[j] = VocabCreate();
+		for (k = 0; k < nlev; k++)
+		{
+			JsonbValue *e = getIthJsonbValueFromContainer(names, k);
+
+			if (e->type != jbvString || memchr(e->val.string.val, '\0', e->val.string.len))
+				TPError(tp, "Every level name must be a string.");
+			if (VocabLookup(tp->levels[j], e->val.string.val, e->val.string.len) >= 0)
+				TPError(tp, "A level name is repeated.");
+			VocabAdd(tp->levels[j], e->val.string.val, e->val.string.len, 1, j + 1);
+			appendBinaryStringInfo(&tp->levnames, e->val.string.val, e->val.string.len);
+			appendStringInfoChar(&tp->levnames, '\0');
+		}
+	}
+}
+
+/*
+ * Read a categorical split {"split", "categories", "other", "missing",
+ * "left"} into slot k; its level set is appended to tp->catsets.
+ */
+static void
+TPCatNode(TreesParse *tp, JsonbContainer *c, int k, int feature)
+{
+	uint8		set[TREE_CATSET_BYTES] = {0};
+	JsonbContainer *names;
+	JsonbValue *v;
+	int			j = feature - (tp->pnum < 0 ? 0 : tp->pnum);
+	int			nlev,
+				nbins,
+				i,
+				left;
+
+	if (tp->pnum < 0 || feature < tp->pnum || j >= tp->q)
+		TPError(tp, "A categorical split must use a categorical feature.");
+	if (JsonContainerSize(c) != 5)
+		TPError(tp, "A categorical split has the keys \"split\", \"categories\", \"other\", \"missing\" and \"left\".");
+	nlev = (int) tp->cats[1 + 2 * j];
+	nbins = nlev + (int) tp->cats[2 + 2 * j];
+	names = TPArray(tp, TPKey(c, "categories"), "Key \"categories\"");
+	for (i = 0; i < JsonContainerSize(names); i++)
+	{
+		JsonbValue *e = getIthJsonbValueFromContainer(names, i);
+		int			level;
+
+		if (e->type != jbvString ||
+			(level = VocabLookup(tp->levels[j], e->val.string.val, e->val.string.len)) < 0)
+			TPError(tp, "A categorical split names a level its feature does not have.");
+		set[level >> 3] |= 1 << (level & 7);
+	}
+	if (TPBool(tp, TPKey(c, "other"), "Key \"other\""))
+	{
+		if (nbins == nlev)
+			TPError(tp, "A categorical split sends \"other\" left, but its feature has no other level.");
+		set[nlev >> 3] |= 1 << (nlev & 7);
+	}
+	v = TPKey(c, "missing");
+	if (v && v->type == jbvString && v->val.string.len == 4 &&
+		strncmp(v->val.string.val, "left", 4) == 0)
+		set[nbins >> 3] |= 1 << (nbins & 7);
+	else if (!(v && v->type == jbvString && v->val.string.len == 5 &&
+			   strncmp(v->val.string.val, "right", 5) == 0))
+		TPError(tp, "Key \"missing\" must be \"left\" or \"right\".");
+	left = TPInt(tp, TPKey(c, "left"), "A child index", 1, TREE_MAX_NODES);
+	if (tp->catsets.len / TREE_CATSET_BYTES >= TREE_MAX_NODES)
+		TPError(tp, "The model has too many categorical splits.");
+	tp->values[k] = tp->catsets.len / TREE_CATSET_BYTES;
+	appendBinaryStringInfo(&tp->catsets, (const char *) set, TREE_CATSET_BYTES);
+	TreeNodeSet(tp->nodes, k, left, feature, TREE_CATEGORICAL);
+}
+
 /*
  * Read one node object into slot k.
  */
@@ -466,9 +844,14 @@ TPNode(TreesParse *tp, JsonbValue *v, int k)
 		TreeNodeSet(tp->nodes, k, 0, 0, 0);
 		return;
 	}
+	feature = TPInt(tp, split, "A split feature", 0, BP_MAX_FEATURES - 1);
+	if (TPKey(c, "categories") != NULL)
+	{
+		TPCatNode(tp, c, k, feature);
+		return;
+	}
 	if (JsonContainerSize(c) != 4)
 		TPError(tp, "A split node has the keys \"split\", \"threshold\", \"left\" and \"missing\".");
-	feature = TPInt(tp, split, "A split feature", 0, BP_MAX_FEATURES - 1);
 	tp->values[k] = TPNumber(tp, TPKey(c, "threshold"), "A split threshold");
 	left = TPInt(tp, TPKey(c, "left"), "A child index", 1, TREE_MAX_NODES);
 	v = TPKey(c, "missing");
@@ -632,8 +1015,11 @@ TreesFromJson(void *jsonb_root, const char *input)
 	ModelBuilder b;
 	double		hdr[2];
 	int			i;
+	JsonbValue	trees;
+	bool		have_trees = false;
 
 	memset(&tp, 0, sizeof(tp));
+	tp.pnum = -1;
 	tp.input = input;
 	tp.nfeatures = -1;
 	tp.link = -1;
@@ -671,7 +1057,13 @@ TreesFromJson(void *jsonb_root, const char *input)
 			tp.have_base = true;
 		}
 		else if (strcmp(key, "trees") == 0)
-			TPTrees(&tp, &v);
+		{
+			/* after "categorical", which jsonb sorts after it */
+			trees = v;
+			have_trees = true;
+		}
+		else if (strcmp(key, "categorical") == 0)
+			TPCategorical(&tp, &v);
 		else if (strcmp(key, "importance") == 0)
 			TPImportance(&tp, &v);
 		else if (strcmp(key, "stats") == 0)
@@ -679,6 +1071,8 @@ TreesFromJson(void *jsonb_root, const char *input)
 		else
 			TPError(&tp, psprintf("Unexpected key \"%s\" in a tree model.", key));
 	}
+	if (have_trees)
+		TPTrees(&tp, &trees);
 	if (tp.format > MODEL_FORMAT_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -688,6 +1082,8 @@ TreesFromJson(void *jsonb_root, const char *input)
 	if (tp.format == 0 || !MODEL_KIND_IS_TREES(tp.kind) || tp.nfeatures < 0 ||
 		tp.link < 0 || !tp.have_base || tp.ntrees == 0 || tp.stats == NULL)
 		TPError(&tp, "Keys \"format\", \"algorithm\", \"nfeatures\", \"objective\", \"base_score\", \"trees\" and \"stats\" are required.");
+	if (tp.pnum >= 0 && tp.pnum + tp.q != tp.nfeatures)
+		TPError(&tp, "Key \"categorical\" must describe nfeatures features: numeric ones, then one level list per categorical one.");
 	if (tp.names.data && tp.nnames != tp.nfeatures)
 		TPError(&tp, "Key \"names\" must have nfeatures entries.");
 	if (tp.imp && (tp.nimp[0] != tp.nfeatures || tp.nimp[1] != tp.nfeatures ||
@@ -706,6 +1102,12 @@ TreesFromJson(void *jsonb_root, const char *input)
 	ModelAddBytes(&b, MTAG_TREE_NODES, tp.nodes, tp.nnodes * TREE_NODE_BYTES);
 	if (tp.imp)
 		ModelAddDoubles(&b, MTAG_TREE_IMPORTANCE, tp.imp, 3 * tp.nfeatures);
+	if (tp.pnum >= 0)
+	{
+		ModelAddDoubles(&b, MTAG_TREE_CATS, tp.cats, 1 + 2 * tp.q);
+		ModelAddBytes(&b, MTAG_TREE_LEVELS, tp.levnames.data, tp.levnames.len);
+		ModelAddBytes(&b, MTAG_TREE_CATSETS, tp.catsets.data, tp.catsets.len);
+	}
 	for (i = 0; i < tp.nnodes; i++)
 		if (isnan(tp.values[i]))
 			TPError(&tp, "A threshold or leaf value is NaN.");

@@ -107,6 +107,56 @@ COMMENT ON AGGREGATE buypower.forest(float8, float8[]) IS
 COMMENT ON AGGREGATE buypower.forest(float8, float8[], jsonb) IS
     'random forest (regression) with options (doc/trees.md)';
 
+-- gbdt with categorical features (as the prep forms of linreg/logreg: options
+-- always given, NULL for the defaults, so no call with a literal is ambiguous)
+CREATE FUNCTION buypower.gbdt_accum(internal, boolean, float8[], text[], jsonb) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION buypower.gbdt_accum(internal, float8, float8[], text[], jsonb) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE buypower.gbdt(target boolean, features float8[], categorical text[], options jsonb) (
+    SFUNC = buypower.gbdt_accum, STYPE = internal, SSPACE = 1048576,
+    FINALFUNC = buypower.gbdt_final,
+    COMBINEFUNC = buypower.gbdt_combine,
+    SERIALFUNC = buypower.gbdt_serialize, DESERIALFUNC = buypower.gbdt_deserialize,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE buypower.gbdt(target float8, features float8[], categorical text[], options jsonb) (
+    SFUNC = buypower.gbdt_accum, STYPE = internal, SSPACE = 1048576,
+    FINALFUNC = buypower.gbdt_final,
+    COMBINEFUNC = buypower.gbdt_combine,
+    SERIALFUNC = buypower.gbdt_serialize, DESERIALFUNC = buypower.gbdt_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE buypower.gbdt(boolean, float8[], text[], jsonb) IS
+    'histogram gradient boosting (logistic objective) with categorical features (levels, no one-hot) and options (doc/trees.md)';
+COMMENT ON AGGREGATE buypower.gbdt(float8, float8[], text[], jsonb) IS
+    'histogram gradient boosting (squared error) with categorical features (levels, no one-hot) and options (doc/trees.md)';
+
+-- forest with categorical features (as the prep forms of linreg/logreg: options
+-- always given, NULL for the defaults, so no call with a literal is ambiguous)
+CREATE FUNCTION buypower.forest_accum(internal, boolean, float8[], text[], jsonb) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION buypower.forest_accum(internal, float8, float8[], text[], jsonb) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE buypower.forest(target boolean, features float8[], categorical text[], options jsonb) (
+    SFUNC = buypower.forest_accum, STYPE = internal, SSPACE = 1048576,
+    FINALFUNC = buypower.forest_final,
+    COMBINEFUNC = buypower.forest_combine,
+    SERIALFUNC = buypower.forest_serialize, DESERIALFUNC = buypower.forest_deserialize,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE buypower.forest(target float8, features float8[], categorical text[], options jsonb) (
+    SFUNC = buypower.forest_accum, STYPE = internal, SSPACE = 1048576,
+    FINALFUNC = buypower.forest_final,
+    COMBINEFUNC = buypower.forest_combine,
+    SERIALFUNC = buypower.forest_serialize, DESERIALFUNC = buypower.forest_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE buypower.forest(boolean, float8[], text[], jsonb) IS
+    'random forest (classification) with categorical features (levels, no one-hot) and options (doc/trees.md)';
+COMMENT ON AGGREGATE buypower.forest(float8, float8[], text[], jsonb) IS
+    'random forest (regression) with categorical features (levels, no one-hot) and options (doc/trees.md)';
+
 CREATE FUNCTION buypower.importance(model buypower.model,
     OUT feature text, OUT gain float8, OUT splits bigint, OUT cover float8) RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'model_importance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
