@@ -21,6 +21,17 @@ SELECT row_id, revenue, page_values,
        (visitor_type = 'Returning_Visitor')::int]::float8[] AS x
   FROM tshop;
 
+-- categorical columns as text[] (levels, no one-hot); reference: XGBoost
+-- enable_categorical, not the same partition search, so a floor
+CREATE VIEW tshop_c AS
+SELECT row_id, revenue,
+       ARRAY[administrative, administrative_duration, informational,
+       informational_duration, product_related, product_related_duration, bounce_rates,
+       exit_rates, page_values, special_day]::float8[] AS x,
+       ARRAY[month, visitor_type, weekend::text, region::text, traffic_type::text,
+             operating_systems::text, browser::text] AS c
+  FROM tshop;
+
 CREATE TABLE tsyn (id int, x1 float8, x2 float8, x3 float8, x4 float8, x5 float8, x6 float8,
                    y float8, c boolean);
 \copy tsyn FROM 'test/data/trees_synthetic.csv' CSV HEADER
@@ -40,6 +51,11 @@ INSERT INTO acc
 SELECT 'shoppers_rmse_pagevalues', buypower.rmse(page_values, buypower.predict(m, x[1:8] || x[10:12]))
   FROM tshop_x, (SELECT buypower.gbdt(page_values, x[1:8] || x[10:12], '{"trees": 100, "max_depth": 6, "learning_rate": 0.1}') AS m
                    FROM tshop_x WHERE row_id % 5 <> 0) f
+ WHERE row_id % 5 = 0;
+INSERT INTO acc
+SELECT 'shoppers_cat_auc', buypower.auc(revenue, buypower.predict(m, x, c))
+  FROM tshop_c, (SELECT buypower.gbdt(revenue, x, c, '{"trees": 100, "max_depth": 6, "learning_rate": 0.1}') AS m
+                   FROM tshop_c WHERE row_id % 5 <> 0) f
  WHERE row_id % 5 = 0;
 INSERT INTO acc
 SELECT 'synthetic_auc', buypower.auc(c, buypower.predict(m, ARRAY[x1, x2, x3, x4, x5, x6]))

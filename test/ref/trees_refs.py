@@ -20,6 +20,14 @@ no subsampling, base_score = mean of the training target (buypower starts
 from the optimal constant: mean, or logit of the mean), NaN as missing.
 nthread=1 so the result does not depend on the machine.
 
+Shoppers with categorical features (shoppers_cat_auc): the 10 numeric
+columns, and Month, VisitorType, Weekend, Region, TrafficType,
+OperatingSystems, Browser as pandas categories with enable_categorical=True
+and max_cat_to_onehot=1 (partition splits), else the settings above.  Not
+like-for-like: XGBoost's partition search differs from buypower's
+LightGBM-style one (cat_smooth, cat_min_rows, max_cat_threshold), so the
+test uses the reference as a floor (buypower may not be worse by > 0.003).
+
 Run: /usr/bin/python3 test/ref/trees_refs.py   (a few seconds)
 """
 
@@ -49,6 +57,27 @@ def fit(X, y, train, logistic, rounds=100, depth=6, eta=0.1):
     return float(np.sqrt(np.mean((p - y[~train]) ** 2)))
 
 
+def fit_cat(s, y, train):
+    cols = ["Administrative", "Administrative_Duration", "Informational",
+            "Informational_Duration", "ProductRelated", "ProductRelated_Duration",
+            "BounceRates", "ExitRates", "PageValues", "SpecialDay"]
+    cats = ["Month", "VisitorType", "Weekend", "Region", "TrafficType",
+            "OperatingSystems", "Browser"]
+    X = s[cols].astype(float).copy()
+    for c in cats:
+        X[c] = s[c].astype(str).astype("category")
+    params = {
+        "tree_method": "hist", "max_depth": 6, "eta": 0.1, "max_bin": 255,
+        "lambda": 1.0, "min_child_weight": 1.0, "gamma": 0.0, "nthread": 1,
+        "objective": "binary:logistic", "base_score": float(np.mean(y[train])),
+        "seed": 0, "max_cat_to_onehot": 1,
+    }
+    d = xgb.DMatrix(X[train], label=y[train], enable_categorical=True)
+    b = xgb.train(params, d, num_boost_round=100)
+    p = b.predict(xgb.DMatrix(X[~train], enable_categorical=True))
+    return roc_auc_score(y[~train], p)
+
+
 def main():
     out = []
 
@@ -65,6 +94,7 @@ def main():
     out.append(("shoppers_auc", fit(X, y, train, True)))
     out.append(("shoppers_auc_d3_lr03_50", fit(X, y, train, True, rounds=50, depth=3, eta=0.3)))
     out.append(("shoppers_rmse_pagevalues", fit(np.delete(X, 8, axis=1), X[:, 8], train, False)))
+    out.append(("shoppers_cat_auc", fit_cat(s, y, train)))
 
     rng = np.random.default_rng(20261122)
     n = 20000
