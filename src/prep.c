@@ -328,11 +328,24 @@ PrepStart(BpAggState *s, int nnum, int ncat)
 	if (ps->scale == PREP_SCALE_DEFAULT)
 		ps->scale = s->opts.l2 > 0 ? PREP_SCALE_STANDARD : PREP_SCALE_NONE;
 	ps->buffer_all = ncat > 0 || o->missing_indicators ||
-		ps->scale != PREP_SCALE_NONE || o->clip != PREP_CLIP_NONE;
+		(ps->scale != PREP_SCALE_NONE && ps->scale != PREP_SCALE_STANDARD) ||
+		o->clip != PREP_CLIP_NONE;
 	for (j = 0; j < nnum; j++)
 	{
 		ps->buffer_all |= ImputeOf(o, j) == PREP_IMPUTE_MEDIAN;
 		ps->need_mean |= ImputeOf(o, j) == PREP_IMPUTE_MEAN;
+	}
+
+	/*
+	 * Standard scaling alone streams when the learner can give the moments
+	 * of what it has seen and move to the scaled design at the end (linreg,
+	 * ridge's default): see PrepStreamStandard.
+	 */
+	if (ps->scale == PREP_SCALE_STANDARD && !ps->buffer_all)
+	{
+		ps->stream_std = s->opts.intercept && nnum > 0 &&
+			s->ops->moments != NULL && s->ops->rescale != NULL;
+		ps->buffer_all = !ps->stream_std;
 	}
 	/* buffering: the observed counts and means are summed as rows arrive too */
 	ps->need_mean |= ps->buffer_all && nnum > 0;
@@ -363,7 +376,7 @@ PrepTooMuchData(const BpAggState *s)
 			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 			 errmsg("%s training data exceeds buypower.max_training_memory (%d kB)",
 					s->ops->name, bp_max_training_memory),
-			 errdetail("Categorical features, scaling, clipping, median imputation and missing indicators keep the training rows in memory until the end."),
+			 errdetail("Categorical features, scaling (except standard scaling for linreg), clipping, median imputation and missing indicators keep the training rows in memory until the end."),
 			 errhint("Raise buypower.max_training_memory, or train on a sample of the table (TABLESAMPLE).")));
 }
 
@@ -1216,6 +1229,82 @@ LearnFeature(const BpAggState *s, const PrepState *ps, int j, PrepFeature *f)
 }
 
 /*
+ * Streaming standard scaling.  Rows without NULLs went to the learner
+ * unscaled; now the kept rows (those with a NULL) follow, imputed, still
+ * unscaled.  The learner then knows every feature's mean and centred sum
+ * of squares over the imputed values (from its QR factor: as exact as the
+ * buffered path's two passes), which give center and scale exactly as
+ * LearnBuffered defines them, and is moved to the scaled design.  For a
+ * linear least-squares learner that move is exact up to rounding: the
+ * fit, the ridge penalty on the standardised coefficients included, is
+ * the one the buffered path computes from the scaled rows.  Returns a
+ * copy of the state with the new learner; s is not changed.
+ */
+static BpAggState *
+PrepStreamStandard(const BpAggState *s, PrepState *ps, PrepFeature *f)
+{
+	BpAggState *t = palloc(sizeof(BpAggState));
+	double	   *center = palloc(sizeof(double) * (ps->nnum + 1));
+	double	   *css = palloc(sizeof(double) * (ps->nnum + 1));
+	double	   *scale = palloc(sizeof(double) * (ps->nnum + 1));
+	double	   *x = palloc(sizeof(double) * (ps->nnum + 1));
+	PrepBlock  *b;
+	int64		count = 0;
+	int			j;
+
+	*t = *s;
+	t->learner = NULL;
+	t->nfeatures = -1;
+	t->n = 0;
+	BpStartLearner(t, ps->nnum);
+	if (s->learner != NULL && s->n > 0)
+	{
+		s->ops->merge(t, (BpAggState *) s);
+		t->n = s->n;
+	}
+	for (b = ps->head; b != NULL; b = b->next)
+		for (int64 r = 0; r < b->nrows; r++)
+		{
+			const double *row = b->data + r * ps->w;
+
+			for (j = 0; j < ps->nnum; j++)
+			{
+				x[j] = row[1 + j];
+				if (isnan(x[j]))
+				{
+					x[j] = f[j].fill;
+					f[j].nmissing += 1;
+					ps->nimputed++;
+				}
+			}
+			s->ops->accum(t, row[0], x);
+			t->n++;
+			if ((++count & 4095) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+	if (t->n == 0)
+		return t;
+	s->ops->moments(t, center, css);
+	for (j = 0; j < ps->nnum; j++)
+	{
+		f[j].center = center[j];
+		f[j].scale = sqrt(css[j] / (double) t->n);
+		/* a constant column is centred but not scaled, as LearnBuffered does */
+		if (!(f[j].scale > 0) || !isfinite(f[j].scale))
+			f[j].scale = 1.0;
+		if (!isfinite(f[j].center))
+			float_overflow_error();
+		/* the model stores -0 as +0: scale by what it stores */
+		if (f[j].center == 0.0)
+			f[j].center = 0.0;
+		center[j] = f[j].center;
+		scale[j] = f[j].scale;
+	}
+	s->ops->rescale(t, center, scale);
+	return t;
+}
+
+/*
  * Append one design name: prefix, then the slot or feature name.
  */
 static void
@@ -1331,6 +1420,8 @@ LearnPrep(const BpAggState *s, PrepState *ps, int32 **maps)
 		LearnFeature(s, ps, j, &f[j]);
 	if (ps->buffer_all)
 		LearnBuffered(s, ps, f);
+	if (ps->stream_std)
+		ps->streamed = PrepStreamStandard(s, ps, f);
 	for (j = 0; j < ps->nnum; j++)
 		ndesign += (int) f[j].indicator;
 	for (j = 0; j < ps->ncat; j++)
@@ -1416,8 +1507,11 @@ PrepFinish(BpAggState *s)
 	int64		count = 0;
 	int			j;
 
-	LearnPrep(s, ps, maps);
 	ps->nimputed = ps->nclipped = 0;
+	ps->streamed = NULL;
+	LearnPrep(s, ps, maps);
+	if (ps->stream_std)
+		return ps->streamed;	/* replayed and rescaled already */
 	if (!ps->buffer_all && ps->nrows == 0)
 		return s;				/* nothing to replay: the learner has it all */
 
