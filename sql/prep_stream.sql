@@ -2,8 +2,9 @@
 -- the learner takes unscaled rows, and its QR factor gives the means and
 -- centred sums of squares that define the scaling; it is then moved to the
 -- scaled design.  The buffered path (forced here by z-score clipping with a
--- bound no value reaches, which clips nothing) computes the same model from
--- scaled rows; the two must agree to 1e-12 relative.
+-- bound no value reaches, which clips nothing; it too learns the scaling
+-- from the learner after replaying the imputed and clipped rows) and a fit
+-- on columns standardised by hand must agree with it to 1e-12 relative.
 SET extra_float_digits = 0;
 
 CREATE TABLE pst AS
@@ -53,6 +54,52 @@ SELECT opts,
         FROM jsonb_array_elements(streamed::jsonb -> 'preprocessing' -> 'features') WITH ORDINALITY s(f, k)
         JOIN jsonb_array_elements(buffered::jsonb -> 'preprocessing' -> 'features') WITH ORDINALITY t(g, k) USING (k)) AS same_missing
 FROM m ORDER BY opts;
+
+-- both against a fit on columns imputed and standardised by hand in SQL
+-- (in numeric: float8 avg and stddev_pop lose digits on a mean of 1e8),
+-- unscaled by the model: the same penalised fit
+CREATE TABLE hand AS
+SELECT avg(a::numeric)::float8 AS ma, stddev_pop(a::numeric)::float8 AS sa, avg(big::numeric) AS mb0n,
+       avg(big::numeric)::float8 AS mb0, avg(small::numeric)::float8 AS ms, stddev_pop(small::numeric)::float8 AS ss FROM pst;
+CREATE TABLE hand2 AS
+SELECT avg(coalesce(big::numeric, mb0n))::float8 AS mb, stddev_pop(coalesce(big::numeric, mb0n))::float8 AS sb FROM pst, hand;
+SELECT (SELECT max(abs(x.estimate - h.estimate)) / max(abs(h.estimate))
+        FROM buypower.summary(streamed, 'standardized') x
+        JOIN buypower.summary((SELECT buypower.linreg(y, ARRAY[(a - ma) / sa, (coalesce(big, mb0) - mb) / sb, (small - ms) / ss],
+                                                      '{"l2": 10, "scale": "none", "names": ["x1", "x2", "x3"]}')
+                               FROM pst, hand, hand2)) h USING (term)) < 1e-12 AS streamed_as_by_hand,
+       (SELECT max(abs(x.estimate - h.estimate)) / max(abs(h.estimate))
+        FROM buypower.summary(buffered, 'standardized') x
+        JOIN buypower.summary((SELECT buypower.linreg(y, ARRAY[(a - ma) / sa, (coalesce(big, mb0) - mb) / sb, (small - ms) / ss],
+                                                      '{"l2": 10, "scale": "none", "names": ["x1", "x2", "x3"]}')
+                               FROM pst, hand, hand2)) h USING (term)) < 1e-12 AS buffered_as_by_hand,
+       (SELECT bool_and(abs((f ->> 'center')::float8 - c) < 1e-12 * sd AND abs((f ->> 'scale')::float8 - sd) < 1e-12 * sd)
+        FROM jsonb_array_elements(streamed::jsonb -> 'preprocessing' -> 'features') WITH ORDINALITY e(f, k)
+        JOIN (VALUES (1, (SELECT ma FROM hand), (SELECT sa FROM hand)), (2, (SELECT mb FROM hand2), (SELECT sb FROM hand2)),
+                     (3, (SELECT ms FROM hand), (SELECT ss FROM hand))) v(k, c, sd) USING (k)) AS params_as_by_hand
+FROM m WHERE opts = '{"l2": 10}';
+
+-- clipping that clips (buffered, scaling learned after the replay), with
+-- NULLs, against the same by hand: fences from the observed quartiles,
+-- then mean imputation, clipping, standardisation
+CREATE TABLE spk AS
+SELECT i, y, a, CASE WHEN i % 29 = 0 THEN NULL WHEN i % 101 = 0 THEN 40.0 + i % 7 ELSE a * 3 + small * 1000 END::float8 AS s
+FROM pst;
+CREATE TABLE spk1 AS
+SELECT percentile_cont(0.25) WITHIN GROUP (ORDER BY s) AS q1, percentile_cont(0.75) WITHIN GROUP (ORDER BY s) AS q3,
+       avg(s::numeric)::float8 AS fill FROM spk;
+CREATE VIEW spk_c AS
+SELECT i, y, a, least(greatest(coalesce(s, fill), q1 - 1.5 * (q3 - q1)), q3 + 1.5 * (q3 - q1)) AS s FROM spk, spk1;
+CREATE TABLE spk2 AS
+SELECT avg(a::numeric)::float8 AS ma, stddev_pop(a::numeric)::float8 AS sa,
+       avg(s::numeric)::float8 AS ms, stddev_pop(s::numeric)::float8 AS ss FROM spk_c;
+SELECT (m::jsonb #>> '{stats,n_clipped}')::int AS n_clipped,
+       (m::jsonb #>> '{stats,n_clipped}')::int = (SELECT count(*) FROM spk, spk1 WHERE s > q3 + 1.5 * (q3 - q1) OR s < q1 - 1.5 * (q3 - q1)) AS n_clipped_right,
+       (SELECT max(abs(x.estimate - h.estimate)) / max(abs(h.estimate))
+        FROM buypower.summary(m, 'standardized') x
+        JOIN buypower.summary((SELECT buypower.linreg(y, ARRAY[(a - ma) / sa, (s - ms) / ss], '{"l2": 3, "scale": "none", "names": ["x1", "x2"]}')
+                               FROM spk_c, spk2)) h USING (term)) < 1e-12 AS clipped_as_by_hand
+FROM (SELECT buypower.linreg(y, ARRAY[a, s], '{"l2": 3, "clip": "iqr"}') AS m FROM spk) t;
 
 -- the penalty is on the standardised coefficients: scaling the inputs by
 -- hand does not change the standardised fit

@@ -341,11 +341,18 @@ PrepStart(BpAggState *s, int nnum, int ncat)
 	 * of what it has seen and move to the scaled design at the end (linreg,
 	 * ridge's default): see PrepStreamStandard.
 	 */
-	if (ps->scale == PREP_SCALE_STANDARD && !ps->buffer_all)
+	if (ps->scale == PREP_SCALE_STANDARD)
 	{
-		ps->stream_std = s->opts.intercept && nnum > 0 &&
+		bool		can = s->opts.intercept && nnum > 0 &&
 			s->ops->moments != NULL && s->ops->rescale != NULL;
-		ps->buffer_all = !ps->stream_std;
+
+		if (!ps->buffer_all)
+		{
+			ps->stream_std = can;
+			ps->buffer_all = !can;
+		}
+		else
+			ps->late_std = can;
 	}
 	/* buffering: the observed counts and means are summed as rows arrive too */
 	ps->need_mean |= ps->buffer_all && nnum > 0;
@@ -1140,8 +1147,11 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 		nq[j] = 0;
 	}
 
-	/* pass 3: what scaling needs, over the imputed and clipped values */
-	if (ps->scale == PREP_SCALE_STANDARD)
+	/*
+	 * pass 3: what scaling needs, over the imputed and clipped values (for
+	 * late_std, PrepFinish gets it from the learner after the replay)
+	 */
+	if (ps->scale == PREP_SCALE_STANDARD && !ps->late_std)
 	{
 		double	   *shift = palloc(sizeof(double) * (p + 1));
 
@@ -1229,6 +1239,50 @@ LearnFeature(const BpAggState *s, const PrepState *ps, int j, PrepFeature *f)
 }
 
 /*
+ * Standard scaling from the learner: t's learner has seen every row
+ * (t->n > 0), imputed and clipped but not scaled, with the nnum numeric
+ * features first.  Set each feature's center and scale from the learner's
+ * moments, as LearnBuffered defines them, and move the learner to the
+ * scaled design (the columns after the numeric ones are left alone).
+ */
+static void
+PrepRescaleLearner(const BpAggState *s, BpAggState *t, PrepFeature *f, int nnum)
+{
+	int			nd = t->nfeatures,
+				j;
+	double	   *center = palloc(sizeof(double) * (nd + 1));
+	double	   *css = palloc(sizeof(double) * (nd + 1));
+	double	   *scale = palloc(sizeof(double) * (nd + 1));
+
+	s->ops->moments(t, center, css);
+	for (j = 0; j < nd; j++)
+	{
+		if (j >= nnum)
+		{
+			center[j] = 0.0;
+			scale[j] = 1.0;
+			continue;
+		}
+		f[j].center = center[j];
+		f[j].scale = sqrt(css[j] / (double) t->n);
+		/* a constant column is centred but not scaled, as LearnBuffered does */
+		if (!(f[j].scale > 0) || !isfinite(f[j].scale))
+			f[j].scale = 1.0;
+		if (!isfinite(f[j].center))
+			float_overflow_error();
+		/* the model stores -0 as +0: scale by what it stores */
+		if (f[j].center == 0.0)
+			f[j].center = 0.0;
+		center[j] = f[j].center;
+		scale[j] = f[j].scale;
+	}
+	s->ops->rescale(t, center, scale);
+	pfree(center);
+	pfree(css);
+	pfree(scale);
+}
+
+/*
  * Streaming standard scaling.  Rows without NULLs went to the learner
  * unscaled; now the kept rows (those with a NULL) follow, imputed, still
  * unscaled.  The learner then knows every feature's mean and centred sum
@@ -1244,9 +1298,6 @@ static BpAggState *
 PrepStreamStandard(const BpAggState *s, PrepState *ps, PrepFeature *f)
 {
 	BpAggState *t = palloc(sizeof(BpAggState));
-	double	   *center = palloc(sizeof(double) * (ps->nnum + 1));
-	double	   *css = palloc(sizeof(double) * (ps->nnum + 1));
-	double	   *scale = palloc(sizeof(double) * (ps->nnum + 1));
 	double	   *x = palloc(sizeof(double) * (ps->nnum + 1));
 	PrepBlock  *b;
 	int64		count = 0;
@@ -1282,25 +1333,8 @@ PrepStreamStandard(const BpAggState *s, PrepState *ps, PrepFeature *f)
 			if ((++count & 4095) == 0)
 				CHECK_FOR_INTERRUPTS();
 		}
-	if (t->n == 0)
-		return t;
-	s->ops->moments(t, center, css);
-	for (j = 0; j < ps->nnum; j++)
-	{
-		f[j].center = center[j];
-		f[j].scale = sqrt(css[j] / (double) t->n);
-		/* a constant column is centred but not scaled, as LearnBuffered does */
-		if (!(f[j].scale > 0) || !isfinite(f[j].scale))
-			f[j].scale = 1.0;
-		if (!isfinite(f[j].center))
-			float_overflow_error();
-		/* the model stores -0 as +0: scale by what it stores */
-		if (f[j].center == 0.0)
-			f[j].center = 0.0;
-		center[j] = f[j].center;
-		scale[j] = f[j].scale;
-	}
-	s->ops->rescale(t, center, scale);
+	if (t->n > 0)
+		PrepRescaleLearner(s, t, f, ps->nnum);
 	return t;
 }
 
@@ -1566,6 +1600,15 @@ PrepFinish(BpAggState *s)
 				CHECK_FOR_INTERRUPTS();
 		}
 	}
+
+	/*
+	 * late_std: the rows went in imputed and clipped, with center 0 and
+	 * scale 1 (exact: (v - 0) / 1 = v); now learn the scaling from the
+	 * learner, which saves LearnBuffered's pass over the rows, and write
+	 * it into the learned section (ps->learned->f points into it).
+	 */
+	if (ps->late_std && t->n > 0)
+		PrepRescaleLearner(s, t, (PrepFeature *) ps->learned->f, ps->nnum);
 	return t;
 }
 

@@ -160,6 +160,8 @@ typedef struct PrepState
 	bool		need_mean;		/* streaming: keep sums for mean imputation */
 	bool		stream_std;		/* streaming standard scaling (learner's
 								 * moments/rescale): only NULL rows kept */
+	bool		late_std;		/* buffered, standard scaling learned from
+								 * the learner's moments after the replay */
 	uint8		scale;			/* resolved PREP_SCALE_* */
 	int64		nrows;			/* buffered */
 	Size		bytes;
