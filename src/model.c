@@ -19,6 +19,7 @@
 
 #include "buypower.h"
 #include "model.h"
+#include "trees.h"
 #include "prep.h"
 #include "percentile.h"
 
@@ -27,6 +28,8 @@
 static const char *const kind_names[] = {
 	[MODEL_LINREG] = "linreg",
 	[MODEL_LOGREG] = "logreg",
+	[MODEL_GBDT] = "gbdt",
+	[MODEL_FOREST] = "forest",
 };
 
 /*
@@ -56,6 +59,17 @@ static const char *const stat_names[MSTAT_MAX + 1] = {
 	[MSTAT_POS_WEIGHT] = "positive_weight",
 	[MSTAT_NEG_WEIGHT] = "negative_weight",
 	[MSTAT_TOL] = "tol",
+	[MSTAT_TREES] = "trees",
+	[MSTAT_LEARNING_RATE] = "learning_rate",
+	[MSTAT_MAX_DEPTH] = "max_depth",
+	[MSTAT_MAX_LEAVES] = "max_leaves",
+	[MSTAT_BEST_ITERATION] = "best_iteration",
+	[MSTAT_TRAIN_LOSS] = "training_loss",
+	[MSTAT_VALID_LOSS] = "validation_loss",
+	[MSTAT_VALID_ROWS] = "validation_rows",
+	[MSTAT_OOB_ERROR] = "oob_error",
+	[MSTAT_OOB_ROWS] = "oob_rows",
+	[MSTAT_SEED] = "seed",
 	[MSTAT_N_IMPUTED] = "n_imputed",
 	[MSTAT_N_CLIPPED] = "n_clipped",
 	[MSTAT_SCORE_N] = "score_n",
@@ -227,6 +241,15 @@ CheckSection(const Model *m, const ModelSection *sec, const char *payload,
 				}
 				break;
 			}
+		case MTAG_TREE_HEADER:
+		case MTAG_TREE_SIZES:
+		case MTAG_TREE_VALUES:
+		case MTAG_TREE_NODES:
+		case MTAG_TREE_IMPORTANCE:
+			/* checked together, by TreesCheck */
+			if (!MODEL_KIND_IS_TREES(m->kind))
+				ModelReject(ecode, "A linear model has a tree section.");
+			break;
 		case MTAG_PREP:
 			if (sec->elemtype != MODEL_ELEM_DOUBLE)
 				ModelReject(ecode, "The preprocessing section has the wrong type.");
@@ -303,7 +326,15 @@ ModelCheck(const Model *m, bool full, int ecode)
 	}
 	if (off != size)
 		ModelReject(ecode, "The value has bytes after its last section.");
-	if (!seen[MTAG_COEF] || !seen[MTAG_STATS])
+	if (!seen[MTAG_STATS])
+		ModelReject(ecode, "The model lacks its statistics.");
+	if (MODEL_KIND_IS_TREES(m->kind))
+	{
+		if (seen[MTAG_COEF] || seen[MTAG_STDERR] || seen[MTAG_ALIASED])
+			ModelReject(ecode, "A tree model has a coefficient section.");
+		TreesCheck(m, ecode);
+	}
+	else if (!seen[MTAG_COEF])
 		ModelReject(ecode, "The model lacks its coefficients or statistics.");
 	if (seen[MTAG_PREP] || seen[MTAG_VOCAB])
 		PrepCheckModel(m, full, ecode);

@@ -37,10 +37,13 @@
 typedef enum ModelKind
 {
 	MODEL_LINREG = 1,			/* least squares / ridge */
-	MODEL_LOGREG = 2			/* logistic regression */
+	MODEL_LOGREG = 2,			/* logistic regression */
+	MODEL_GBDT = 3,				/* gradient-boosted trees (trees.h) */
+	MODEL_FOREST = 4			/* random forest (trees.h) */
 } ModelKind;
 
-#define MODEL_KIND_MAX			2
+#define MODEL_KIND_MAX			4
+#define MODEL_KIND_IS_TREES(k)	((k) == MODEL_GBDT || (k) == MODEL_FOREST)
 
 /* flags */
 #define MODEL_HAS_INTERCEPT		0x0001
@@ -61,6 +64,12 @@ typedef enum ModelTag
 	MTAG_NAMES = 5,				/* bytes: nfeatures NUL-terminated names */
 	MTAG_PREP = 6,				/* doubles: preprocessing (prep.h) */
 	MTAG_VOCAB = 7,				/* bytes: categorical levels (prep.h) */
+	/* tree ensembles (trees.h has the layouts) */
+	MTAG_TREE_HEADER = 20,		/* doubles[2]: base score, link */
+	MTAG_TREE_SIZES = 21,		/* doubles[ntrees]: nodes per tree */
+	MTAG_TREE_VALUES = 22,		/* doubles[nnodes]: threshold or leaf value */
+	MTAG_TREE_NODES = 23,		/* bytes[8 nnodes]: child, feature, flags */
+	MTAG_TREE_IMPORTANCE = 24,	/* doubles[3 nfeatures]: gain, splits, cover */
 	MTAG_SCORE_QUANTILES = 30	/* doubles: training score quantiles (percentile.c) */
 } ModelTag;
 
@@ -115,6 +124,18 @@ typedef enum ModelStat
 	MSTAT_TOL,
 	MSTAT_N_IMPUTED = 30,		/* training values imputed (prep.c) */
 	MSTAT_N_CLIPPED = 31,		/* training values clipped */
+	/* tree ensembles: 50-69 */
+	MSTAT_TREES = 50,			/* trees in the model */
+	MSTAT_LEARNING_RATE = 51,
+	MSTAT_MAX_DEPTH = 52,
+	MSTAT_MAX_LEAVES = 53,
+	MSTAT_BEST_ITERATION = 54,	/* trees kept by early stopping */
+	MSTAT_TRAIN_LOSS = 55,		/* RMSE or log loss on the training rows */
+	MSTAT_VALID_LOSS = 56,		/* the same on the validation rows */
+	MSTAT_VALID_ROWS = 57,
+	MSTAT_OOB_ERROR = 58,		/* forest: out-of-bag RMSE or error rate */
+	MSTAT_OOB_ROWS = 59,		/* rows out of bag for at least one tree */
+	MSTAT_SEED = 60,
 	MSTAT_SCORE_N = 70,			/* training scores behind MTAG_SCORE_QUANTILES */
 	MSTAT_SCORE_MEAN = 71,		/* their mean */
 	MSTAT_SCORE_LAST = 79		/* end of the score-distribution range */

@@ -36,6 +36,7 @@
 
 #include "buypower.h"
 #include "model.h"
+#include "trees.h"
 #include "prep.h"
 #include "percentile.h"
 
@@ -144,7 +145,11 @@ PG_FUNCTION_INFO_V1(model_out);
 Datum
 model_out(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_CSTRING(ModelToJson(PG_GETARG_MODEL_P(0)));
+	Model	   *m = PG_GETARG_MODEL_P(0);
+
+	if (MODEL_KIND_IS_TREES(m->kind))
+		PG_RETURN_CSTRING(TreesToJson(m));
+	PG_RETURN_CSTRING(ModelToJson(m));
 }
 
 /* ----------------------------------------------------------------
@@ -512,6 +517,15 @@ model_in(PG_FUNCTION_ARGS)
 
 	if (!JB_ROOT_IS_OBJECT(jb))
 		ParseError(&pm, "A model is a JSON object.");
+	/* tree models have their own keys (trees_model.c) */
+	{
+		JsonbValue *alg = getKeyJsonValueFromContainer(&jb->root, "algorithm", 9, NULL);
+
+		if (alg && alg->type == jbvString &&
+			MODEL_KIND_IS_TREES(ModelKindFromName(pnstrdup(alg->val.string.val,
+															alg->val.string.len))))
+			PG_RETURN_MODEL_P(TreesFromJson(&jb->root, str));
+	}
 	it = JsonbIteratorInit(&jb->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{

@@ -26,6 +26,7 @@
 #include "aggstate.h"
 #include "distrib.h"
 #include "model.h"
+#include "trees.h"
 #include "prep.h"
 
 typedef struct PredictCache
@@ -38,6 +39,8 @@ typedef struct PredictCache
 	char	   *raw;			/* the incoming datum's bytes, when inline */
 	Model	   *model;			/* detoasted, checked copy */
 	const double *coef;
+	TreeView	trees;			/* tree models: pointers into model */
+	double	   *tbuf;			/* tree models: one scoring row */
 	MemoryContext prepcxt;		/* holds prep and the scratch rows */
 	Prep	   *prep;			/* decoded preprocessing, or NULL */
 	double	   *design;			/* scratch: one design row */
@@ -119,6 +122,11 @@ GetCachedModel(FunctionCallInfo fcinfo)
 	ModelCheck(c->model, false, ERRCODE_DATA_CORRUPTED);
 	c->coef = ModelGetDoubles(c->model, MTAG_COEF, &n);
 	MemoryContextSwitchTo(c->prepcxt);
+	if (MODEL_KIND_IS_TREES(c->model->kind))
+	{
+		TreeViewInit(&c->trees, c->model, c->prepcxt);
+		c->tbuf = palloc(sizeof(double) * c->model->nfeatures);
+	}
 	c->prep = PrepFromModel(c->model);
 	if (c->prep)
 	{
@@ -195,6 +203,16 @@ ScoreRow(FunctionCallInfo fcinfo, ArrayType *num, ArrayType *cats)
 	const double *x;
 	double		eta;
 
+	if (MODEL_KIND_IS_TREES(m->kind))
+	{
+		if (cats != NULL && PrepCountCategorical(cats) > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("model expects 0 categorical features, not %d",
+							PrepCountCategorical(cats))));
+		x = TreesScoringFeatures(m, num, c->tbuf);
+		return TreesScore(&c->trees, x);
+	}
 	if (c->prep)
 	{
 		PrepScoreRow(c->prep, num, cats, c->xbuf, c->lbuf, c->design);
@@ -293,6 +311,12 @@ model_summary(PG_FUNCTION_ARGS)
 	bool		intercept = (m->flags & MODEL_HAS_INTERCEPT) != 0;
 	Prep	   *prep = PrepFromModel(m);
 
+	if (coef == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("buypower.summary needs a linear model, not %s",
+						ModelKindName(m->kind)),
+				 errhint("Use buypower.importance for tree models.")));
 	if (prep != NULL && SummaryOriginalScale(fcinfo))
 	{
 		double	   *c = palloc(sizeof(double) * (m->nfeatures + 1));

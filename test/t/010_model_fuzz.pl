@@ -53,7 +53,10 @@ UNION ALL SELECT 7, buypower.score_distribution(s.m, buypower.predict(s.m, ARRAY
 UNION ALL SELECT 8, buypower.linreg(y, ARRAY[x1, CASE WHEN i % 11 = 0 THEN NULL ELSE x2 END],
                                     ARRAY['k' || (i % 4), CASE WHEN i % 7 = 0 THEN NULL ELSE (i % 3)::text END],
                                     '{"max_categories": 3, "clip": "iqr", "scale": "standard",
-                                      "missing_indicators": true}') FROM train;
+                                      "missing_indicators": true}') FROM train
+UNION ALL SELECT 9, buypower.gbdt(y > 2, ARRAY[x1, CASE WHEN i % 9 = 0 THEN NULL ELSE x2 END, x3],
+                                  '{"trees": 3, "max_depth": 2, "names": ["a", "b", "c"]}') FROM train
+UNION ALL SELECT 10, buypower.forest(y, ARRAY[x1, x2], '{"trees": 2, "max_depth": 2}') FROM train;
 
 -- What happens to one accepted model: it must print, read back to the same
 -- text, and score (or fail cleanly) on an array of the right length.
@@ -134,7 +137,7 @@ for my $line (split /\n/,
 	my ($id, $text) = split /\|/, decode_utf8($line), 2;
 	$model{$id} = $text;
 }
-is(scalar(keys %model), 8, 'eight models trained');
+is(scalar(keys %model), 10, 'ten models trained (9 and 10: tree ensembles)');
 like($model{7}, qr/"score_quantiles": \[/, 'model 7 has a score distribution');
 like($model{8}, qr/"preprocessing": \{.*"levels": \["k0", "k1", "k2"\]/, 'model 8 has preprocessing and categories');
 like($model{4}, qr/"coefficients": \[[^\]]*null/, 'model 4 has an aliased coefficient');

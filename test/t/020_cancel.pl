@@ -105,6 +105,46 @@ SQL
 	}
 }
 
+# Tree ensembles do most of their work in the final function, after the
+# scan: a timeout that fires while trees grow must stop them within a second
+# (CHECK_FOR_INTERRUPTS in every histogram pass and tree).  300k rows are
+# collected in well under the timeout; 10000 trees would take minutes.
+my $TREES_TIMEOUT_MS = 1500;
+my %trees = (
+	gbdt => q{buypower.gbdt(x[1] > 0, x, '{"trees": 10000, "max_depth": 8}')},
+	forest => q{buypower.forest(x[1]::float8, x, '{"trees": 10000}')},
+);
+for my $mode (sort keys %mode)
+{
+	for my $what (sort keys %trees)
+	{
+		my ($out, $err) = ('', '');
+		my $s = time;
+		$node->psql('postgres', <<"SQL", stdout => \$out, stderr => \$err, on_error_stop => 0);
+$mode{$mode}
+SET statement_timeout = '${TREES_TIMEOUT_MS}ms';
+SELECT 'start', extract(epoch FROM clock_timestamp());
+SELECT $trees{$what} FROM big WHERE i <= 300000;
+SELECT 'end', extract(epoch FROM clock_timestamp());
+RESET statement_timeout;
+SELECT 'after', buypower.predict(m, (SELECT x FROM big LIMIT 1)) BETWEEN 0 AND 1
+FROM (SELECT buypower.gbdt(x[1] > 0, x, '{"trees": 2}') AS m FROM (SELECT x FROM big LIMIT 1000) b) s;
+SQL
+		my $elapsed = time - $s;
+		my ($start) = $out =~ /^start\|([\d.]+)$/m;
+		my ($end) = $out =~ /^end\|([\d.]+)$/m;
+		my $server = defined $start && defined $end ? $end - $start : -1;
+		note(sprintf('%s %s: cancelled after %.3f s in the server, %.3f s wall for the session',
+			$what, $mode, $server, $elapsed));
+		like($err, qr/canceling statement due to statement timeout/,
+			"$what $mode: cancelled while growing trees");
+		cmp_ok($server, '>=', $TREES_TIMEOUT_MS / 1000 - 0.01, "$what $mode: ran until the timeout");
+		cmp_ok($elapsed, '<', $TREES_TIMEOUT_MS / 1000 + 1.0,
+			"$what $mode: session done within 1 s of the timeout");
+		like($out, qr/^after\|t$/m, "$what $mode: the same session trains and scores afterwards");
+	}
+}
+
 # Nothing is left running and no backend or worker crashed.
 is($node->safe_psql('postgres',
 		"SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid()"),

@@ -1,0 +1,1934 @@
+/*-------------------------------------------------------------------------
+ *
+ * learn_trees.c
+ *	  buypower.gbdt (histogram gradient boosting) and buypower.forest
+ *	  (random forest): aggregates that keep their rows and grow trees in
+ *	  the final function.
+ *
+ * Rows.  The transition function stores each row as p + 1 doubles (target,
+ * then features; a NULL feature is NaN) in fixed-size blocks in the
+ * aggregate context.  Parallel workers serialize their rows, the leader
+ * appends them.  Memory: 8 (p + 1) bytes per row while rows arrive, then
+ * in the final function n (p + 80) bytes more (bins, sort keys, gradients,
+ * partition indexes), capped by buypower.max_training_memory.
+ *
+ * Determinism.  Rows reach the final function in an order that depends on
+ * the plan (workers, scan order).  The final function first sorts them into
+ * a canonical order (by a 64-bit hash of the row's bytes, ties by the bytes
+ * themselves; equal rows are interchangeable), so every sum, sample and
+ * random draw after that sees the same sequence, serial or parallel.  All
+ * randomness comes from one pg_prng stream seeded by "seed" and consumed in
+ * that canonical order.
+ *
+ * Binning.  Each feature is cut into at most "bins" (<= 255) quantile bins
+ * from (up to) 200,000 rows of the canonical order, which is a uniform
+ * random sample since the order is a hash order; cut points are midpoints
+ * between neighbouring distinct sample values.  Bin codes are bytes, stored
+ * feature by feature (column-major, n bytes per feature); code nbins[f] is
+ * "missing".  A split at bin b sends codes <= b left: in the model the
+ * threshold is cut[b] and a raw value goes left when value <= cut[b], which
+ * is exactly the same rule.
+ *
+ * Growth.  Histograms of (gradient, hessian, count) per bin; the smaller
+ * child's histogram is built from its rows, the larger one's is the
+ * parent's minus it; the last level builds none.  Rows of a node are a
+ * range of an index array, partitioned stably on every split (so indexes
+ * stay ascending and the column reads stay close to sequential).  Split
+ * gain and leaf weights are XGBoost's: G^2 / (H + l2), -G / (H + l2).
+ * Missing values go to whichever side gains more (learned default).
+ *
+ * Everything runs in the backend's one thread, with CHECK_FOR_INTERRUPTS
+ * after every histogram feature pass and every tree.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "common/pg_prng.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "nodes/execnodes.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+
+#include "buypower.h"
+#include "aggstate.h"
+#include "model.h"
+#include "trees.h"
+
+#define TREES_STATE_FORMAT	1
+#define TREES_BLOCK_BYTES	(1024 * 1024)
+#define TREES_SAMPLE_ROWS	200000
+#define TREES_MAX_BINS		255
+#define TREES_HIST_BUDGET	((Size) 128 * 1024 * 1024)
+#define TREES_PREFETCH		16	/* rows ahead */
+#define TREES_MAX_ROWS		((int64) PG_INT32_MAX - 1)
+
+/* ----------------------------------------------------------------
+ * options
+ * ---------------------------------------------------------------- */
+
+typedef struct TreeOpts
+{
+	int32		trees;
+	int32		max_depth;
+	int32		max_leaves;		/* 0 = no limit */
+	bool		leafwise;
+	double		learning_rate;
+	int32		min_rows;
+	double		min_child_weight;
+	double		l2;
+	double		min_gain;
+	double		subsample;
+	double		colsample;
+	double		max_features;	/* forest: share of features per split, 0 = default */
+	int64		seed;
+	double		valid_frac;
+	int32		es_rounds;		/* 0 = no early stopping */
+	int32		bins;
+	int32		nnames;
+	int32		names_len;
+	char	   *names;
+} TreeOpts;
+
+typedef struct TreeState
+{
+	bool		forest;
+	bool		target_bool;
+	int32		p;				/* -1 until the first row */
+	int64		nskipped;
+	TreeOpts	o;
+	int64		nrows;
+	int32		w;				/* doubles per row: p + 1 */
+	int32		bpr;			/* rows per block */
+	int32		nblocks;
+	int32		maxblocks;
+	double	  **blocks;
+	Size		bytes;
+} TreeState;
+
+static const char *
+LearnerName(bool forest)
+{
+	return forest ? "forest" : "gbdt";
+}
+
+static void
+pg_attribute_noreturn()
+BadTreeOption(bool forest, const char *key, const char *expect)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for %s option \"%s\"", LearnerName(forest), key),
+			 errdetail("The value must be %s.", expect)));
+}
+
+static double
+OptNum(bool forest, const char *key, JsonbValue *v)
+{
+	if (v->type != jbvNumeric)
+		BadTreeOption(forest, key, "a number");
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+											  NumericGetDatum(v->val.numeric)));
+}
+
+static int32
+OptInt(bool forest, const char *key, JsonbValue *v, int32 lo, int32 hi)
+{
+	double		x = OptNum(forest, key, v);
+
+	if (x != floor(x) || x < lo || x > hi)
+		BadTreeOption(forest, key, psprintf("an integer from %d to %d", lo, hi));
+	return (int32) x;
+}
+
+static double
+OptRange(bool forest, const char *key, JsonbValue *v, double lo, bool loopen,
+		 double hi, bool hiopen)
+{
+	double		x = OptNum(forest, key, v);
+
+	if (!(loopen ? x > lo : x >= lo) || !(hiopen ? x < hi : x <= hi))
+		BadTreeOption(forest, key, psprintf("a number %s %g and %s %g",
+											loopen ? ">" : ">=", lo,
+											hiopen ? "<" : "<=", hi));
+	return x;
+}
+
+static void
+OptTreeNames(bool forest, JsonbValue *v, TreeOpts *o)
+{
+	JsonbContainer *c;
+	StringInfoData buf;
+	int			i;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
+		JsonContainerIsScalar(v->val.binary.data))
+		BadTreeOption(forest, "names", "an array of strings");
+	c = v->val.binary.data;
+	o->nnames = JsonContainerSize(c);
+	if (o->nnames > BP_MAX_FEATURES)
+		BadTreeOption(forest, "names", "an array no longer than the feature limit");
+	initStringInfo(&buf);
+	for (i = 0; i < o->nnames; i++)
+	{
+		JsonbValue *e = getIthJsonbValueFromContainer(c, i);
+
+		if (e->type != jbvString || e->val.string.len == 0)
+			BadTreeOption(forest, "names", "an array of non-empty strings");
+		appendBinaryStringInfo(&buf, e->val.string.val, e->val.string.len);
+		appendStringInfoChar(&buf, '\0');
+	}
+	o->names = buf.data;
+	o->names_len = buf.len;
+}
+
+/*
+ * Defaults, then the keys of the options object (may be NULL).
+ */
+static void
+ParseTreeOptions(Jsonb *jb, bool forest, TreeOpts *o)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	bool		have_leaves = false;
+
+	memset(o, 0, sizeof(*o));
+	o->trees = 100;
+	o->max_depth = forest ? 12 : 6;
+	o->learning_rate = forest ? 1.0 : 0.3;
+	o->min_rows = 1;
+	o->min_child_weight = forest ? 0 : 1;
+	o->l2 = forest ? 0 : 1;
+	o->subsample = 1;
+	o->colsample = 1;
+	o->bins = TREES_MAX_BINS;
+	o->names = "";
+	if (jb == NULL)
+		return;
+	if (!JB_ROOT_IS_OBJECT(jb))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s options must be a JSON object", LearnerName(forest))));
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *key;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		JsonbIteratorNext(&it, &v, true);
+		if (strcmp(key, "trees") == 0)
+			o->trees = OptInt(forest, key, &v, 1, 10000);
+		else if (strcmp(key, "max_depth") == 0)
+			o->max_depth = OptInt(forest, key, &v, 1, 32);
+		else if (strcmp(key, "max_leaves") == 0)
+		{
+			o->max_leaves = OptInt(forest, key, &v, 2, 1 << 20);
+			have_leaves = true;
+		}
+		else if (strcmp(key, "min_rows_in_leaf") == 0)
+			o->min_rows = OptInt(forest, key, &v, 1, PG_INT32_MAX / 2);
+		else if (strcmp(key, "seed") == 0)
+			o->seed = OptInt(forest, key, &v, 0, PG_INT32_MAX);
+		else if (strcmp(key, "bins") == 0)
+			o->bins = OptInt(forest, key, &v, 2, TREES_MAX_BINS);
+		else if (strcmp(key, "names") == 0)
+			OptTreeNames(forest, &v, o);
+		else if (forest && strcmp(key, "max_features") == 0)
+			o->max_features = OptRange(forest, key, &v, 0, true, 1, false);
+		else if (!forest && strcmp(key, "growth") == 0)
+		{
+			if (v.type == jbvString && v.val.string.len == 9 &&
+				strncmp(v.val.string.val, "depthwise", 9) == 0)
+				o->leafwise = false;
+			else if (v.type == jbvString && v.val.string.len == 8 &&
+					 strncmp(v.val.string.val, "leafwise", 8) == 0)
+				o->leafwise = true;
+			else
+				BadTreeOption(forest, key, "\"depthwise\" or \"leafwise\"");
+		}
+		else if (!forest && strcmp(key, "learning_rate") == 0)
+			o->learning_rate = OptRange(forest, key, &v, 0, true, 1, false);
+		else if (!forest && strcmp(key, "min_child_weight") == 0)
+			o->min_child_weight = OptRange(forest, key, &v, 0, false, 1e300, false);
+		else if (!forest && strcmp(key, "l2") == 0)
+			o->l2 = OptRange(forest, key, &v, 0, false, 1e300, false);
+		else if (!forest && strcmp(key, "min_gain") == 0)
+			o->min_gain = OptRange(forest, key, &v, 0, false, 1e300, false);
+		else if (!forest && strcmp(key, "subsample") == 0)
+			o->subsample = OptRange(forest, key, &v, 0, true, 1, false);
+		else if (!forest && strcmp(key, "colsample") == 0)
+			o->colsample = OptRange(forest, key, &v, 0, true, 1, false);
+		else if (!forest && strcmp(key, "validation_fraction") == 0)
+			o->valid_frac = OptRange(forest, key, &v, 0, false, 0.5, false);
+		else if (!forest && strcmp(key, "early_stopping_rounds") == 0)
+			o->es_rounds = OptInt(forest, key, &v, 1, 10000);
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unrecognized %s option \"%s\"", LearnerName(forest), key)));
+	}
+	if (o->leafwise && !have_leaves)
+		o->max_leaves = 31;
+	if (o->es_rounds > 0 && o->valid_frac == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("gbdt option \"early_stopping_rounds\" needs \"validation_fraction\"")));
+}
+
+/* ----------------------------------------------------------------
+ * aggregate state
+ * ---------------------------------------------------------------- */
+
+static MemoryContext
+TreesAggContext(FunctionCallInfo fcinfo, bool forest)
+{
+	MemoryContext aggcxt;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "%s support function called in non-aggregate context",
+			 LearnerName(forest));
+	return aggcxt;
+}
+
+static void
+pg_attribute_noreturn()
+TooMuchData(TreeState *s, Size need)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("%s training data exceeds buypower.max_training_memory (%d kB)",
+					LearnerName(s->forest), bp_max_training_memory),
+			 errdetail("%lld rows of %d features need about %zu kB: 8 (p + 1) bytes per row while rows arrive, then n (p + 80) bytes more to train.",
+					   (long long) s->nrows, s->p, need / 1024),
+			 errhint("Raise buypower.max_training_memory, or train on a sample of the table (TABLESAMPLE).")));
+}
+
+/*
+ * Fix the row width on the first row.
+ */
+static void
+StartRows(TreeState *s, int p)
+{
+	if (s->o.nnames > 0 && s->o.nnames != p)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s option \"names\" has %d names, but the feature array has %d elements",
+						LearnerName(s->forest), s->o.nnames, p)));
+	if (p == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s feature array must not be empty", LearnerName(s->forest))));
+	s->p = p;
+	s->w = p + 1;
+	s->bpr = Max(1, TREES_BLOCK_BYTES / (int) (sizeof(double) * s->w));
+}
+
+/*
+ * Room for one more row; its slot.
+ */
+static double *
+NextRow(TreeState *s)
+{
+	int64		k = s->nrows % s->bpr;
+
+	if (s->nrows >= TREES_MAX_ROWS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s cannot train on more than %lld rows",
+						LearnerName(s->forest), (long long) TREES_MAX_ROWS)));
+	if (k == 0)
+	{
+		Size		bsize = sizeof(double) * (Size) s->w * s->bpr;
+		MemoryContext cxt = GetMemoryChunkContext(s);
+
+		if (s->bytes + bsize > (Size) bp_max_training_memory * 1024)
+			TooMuchData(s, s->bytes + bsize);
+		if (s->nblocks == s->maxblocks)
+		{
+			s->maxblocks = Max(16, 2 * s->maxblocks);
+			s->blocks = s->blocks
+				? repalloc(s->blocks, sizeof(double *) * s->maxblocks)
+				: MemoryContextAlloc(cxt, sizeof(double *) * s->maxblocks);
+		}
+		s->blocks[s->nblocks++] = MemoryContextAlloc(cxt, bsize);
+		s->bytes += bsize;
+	}
+	s->nrows++;
+	return s->blocks[s->nblocks - 1] + k * s->w;
+}
+
+static inline const double *
+RowAt(const TreeState *s, int64 i)
+{
+	return s->blocks[i / s->bpr] + (i % s->bpr) * s->w;
+}
+
+static TreeState *
+NewTreeState(bool forest, bool target_bool, Jsonb *jb)
+{
+	TreeState  *s = palloc0(sizeof(TreeState));
+
+	s->forest = forest;
+	s->target_bool = target_bool;
+	s->p = -1;
+	ParseTreeOptions(jb, forest, &s->o);
+	return s;
+}
+
+/*
+ * Transition: skip rows with a NULL target or feature array; NULL
+ * elements are missing values (NaN); anything else must be finite.
+ */
+static Datum
+TreesAccum(FunctionCallInfo fcinfo, bool forest)
+{
+	MemoryContext aggcxt = TreesAggContext(fcinfo, forest);
+	TreeState  *s;
+	ArrayType  *a;
+	bits8	   *nulls;
+	const double *data;
+	double	   *row;
+	double		y;
+	int			n,
+				j;
+
+	if (PG_ARGISNULL(0))
+	{
+		MemoryContext old = MemoryContextSwitchTo(aggcxt);
+		Jsonb	   *jb = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
+
+		s = NewTreeState(forest, get_fn_expr_argtype(fcinfo->flinfo, 1) == BOOLOID, jb);
+		MemoryContextSwitchTo(old);
+	}
+	else
+		s = (TreeState *) PG_GETARG_POINTER(0);
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		s->nskipped++;
+		PG_RETURN_POINTER(s);
+	}
+	a = PG_GETARG_ARRAYTYPE_P(2);
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("feature array must be one-dimensional, not %d-dimensional",
+						ARR_NDIM(a))));
+	n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	if (n > BP_MAX_FEATURES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("feature array has %d elements, more than the limit of %d",
+						n, BP_MAX_FEATURES)));
+	if (s->p < 0)
+		StartRows(s, n);
+	BpCheckFeatureCount(s->p, n);
+	y = s->target_bool ? (PG_GETARG_BOOL(1) ? 1.0 : 0.0) : PG_GETARG_FLOAT8(1);
+	if (!isfinite(y))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s target must be finite", LearnerName(forest))));
+	row = NextRow(s);
+	row[0] = y;
+	nulls = ARR_NULLBITMAP(a);
+	data = (const double *) ARR_DATA_PTR(a);
+	for (j = 0; j < n; j++)
+	{
+		if (nulls && !(nulls[j / 8] & (1 << (j % 8))))
+			row[j + 1] = get_float8_nan();
+		else
+		{
+			row[j + 1] = *data++;
+			if (!isfinite(row[j + 1]))
+			{
+				s->nrows--;
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("%s feature %d must be finite", LearnerName(forest), j + 1),
+						 errhint("Pass NULL for a missing value.")));
+			}
+			/* one zero: -0 and +0 would hash differently */
+			if (row[j + 1] == 0)
+				row[j + 1] = 0;
+		}
+	}
+	if (row[0] == 0)
+		row[0] = 0;
+	PG_RETURN_POINTER(s);
+}
+
+/*
+ * Append a copy of src's rows to dst.
+ */
+static void
+AppendRows(TreeState *dst, const TreeState *src)
+{
+	int64		i;
+
+	for (i = 0; i < src->nrows; i++)
+	{
+		const double *r = RowAt(src, i);
+
+		memcpy(NextRow(dst), r, sizeof(double) * dst->w);
+	}
+}
+
+static Datum
+TreesCombine(FunctionCallInfo fcinfo, bool forest)
+{
+	MemoryContext aggcxt = TreesAggContext(fcinfo, forest);
+	MemoryContext old;
+	TreeState  *a = PG_ARGISNULL(0) ? NULL : (TreeState *) PG_GETARG_POINTER(0);
+	TreeState  *b = PG_ARGISNULL(1) ? NULL : (TreeState *) PG_GETARG_POINTER(1);
+
+	if (b == NULL)
+		PG_RETURN_POINTER(a);
+	old = MemoryContextSwitchTo(aggcxt);
+	if (a == NULL)
+	{
+		a = palloc0(sizeof(TreeState));
+		a->forest = b->forest;
+		a->target_bool = b->target_bool;
+		a->p = -1;
+		a->o = b->o;
+		a->o.names = pstrdup("");
+		if (b->o.names_len > 0)
+		{
+			a->o.names = palloc(b->o.names_len + 1);
+			memcpy(a->o.names, b->o.names, b->o.names_len);
+		}
+	}
+	a->nskipped += b->nskipped;
+	if (b->p >= 0)
+	{
+		if (a->p < 0)
+			StartRows(a, b->p);
+		BpCheckFeatureCount(a->p, b->p);
+		AppendRows(a, b);
+	}
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(a);
+}
+
+static Datum
+TreesSerialize(FunctionCallInfo fcinfo, bool forest)
+{
+	TreeState  *s = (TreeState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+	int64		i;
+
+	TreesAggContext(fcinfo, forest);
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, TREES_STATE_FORMAT);
+	pq_sendbyte(&buf, s->forest);
+	pq_sendbyte(&buf, s->target_bool);
+	pq_sendint32(&buf, s->p);
+	pq_sendint64(&buf, s->nskipped);
+	/* options: the same constant in every worker, but sent for the leader */
+	pq_sendint32(&buf, s->o.trees);
+	pq_sendint32(&buf, s->o.max_depth);
+	pq_sendint32(&buf, s->o.max_leaves);
+	pq_sendbyte(&buf, s->o.leafwise);
+	pq_sendfloat8(&buf, s->o.learning_rate);
+	pq_sendint32(&buf, s->o.min_rows);
+	pq_sendfloat8(&buf, s->o.min_child_weight);
+	pq_sendfloat8(&buf, s->o.l2);
+	pq_sendfloat8(&buf, s->o.min_gain);
+	pq_sendfloat8(&buf, s->o.subsample);
+	pq_sendfloat8(&buf, s->o.colsample);
+	pq_sendfloat8(&buf, s->o.max_features);
+	pq_sendint64(&buf, s->o.seed);
+	pq_sendfloat8(&buf, s->o.valid_frac);
+	pq_sendint32(&buf, s->o.es_rounds);
+	pq_sendint32(&buf, s->o.bins);
+	pq_sendint32(&buf, s->o.nnames);
+	pq_sendint32(&buf, s->o.names_len);
+	pq_sendbytes(&buf, s->o.names, s->o.names_len);
+	pq_sendint64(&buf, s->nrows);
+	/* rows in host order: serial states never leave this server */
+	for (i = 0; i < s->nrows; i += s->bpr)
+		pq_sendbytes(&buf, (const char *) RowAt(s, i),
+					 sizeof(double) * s->w * Min(s->bpr, s->nrows - i));
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+static void
+pg_attribute_noreturn()
+BadTreeState(bool forest)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid serialized %s aggregate state", LearnerName(forest))));
+}
+
+static Datum
+TreesDeserialize(FunctionCallInfo fcinfo, bool forest)
+{
+	bytea	   *raw = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	TreeState  *s;
+	int64		nrows,
+				i;
+	int			p;
+
+	TreesAggContext(fcinfo, forest);
+	buf.data = VARDATA_ANY(raw);
+	buf.len = VARSIZE_ANY_EXHDR(raw);
+	buf.maxlen = buf.len;
+	buf.cursor = 0;
+	if (buf.len < 128 || pq_getmsgbyte(&buf) != TREES_STATE_FORMAT ||
+		pq_getmsgbyte(&buf) != forest)
+		BadTreeState(forest);
+	s = palloc0(sizeof(TreeState));
+	s->forest = forest;
+	s->target_bool = pq_getmsgbyte(&buf) != 0;
+	p = pq_getmsgint(&buf, 4);
+	s->p = -1;
+	s->nskipped = pq_getmsgint64(&buf);
+	s->o.trees = pq_getmsgint(&buf, 4);
+	s->o.max_depth = pq_getmsgint(&buf, 4);
+	s->o.max_leaves = pq_getmsgint(&buf, 4);
+	s->o.leafwise = pq_getmsgbyte(&buf) != 0;
+	s->o.learning_rate = pq_getmsgfloat8(&buf);
+	s->o.min_rows = pq_getmsgint(&buf, 4);
+	s->o.min_child_weight = pq_getmsgfloat8(&buf);
+	s->o.l2 = pq_getmsgfloat8(&buf);
+	s->o.min_gain = pq_getmsgfloat8(&buf);
+	s->o.subsample = pq_getmsgfloat8(&buf);
+	s->o.colsample = pq_getmsgfloat8(&buf);
+	s->o.max_features = pq_getmsgfloat8(&buf);
+	s->o.seed = pq_getmsgint64(&buf);
+	s->o.valid_frac = pq_getmsgfloat8(&buf);
+	s->o.es_rounds = pq_getmsgint(&buf, 4);
+	s->o.bins = pq_getmsgint(&buf, 4);
+	s->o.nnames = pq_getmsgint(&buf, 4);
+	s->o.names_len = pq_getmsgint(&buf, 4);
+	if (p < -1 || p > BP_MAX_FEATURES || s->nskipped < 0 ||
+		s->o.nnames < 0 || s->o.nnames > BP_MAX_FEATURES || s->o.names_len < 0 ||
+		s->o.names_len > buf.len - buf.cursor)
+		BadTreeState(forest);
+	s->o.names = palloc(s->o.names_len + 1);
+	pq_copymsgbytes(&buf, s->o.names, s->o.names_len);
+	if (buf.len - buf.cursor < 8)
+		BadTreeState(forest);
+	nrows = pq_getmsgint64(&buf);
+	if (p >= 0)
+		StartRows(s, p);
+	if (nrows < 0 || (p < 0 && nrows > 0) ||
+		(nrows > 0 && (Size) (buf.len - buf.cursor) / (sizeof(double) * s->w) != (Size) nrows) ||
+		(nrows > 0 && (Size) (buf.len - buf.cursor) % (sizeof(double) * s->w) != 0))
+		BadTreeState(forest);
+	for (i = 0; i < nrows; i++)
+		pq_copymsgbytes(&buf, (char *) NextRow(s), sizeof(double) * s->w);
+	if (buf.cursor != buf.len)
+		BadTreeState(forest);
+	PG_RETURN_POINTER(s);
+}
+
+/* ----------------------------------------------------------------
+ * training data: canonical order and bins
+ * ---------------------------------------------------------------- */
+
+typedef struct RowKey
+{
+	uint64		hash;
+	int64		row;
+} RowKey;
+
+static int
+CompareRowKeys(const void *a, const void *b, void *arg)
+{
+	const RowKey *ka = a;
+	const RowKey *kb = b;
+	const TreeState *s = arg;
+
+	if (ka->hash != kb->hash)
+		return ka->hash < kb->hash ? -1 : 1;
+	return memcmp(RowAt(s, ka->row), RowAt(s, kb->row), sizeof(double) * s->w);
+}
+
+static int
+CompareDoubles(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+typedef struct TrainData
+{
+	int			n;
+	int			p;
+	double	   *y;				/* canonical order */
+	uint8	   *bins;			/* p columns of n codes */
+	int		   *nbins;			/* value bins per feature; code nbins[f] = missing */
+	double	  **cuts;			/* nbins[f] - 1 cut points each */
+} TrainData;
+
+/*
+ * Cut points of one feature from a sorted sample of its values: at most
+ * maxbins bins of about equal counts, never splitting equal values.
+ */
+static int
+MakeCuts(double *v, int m, int maxbins, double *cuts)
+{
+	int			ncuts = 0;
+	int			j = 0;
+
+	while (j < m)
+	{
+		int			k = j;
+
+		while (k + 1 < m && v[k + 1] == v[j])
+			k++;
+		/* v[j..k] are equal; cut after them if the share is reached */
+		if (k + 1 < m && ncuts < maxbins - 1 &&
+			(double) (k + 1) >= (double) (ncuts + 1) * m / maxbins)
+		{
+			double		a = v[k],
+						b = v[k + 1],
+						mid = a + (b - a) / 2;
+
+			if (!(mid >= a && mid < b))
+				mid = a;
+			cuts[ncuts++] = mid;
+		}
+		j = k + 1;
+	}
+	return ncuts + 1;
+}
+
+static inline int
+BinOf(const double *cuts, int ncuts, double v)
+{
+	int			lo = 0,
+				hi = ncuts;
+
+	/* smallest k with v <= cuts[k], else ncuts */
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (v <= cuts[mid])
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/*
+ * Sort row keys by hash, then by row bytes: an LSD radix sort on the hash
+ * (8 byte-wide passes, interruptible between passes; a comparison sort of
+ * 10M keys would not be), then a comparison sort of each run of equal
+ * hashes (equal rows, or the rare collision).
+ */
+static void
+SortRowKeys(const TreeState *s, RowKey *keys, int n)
+{
+	RowKey	   *tmp = palloc_extended(sizeof(RowKey) * (Size) n, MCXT_ALLOC_HUGE);
+	RowKey	   *a = keys,
+			   *b = tmp;
+	int			pass,
+				i,
+				j;
+
+	for (pass = 0; pass < 8; pass++)
+	{
+		int64		count[257] = {0};
+		int			shift = 8 * pass;
+		RowKey	   *t;
+
+		for (i = 0; i < n; i++)
+			count[((a[i].hash >> shift) & 0xFF) + 1]++;
+		for (i = 0; i < 256; i++)
+			count[i + 1] += count[i];
+		for (i = 0; i < n; i++)
+			b[count[(a[i].hash >> shift) & 0xFF]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
+		CHECK_FOR_INTERRUPTS();
+	}
+	/* 8 passes: the result is back in keys */
+	Assert(a == keys);
+	for (i = 0; i < n; i = j)
+	{
+		for (j = i + 1; j < n && keys[j].hash == keys[i].hash; j++)
+			;
+		if (j - i > 1)
+			qsort_arg(keys + i, j - i, sizeof(RowKey), CompareRowKeys, (void *) s);
+	}
+	pfree(tmp);
+}
+
+/*
+ * Sort the rows canonically, take the targets, bin the features.
+ *
+ * The stored rows are only ever read in storage order (random reads of
+ * 8 (p + 1)-byte rows would miss the cache on every row); their canonical
+ * positions come from the inverse permutation.
+ */
+static void
+PrepareData(TreeState *s, TrainData *d)
+{
+	int			n = (int) s->nrows;
+	int			p = s->p;
+	RowKey	   *keys;
+	int		   *pos;
+	int			nsample = Min(n, TREES_SAMPLE_ROWS);
+	int			group = Max(1, (int) ((32 * 1024 * 1024) / (sizeof(double) * nsample)));
+	double	  **sample;
+	int		   *m;
+	Size		need;
+	int64		r;
+	int			i,
+				f,
+				f0;
+	bool		anyvalues = false;
+
+	need = s->bytes + (Size) n * (p + 80);
+	if (need > (Size) bp_max_training_memory * 1024)
+		TooMuchData(s, need);
+
+	keys = palloc_extended(sizeof(RowKey) * (Size) n, MCXT_ALLOC_HUGE);
+	for (i = 0; i < n; i++)
+	{
+		keys[i].hash = hash_bytes_extended((const unsigned char *) RowAt(s, i),
+										   sizeof(double) * s->w, 0);
+		keys[i].row = i;
+		if ((i & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
+	}
+	SortRowKeys(s, keys, n);
+	pos = palloc_extended(sizeof(int) * (Size) n, MCXT_ALLOC_HUGE);
+	for (i = 0; i < n; i++)
+		pos[keys[i].row] = i;
+	pfree(keys);
+
+	d->n = n;
+	d->p = p;
+	d->y = palloc_extended(sizeof(double) * (Size) n, MCXT_ALLOC_HUGE);
+	for (r = 0; r < n; r++)
+		d->y[pos[r]] = RowAt(s, r)[0];
+	d->bins = palloc_extended((Size) n * p, MCXT_ALLOC_HUGE);
+	d->nbins = palloc0(sizeof(int) * p);
+	d->cuts = palloc0(sizeof(double *) * p);
+
+	/* cut points from the first nsample canonical rows, group by group */
+	sample = palloc(sizeof(double *) * group);
+	m = palloc(sizeof(int) * group);
+	for (i = 0; i < Min(group, p); i++)
+		sample[i] = palloc_extended(sizeof(double) * nsample, MCXT_ALLOC_HUGE);
+	for (f0 = 0; f0 < p; f0 += group)
+	{
+		int			gn = Min(group, p - f0);
+
+		memset(m, 0, sizeof(int) * group);
+		for (r = 0; r < n; r++)
+		{
+			const double *row;
+
+			if (pos[r] >= nsample)
+				continue;
+			row = RowAt(s, r) + 1 + f0;
+			for (f = 0; f < gn; f++)
+				if (!isnan(row[f]))
+					sample[f][m[f]++] = row[f];
+		}
+		for (f = 0; f < gn; f++)
+		{
+			/* a sparse feature may miss the sample: take any rows that have it */
+			for (r = 0; m[f] == 0 && r < n; r++)
+				if (!isnan(RowAt(s, r)[1 + f0 + f]))
+					sample[f][m[f]++] = RowAt(s, r)[1 + f0 + f];
+			if (m[f] == 0)
+				continue;		/* all missing: nbins 0, code 0 */
+			anyvalues = true;
+			qsort(sample[f], m[f], sizeof(double), CompareDoubles);
+			d->cuts[f0 + f] = palloc(sizeof(double) * s->o.bins);
+			d->nbins[f0 + f] = MakeCuts(sample[f], m[f], s->o.bins, d->cuts[f0 + f]);
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (!anyvalues)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s features are NULL in every row", LearnerName(s->forest))));
+
+	/* codes, row-major: a row's p codes are adjacent */
+	for (r = 0; r < n; r++)
+	{
+		const double *row = RowAt(s, r) + 1;
+		uint8	   *out = d->bins + (Size) pos[r] * p;
+
+		for (f = 0; f < p; f++)
+			out[f] = isnan(row[f]) ? d->nbins[f] :
+				BinOf(d->cuts[f], d->nbins[f] - 1, row[f]);
+		if ((r & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	for (i = 0; i < Min(group, p); i++)
+		pfree(sample[i]);
+	pfree(pos);
+}
+
+/* ----------------------------------------------------------------
+ * tree growth
+ * ---------------------------------------------------------------- */
+
+typedef struct HBin
+{
+	double		g;
+	double		h;
+	int64		n;
+} HBin;
+
+typedef struct TNode
+{
+	int32		left;			/* 0 = leaf */
+	int32		feature;
+	int32		bin;
+	int32		flags;
+	double		value;			/* threshold, or leaf value */
+	double		gain;
+	double		cover;
+} TNode;
+
+typedef struct TTree
+{
+	int			n;
+	TNode	   *nodes;
+} TTree;
+
+typedef struct Leaf
+{
+	int			begin;
+	int			end;
+	double		G;
+	double		H;
+	int64		cnt;
+	int			depth;
+	int			seq;
+	int			out;			/* node index in the tree */
+	HBin	   *hist;
+	/* best split, if can */
+	bool		can;
+	double		gain;
+	int			f;
+	int			bin;
+	bool		dleft;
+	double		GL;
+	double		HL;
+	int64		nl;
+} Leaf;
+
+typedef struct Grower
+{
+	const TrainData *d;
+	int			hsize;
+	int		   *hoff;
+	double	   *g;
+	double	   *h;
+	int		   *idx;
+	int		   *tmp;
+	bool	   *featok;			/* features this tree may use */
+	int		   *active;			/* the usable ones of them (>= 2 bins) */
+	int			nactive;
+	int		   *cand;			/* scratch: candidate features of a node */
+	int			mtry;			/* forest: features tried per node; 0 = all */
+	int			max_depth;
+	int			max_leaves;
+	bool		leafwise;
+	double		l2;
+	int			min_rows;
+	double		min_child_weight;
+	double		min_gain;
+	double		leaf_scale;		/* learning rate */
+	pg_prng_state *rng;
+	Size		hist_kept;
+	/* output */
+	TNode	   *out;
+	int			nout;
+	int			maxout;
+	Leaf	   *leaves;
+	int			nleaves;
+	int			maxleaves;
+} Grower;
+
+static HBin *
+NewHist(Grower *gr)
+{
+	return palloc0(sizeof(HBin) * gr->hsize);
+}
+
+/*
+ * Histogram of the rows of a leaf over the tree's features.  Bins are
+ * row-major, so each row costs one cache line for all its features.
+ */
+static void
+BuildHist(Grower *gr, Leaf *L, HBin *hist)
+{
+	const TrainData *d = gr->d;
+	int			p = d->p;
+	const int  *idx = gr->idx;
+	const int  *act = gr->active;
+	int			nact = gr->nactive;
+	int			k,
+				j;
+
+	for (k = L->begin; k < L->end; k++)
+	{
+		int			r = idx[k];
+		double		g,
+					h;
+		const uint8 *row = d->bins + (Size) r * p;
+
+		/* rows of a deep node are scattered: fetch ahead of use */
+		if (k + TREES_PREFETCH < L->end)
+		{
+			int			rr = idx[k + TREES_PREFETCH];
+
+			__builtin_prefetch(d->bins + (Size) rr * p);
+			__builtin_prefetch(gr->g + rr);
+			__builtin_prefetch(gr->h + rr);
+		}
+		g = gr->g[r];
+		h = gr->h[r];
+
+		for (j = 0; j < nact; j++)
+		{
+			HBin	   *b = &hist[gr->hoff[act[j]] + row[act[j]]];
+
+			b->g += g;
+			b->h += h;
+			b->n++;
+		}
+		if (((k - L->begin) & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+static inline double
+Score(double G, double H, double l2)
+{
+	return (G * G) / (H + l2);
+}
+
+/*
+ * Evaluate one candidate split of leaf L; keep it if it beats the best.
+ */
+static inline void
+TrySplit(Grower *gr, Leaf *L, int f, int b, bool dleft,
+		 double GL, double HL, int64 nl, double parent)
+{
+	double		GR = L->G - GL,
+				HR = L->H - HL;
+	int64		nr = L->cnt - nl;
+	double		gain;
+
+	if (nl < gr->min_rows || nr < gr->min_rows ||
+		HL < gr->min_child_weight || HR < gr->min_child_weight ||
+		!(HL + gr->l2 > 0) || !(HR + gr->l2 > 0))
+		return;
+	gain = Score(GL, HL, gr->l2) + Score(GR, HR, gr->l2) - parent;
+	if (gain > L->gain)
+	{
+		L->gain = gain;
+		L->f = f;
+		L->bin = b;
+		L->dleft = dleft;
+		L->GL = GL;
+		L->HL = HL;
+		L->nl = nl;
+	}
+}
+
+/*
+ * Best split of a leaf from its histogram.
+ */
+static void
+FindSplit(Grower *gr, Leaf *L)
+{
+	const TrainData *d = gr->d;
+	double		parent;
+	int			ncand = 0,
+				c,
+				f;
+
+	L->can = false;
+	L->gain = -get_float8_infinity();
+	if (L->hist == NULL || L->cnt < 2 * (int64) gr->min_rows || !(L->H + gr->l2 > 0))
+		return;
+	parent = Score(L->G, L->H, gr->l2);
+	for (f = 0; f < d->p; f++)
+		if (gr->featok[f] && d->nbins[f] >= 2)
+			gr->cand[ncand++] = f;
+	if (gr->mtry > 0 && gr->mtry < ncand)
+	{
+		/* a random subset of mtry features (partial Fisher-Yates) */
+		for (c = 0; c < gr->mtry; c++)
+		{
+			int			r = c + (int) pg_prng_uint64_range(gr->rng, 0, ncand - 1 - c);
+			int			t = gr->cand[c];
+
+			gr->cand[c] = gr->cand[r];
+			gr->cand[r] = t;
+		}
+		ncand = gr->mtry;
+	}
+	for (c = 0; c < ncand; c++)
+	{
+		const HBin *hf;
+		int			nb,
+					b;
+		double		GL = 0,
+					HL = 0;
+		int64		nl = 0;
+		HBin		miss;
+
+		f = gr->cand[c];
+		hf = L->hist + gr->hoff[f];
+		nb = d->nbins[f];
+		miss = hf[nb];
+		for (b = 0; b < nb - 1; b++)
+		{
+			GL += hf[b].g;
+			HL += hf[b].h;
+			nl += hf[b].n;
+			if (miss.n > 0)
+			{
+				TrySplit(gr, L, f, b, false, GL, HL, nl, parent);
+				TrySplit(gr, L, f, b, true, GL + miss.g, HL + miss.h, nl + miss.n, parent);
+			}
+			else
+				TrySplit(gr, L, f, b, nl >= L->cnt - nl, GL, HL, nl, parent);
+		}
+	}
+	L->can = (L->gain > gr->min_gain && L->gain > 0);
+}
+
+static int
+NewNode(Grower *gr)
+{
+	if (gr->nout == gr->maxout)
+	{
+		gr->maxout *= 2;
+		gr->out = repalloc(gr->out, sizeof(TNode) * gr->maxout);
+	}
+	memset(&gr->out[gr->nout], 0, sizeof(TNode));
+	return gr->nout++;
+}
+
+static Leaf *
+NewLeaf(Grower *gr)
+{
+	if (gr->nleaves == gr->maxleaves)
+	{
+		gr->maxleaves *= 2;
+		gr->leaves = repalloc(gr->leaves, sizeof(Leaf) * gr->maxleaves);
+	}
+	memset(&gr->leaves[gr->nleaves], 0, sizeof(Leaf));
+	return &gr->leaves[gr->nleaves++];
+}
+
+/*
+ * Will this leaf ever be split?  Then it needs a histogram.
+ */
+static bool
+MaySplit(Grower *gr, const Leaf *L)
+{
+	return L->depth < gr->max_depth && L->cnt >= 2 * (int64) gr->min_rows;
+}
+
+/*
+ * Keep a leaf's histogram for its children's subtraction, within budget.
+ */
+static void
+KeepOrDropHist(Grower *gr, Leaf *L)
+{
+	if (L->hist == NULL)
+		return;
+	if (L->can && gr->hist_kept + sizeof(HBin) * gr->hsize <= TREES_HIST_BUDGET)
+		gr->hist_kept += sizeof(HBin) * gr->hsize;
+	else
+	{
+		pfree(L->hist);
+		L->hist = NULL;
+	}
+}
+
+/*
+ * Grow one tree on rows idx[0..nroot).  Leaves end in gr->leaves, with
+ * their row ranges; nodes in gr->out (children after parents).
+ */
+static void
+GrowTree(Grower *gr, int nroot)
+{
+	Leaf	   *root;
+	int			seq = 0;
+	int			nopen;
+	int			k;
+
+	gr->nout = 0;
+	gr->nleaves = 0;
+	gr->hist_kept = 0;
+	gr->nactive = 0;
+	for (k = 0; k < gr->d->p; k++)
+		if (gr->featok[k] && gr->d->nbins[k] >= 2)
+			gr->active[gr->nactive++] = k;
+	root = NewLeaf(gr);
+	root->begin = 0;
+	root->end = nroot;
+	for (k = 0; k < nroot; k++)
+	{
+		root->G += gr->g[gr->idx[k]];
+		root->H += gr->h[gr->idx[k]];
+	}
+	root->cnt = nroot;
+	root->seq = seq++;
+	root->out = NewNode(gr);
+	if (MaySplit(gr, root))
+	{
+		root->hist = NewHist(gr);
+		BuildHist(gr, root, root->hist);
+	}
+	FindSplit(gr, root);
+	KeepOrDropHist(gr, root);
+	nopen = 1;
+
+	for (;;)
+	{
+		int			best = -1;
+		Leaf		P;
+		Leaf	   *A,
+				   *B,
+				   *small,
+				   *large;
+		const uint8 *col;
+		int			nb,
+					w,
+					t,
+					i;
+		TNode	   *node;
+
+		if (gr->max_leaves > 0 && nopen >= gr->max_leaves)
+			break;
+		for (k = 0; k < gr->nleaves; k++)
+		{
+			Leaf	   *L = &gr->leaves[k];
+
+			if (!L->can)
+				continue;
+			if (best < 0 ||
+				(gr->leafwise ? L->gain > gr->leaves[best].gain : L->seq < gr->leaves[best].seq))
+				best = k;
+		}
+		if (best < 0)
+			break;
+
+		/* take the leaf out of the list; its slot is reused by a child */
+		P = gr->leaves[best];
+		if (P.hist)
+			gr->hist_kept -= sizeof(HBin) * gr->hsize;
+
+		/* partition its rows, stably */
+		col = gr->d->bins + P.f;
+		nb = gr->d->nbins[P.f];
+		w = P.begin;
+		t = 0;
+		for (i = P.begin; i < P.end; i++)
+		{
+			int			r = gr->idx[i];
+			int			code;
+			bool		goleft;
+
+			if (i + TREES_PREFETCH < P.end)
+				__builtin_prefetch(col + (Size) gr->idx[i + TREES_PREFETCH] * gr->d->p);
+			code = col[(Size) r * gr->d->p];
+			goleft = (code == nb) ? P.dleft : (code <= P.bin);
+
+			if (goleft)
+				gr->idx[w++] = r;
+			else
+				gr->tmp[t++] = r;
+		}
+		memcpy(gr->idx + w, gr->tmp, sizeof(int) * t);
+
+		node = &gr->out[P.out];
+		node->feature = P.f;
+		node->bin = P.bin;
+		node->flags = P.dleft ? TREE_DEFAULT_LEFT : 0;
+		node->value = gr->d->cuts[P.f][P.bin];
+		node->gain = P.gain;
+		node->cover = P.H;
+		i = NewNode(gr);		/* left child; the right one follows */
+		NewNode(gr);
+		node = &gr->out[P.out];	/* NewNode may have moved the array */
+		node->left = i;
+
+		A = &gr->leaves[best];
+		memset(A, 0, sizeof(Leaf));
+		B = NewLeaf(gr);
+		A = &gr->leaves[best];	/* NewLeaf may have moved the array */
+		A->begin = P.begin;
+		A->end = w;
+		A->G = P.GL;
+		A->H = P.HL;
+		A->cnt = P.nl;
+		A->out = node->left;
+		B->begin = w;
+		B->end = P.end;
+		B->G = P.G - P.GL;
+		B->H = P.H - P.HL;
+		B->cnt = P.cnt - P.nl;
+		B->out = node->left + 1;
+		A->depth = B->depth = P.depth + 1;
+		A->seq = seq++;
+		B->seq = seq++;
+		nopen++;
+
+		small = (A->cnt <= B->cnt) ? A : B;
+		large = (small == A) ? B : A;
+		if (MaySplit(gr, small) || MaySplit(gr, large))
+		{
+			small->hist = NewHist(gr);
+			BuildHist(gr, small, small->hist);
+			if (P.hist)
+			{
+				HBin	   *ph = P.hist;
+
+				for (i = 0; i < gr->hsize; i++)
+				{
+					ph[i].g -= small->hist[i].g;
+					ph[i].h -= small->hist[i].h;
+					ph[i].n -= small->hist[i].n;
+				}
+				large->hist = ph;
+			}
+			else
+			{
+				large->hist = NewHist(gr);
+				BuildHist(gr, large, large->hist);
+			}
+			if (!MaySplit(gr, small))
+			{
+				pfree(small->hist);
+				small->hist = NULL;
+			}
+			if (!MaySplit(gr, large))
+			{
+				pfree(large->hist);
+				large->hist = NULL;
+			}
+		}
+		else if (P.hist)
+			pfree(P.hist);
+		FindSplit(gr, A);
+		KeepOrDropHist(gr, A);
+		FindSplit(gr, B);
+		KeepOrDropHist(gr, B);
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	/* leaf values */
+	for (k = 0; k < gr->nleaves; k++)
+	{
+		Leaf	   *L = &gr->leaves[k];
+		TNode	   *node = &gr->out[L->out];
+
+		node->left = 0;
+		node->value = (L->H + gr->l2 > 0) ? -L->G / (L->H + gr->l2) * gr->leaf_scale : 0;
+		if (node->value == 0)
+			node->value = 0;
+		if (L->hist)
+		{
+			pfree(L->hist);
+			L->hist = NULL;
+		}
+	}
+}
+
+/*
+ * Leaf value a binned row reaches in a finished tree.
+ */
+static inline double
+WalkBinned(const TrainData *d, const TNode *nodes, int i)
+{
+	int			k = 0;
+
+	while (nodes[k].left != 0)
+	{
+		int			f = nodes[k].feature;
+		int			code = d->bins[(Size) i * d->p + f];
+
+		if (code == d->nbins[f])
+			k = nodes[k].left + ((nodes[k].flags & TREE_DEFAULT_LEFT) ? 0 : 1);
+		else
+			k = nodes[k].left + (code <= nodes[k].bin ? 0 : 1);
+	}
+	return nodes[k].value;
+}
+
+static TTree
+SaveTree(Grower *gr)
+{
+	TTree		t;
+
+	t.n = gr->nout;
+	t.nodes = palloc(sizeof(TNode) * gr->nout);
+	memcpy(t.nodes, gr->out, sizeof(TNode) * gr->nout);
+	return t;
+}
+
+static void
+InitGrower(Grower *gr, const TrainData *d, const TreeOpts *o, pg_prng_state *rng)
+{
+	int			f;
+
+	memset(gr, 0, sizeof(*gr));
+	gr->d = d;
+	gr->hoff = palloc(sizeof(int) * d->p);
+	for (f = 0; f < d->p; f++)
+	{
+		gr->hoff[f] = gr->hsize;
+		gr->hsize += d->nbins[f] + 1;
+	}
+	gr->g = palloc_extended(sizeof(double) * (Size) d->n, MCXT_ALLOC_HUGE);
+	gr->h = palloc_extended(sizeof(double) * (Size) d->n, MCXT_ALLOC_HUGE);
+	gr->idx = palloc_extended(sizeof(int) * (Size) d->n, MCXT_ALLOC_HUGE);
+	gr->tmp = palloc_extended(sizeof(int) * (Size) d->n, MCXT_ALLOC_HUGE);
+	gr->featok = palloc(sizeof(bool) * d->p);
+	gr->cand = palloc(sizeof(int) * d->p);
+	gr->active = palloc(sizeof(int) * d->p);
+	for (f = 0; f < d->p; f++)
+		gr->featok[f] = true;
+	gr->max_depth = o->max_depth;
+	gr->max_leaves = o->max_leaves;
+	gr->leafwise = o->leafwise;
+	gr->l2 = o->l2;
+	gr->min_rows = o->min_rows;
+	gr->min_child_weight = o->min_child_weight;
+	gr->min_gain = o->min_gain;
+	gr->leaf_scale = o->learning_rate;
+	gr->rng = rng;
+	gr->maxout = 64;
+	gr->out = palloc(sizeof(TNode) * gr->maxout);
+	gr->maxleaves = 64;
+	gr->leaves = palloc(sizeof(Leaf) * gr->maxleaves);
+}
+
+/* ----------------------------------------------------------------
+ * boosting and bagging
+ * ---------------------------------------------------------------- */
+
+typedef struct Ensemble
+{
+	int			ntrees;
+	TTree	   *trees;
+	double		base;
+	int			link;
+	int64		nnodes;			/* so far */
+	double		stats[64];
+	int			nstats;
+} Ensemble;
+
+/*
+ * Stop as soon as the trees grown so far exceed the model's node limit,
+ * not after growing all of them.
+ */
+static void
+CheckNodeTotal(const TreeState *s, Ensemble *e)
+{
+	e->nnodes += e->trees[e->ntrees - 1].n;
+	if (e->nnodes > TREE_MAX_NODES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s model would have more than %d nodes",
+						LearnerName(s->forest), TREE_MAX_NODES),
+				 errhint("Use fewer trees, a smaller max_depth, or a larger min_rows_in_leaf.")));
+}
+
+static inline double
+Sigmoid(double eta)
+{
+	return (eta >= 0) ? 1.0 / (1.0 + exp(-eta)) : exp(eta) / (1.0 + exp(eta));
+}
+
+/* log loss of one row from its margin, without overflow */
+static inline double
+LogLoss(double y, double eta)
+{
+	/* log(1 + exp(-|eta|)) + max(eta, 0) - y eta */
+	return log1p(exp(-fabs(eta))) + Max(eta, 0) - y * eta;
+}
+
+static double
+Loss(bool logistic, const double *y, const double *pred, const bool *rowset,
+	 bool want, int n)
+{
+	double		sum = 0;
+	int64		m = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (rowset && rowset[i] != want)
+			continue;
+		if (logistic)
+			sum += LogLoss(y[i], pred[i]);
+		else
+			sum += (y[i] - pred[i]) * (y[i] - pred[i]);
+		m++;
+	}
+	if (m == 0)
+		return get_float8_nan();
+	return logistic ? sum / m : sqrt(sum / m);
+}
+
+static void
+Boost(TreeState *s, TrainData *d, Ensemble *e)
+{
+	const TreeOpts *o = &s->o;
+	bool		logistic = s->target_bool;
+	int			n = d->n;
+	pg_prng_state rng;
+	Grower		gr;
+	double	   *pred;
+	bool	   *valid = NULL;
+	bool	   *inroot = NULL;
+	int			ntrain = 0,
+				nvalid = 0,
+				npos = 0;
+	double		ysum = 0;
+	double		best_loss = get_float8_infinity(),
+				vloss = get_float8_nan();
+	int			best_iter = -1;
+	int			i,
+				t;
+
+	pg_prng_seed(&rng, (uint64) o->seed);
+	InitGrower(&gr, d, o, &rng);
+	if (o->valid_frac > 0)
+	{
+		valid = palloc_extended(sizeof(bool) * n, MCXT_ALLOC_HUGE);
+		for (i = 0; i < n; i++)
+		{
+			valid[i] = pg_prng_double(&rng) < o->valid_frac;
+			nvalid += valid[i];
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (!valid || !valid[i])
+		{
+			ntrain++;
+			ysum += d->y[i];
+			npos += (d->y[i] == 1.0);
+		}
+	if (ntrain == 0 || (valid && nvalid == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("gbdt has too few rows for validation_fraction %g", o->valid_frac)));
+	if (logistic && (npos == 0 || npos == ntrain))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("gbdt target has only one class in the training rows"),
+				 errhint("A boolean target needs both true and false rows.")));
+	e->link = logistic ? TREE_LINK_LOGISTIC : TREE_LINK_IDENTITY;
+	e->base = logistic ? log((ysum / ntrain) / (1 - ysum / ntrain)) : ysum / ntrain;
+	pred = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
+	for (i = 0; i < n; i++)
+		pred[i] = e->base;
+	if (o->subsample < 1)
+		inroot = palloc_extended(sizeof(bool) * n, MCXT_ALLOC_HUGE);
+	e->trees = palloc(sizeof(TTree) * o->trees);
+	e->ntrees = 0;
+
+	for (t = 0; t < o->trees; t++)
+	{
+		int			nroot = 0;
+		int			k;
+
+		for (i = 0; i < n; i++)
+		{
+			if (valid && valid[i])
+				continue;
+			if (logistic)
+			{
+				double		pr = Sigmoid(pred[i]);
+
+				gr.g[i] = pr - d->y[i];
+				gr.h[i] = Max(pr * (1 - pr), 1e-16);
+			}
+			else
+			{
+				gr.g[i] = pred[i] - d->y[i];
+				gr.h[i] = 1;
+			}
+		}
+		for (i = 0; i < n; i++)
+		{
+			bool		in = !(valid && valid[i]);
+
+			if (in && inroot)
+				in = pg_prng_double(&rng) < o->subsample;
+			if (inroot)
+				inroot[i] = in;
+			if (in)
+				gr.idx[nroot++] = i;
+		}
+		if (o->colsample < 1)
+		{
+			int			kf = Max(1, (int) rint(o->colsample * d->p));
+			int		   *order = gr.cand;
+
+			for (k = 0; k < d->p; k++)
+			{
+				order[k] = k;
+				gr.featok[k] = false;
+			}
+			for (k = 0; k < kf; k++)
+			{
+				int			r = k + (int) pg_prng_uint64_range(&rng, 0, d->p - 1 - k);
+				int			tmp = order[k];
+
+				order[k] = order[r];
+				order[r] = tmp;
+				gr.featok[order[k]] = true;
+			}
+		}
+		GrowTree(&gr, nroot);
+		e->trees[e->ntrees++] = SaveTree(&gr);
+		CheckNodeTotal(s, e);
+
+		/* rows in the tree's leaves, then the others by walking it */
+		for (k = 0; k < gr.nleaves; k++)
+		{
+			double		v = gr.out[gr.leaves[k].out].value;
+
+			for (i = gr.leaves[k].begin; i < gr.leaves[k].end; i++)
+				pred[gr.idx[i]] += v;
+		}
+		if (valid || inroot)
+			for (i = 0; i < n; i++)
+				if (inroot ? !inroot[i] : valid[i])
+					pred[i] += WalkBinned(d, e->trees[t].nodes, i);
+
+		if (valid)
+		{
+			vloss = Loss(logistic, d->y, pred, valid, true, n);
+			if (vloss < best_loss)
+			{
+				best_loss = vloss;
+				best_iter = t;
+			}
+			else if (o->es_rounds > 0 && t - best_iter >= o->es_rounds)
+				break;
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	/* early stopping keeps the trees up to the best iteration */
+	if (o->es_rounds > 0 && best_iter + 1 < e->ntrees)
+	{
+		for (t = best_iter + 1; t < e->ntrees; t++)
+			for (i = 0; i < n; i++)
+				pred[i] -= WalkBinned(d, e->trees[t].nodes, i);
+		e->ntrees = best_iter + 1;
+		vloss = best_loss;
+	}
+
+	BpAddStat(e->stats, &e->nstats, MSTAT_L2, o->l2);
+	BpAddStat(e->stats, &e->nstats, MSTAT_TREES, e->ntrees);
+	BpAddStat(e->stats, &e->nstats, MSTAT_LEARNING_RATE, o->learning_rate);
+	BpAddStat(e->stats, &e->nstats, MSTAT_MAX_DEPTH, o->max_depth);
+	BpAddStat(e->stats, &e->nstats, MSTAT_MAX_LEAVES, o->max_leaves);
+	if (o->es_rounds > 0)
+		BpAddStat(e->stats, &e->nstats, MSTAT_BEST_ITERATION, best_iter + 1);
+	BpAddStat(e->stats, &e->nstats, MSTAT_TRAIN_LOSS,
+			  Loss(logistic, d->y, pred, valid, false, n));
+	if (valid)
+	{
+		BpAddStat(e->stats, &e->nstats, MSTAT_VALID_LOSS, vloss);
+		BpAddStat(e->stats, &e->nstats, MSTAT_VALID_ROWS, nvalid);
+	}
+	BpAddStat(e->stats, &e->nstats, MSTAT_SEED, o->seed);
+}
+
+static void
+Bag(TreeState *s, TrainData *d, Ensemble *e)
+{
+	const TreeOpts *o = &s->o;
+	bool		classify = s->target_bool;
+	int			n = d->n;
+	pg_prng_state rng;
+	Grower		gr;
+	int		   *count;
+	double	   *oobsum;
+	int		   *oobn;
+	double		err = 0;
+	int64		noob = 0;
+	int			i,
+				t,
+				f,
+				usable = 0;
+
+	pg_prng_seed(&rng, (uint64) o->seed);
+	InitGrower(&gr, d, o, &rng);
+	for (f = 0; f < d->p; f++)
+		usable += (d->nbins[f] >= 2);
+	if (o->max_features > 0)
+		gr.mtry = Max(1, (int) rint(o->max_features * usable));
+	else
+		gr.mtry = classify ? Max(1, (int) floor(sqrt((double) usable))) : Max(1, usable / 3);
+	if (classify)
+	{
+		int			npos = 0;
+
+		for (i = 0; i < n; i++)
+			npos += (d->y[i] == 1.0);
+		if (npos == 0 || npos == n)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("forest target has only one class"),
+					 errhint("A boolean target needs both true and false rows.")));
+	}
+	count = palloc_extended(sizeof(int) * n, MCXT_ALLOC_HUGE);
+	oobsum = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	oobn = palloc_extended(sizeof(int) * n, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	e->base = 0;
+	e->link = TREE_LINK_IDENTITY;
+	e->trees = palloc(sizeof(TTree) * o->trees);
+	e->ntrees = 0;
+
+	for (t = 0; t < o->trees; t++)
+	{
+		int			nroot = 0;
+
+		memset(count, 0, sizeof(int) * n);
+		for (i = 0; i < n; i++)
+			count[pg_prng_uint64_range(&rng, 0, n - 1)]++;
+		for (i = 0; i < n; i++)
+		{
+			gr.g[i] = -d->y[i] * count[i];
+			gr.h[i] = count[i];
+			if (count[i] > 0)
+				gr.idx[nroot++] = i;
+		}
+		GrowTree(&gr, nroot);
+		e->trees[e->ntrees++] = SaveTree(&gr);
+		CheckNodeTotal(s, e);
+		for (i = 0; i < n; i++)
+			if (count[i] == 0)
+			{
+				oobsum[i] += WalkBinned(d, e->trees[t].nodes, i);
+				oobn[i]++;
+			}
+		CHECK_FOR_INTERRUPTS();
+	}
+	for (i = 0; i < n; i++)
+	{
+		double		pr;
+
+		if (oobn[i] == 0)
+			continue;
+		pr = oobsum[i] / oobn[i];
+		if (classify)
+			err += ((pr >= 0.5) != (d->y[i] == 1.0));
+		else
+			err += (pr - d->y[i]) * (pr - d->y[i]);
+		noob++;
+	}
+	BpAddStat(e->stats, &e->nstats, MSTAT_TREES, e->ntrees);
+	BpAddStat(e->stats, &e->nstats, MSTAT_MAX_DEPTH, o->max_depth);
+	BpAddStat(e->stats, &e->nstats, MSTAT_MAX_LEAVES, o->max_leaves);
+	BpAddStat(e->stats, &e->nstats, MSTAT_OOB_ERROR,
+			  noob == 0 ? get_float8_nan() : classify ? err / noob : sqrt(err / noob));
+	BpAddStat(e->stats, &e->nstats, MSTAT_OOB_ROWS, noob);
+	BpAddStat(e->stats, &e->nstats, MSTAT_SEED, o->seed);
+}
+
+/*
+ * Assemble the model.
+ */
+static Model *
+BuildTreeModel(TreeState *s, TrainData *d, Ensemble *e)
+{
+	ModelBuilder b;
+	double		stats[2 * 8 + 64];
+	int			nstats = 0;
+	double		hdr[2];
+	double	   *sizes = palloc(sizeof(double) * e->ntrees);
+	double	   *imp = palloc0(sizeof(double) * 3 * d->p);
+	int64		nnodes = 0;
+	double	   *values;
+	uint8	   *nodes;
+	int			t,
+				k,
+				at = 0;
+
+	for (t = 0; t < e->ntrees; t++)
+		nnodes += e->trees[t].n;
+	if (nnodes > TREE_MAX_NODES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s model would have %lld nodes, more than the limit of %d",
+						LearnerName(s->forest), (long long) nnodes, TREE_MAX_NODES),
+				 errhint("Use fewer trees or a smaller max_depth.")));
+	values = palloc_extended(sizeof(double) * nnodes, MCXT_ALLOC_HUGE);
+	nodes = palloc_extended(TREE_NODE_BYTES * nnodes, MCXT_ALLOC_HUGE);
+	for (t = 0; t < e->ntrees; t++)
+	{
+		sizes[t] = e->trees[t].n;
+		for (k = 0; k < e->trees[t].n; k++, at++)
+		{
+			TNode	   *nd = &e->trees[t].nodes[k];
+
+			values[at] = nd->value;
+			TreeNodeSet(nodes, at, nd->left, nd->left ? nd->feature : 0, nd->left ? nd->flags : 0);
+			if (nd->left)
+			{
+				imp[3 * nd->feature] += nd->gain;
+				imp[3 * nd->feature + 1] += 1;
+				imp[3 * nd->feature + 2] += nd->cover;
+			}
+		}
+	}
+	hdr[0] = e->base;
+	hdr[1] = e->link;
+	BpAddStat(stats, &nstats, MSTAT_N, (double) s->nrows);
+	BpAddStat(stats, &nstats, MSTAT_N_SKIPPED, (double) s->nskipped);
+	memcpy(stats + nstats, e->stats, sizeof(double) * e->nstats);
+	nstats += e->nstats;
+
+	ModelBuilderInit(&b, s->forest ? MODEL_FOREST : MODEL_GBDT, 0, d->p);
+	ModelAddDoubles(&b, MTAG_STATS, stats, nstats);
+	if (s->o.nnames > 0)
+		ModelAddBytes(&b, MTAG_NAMES, s->o.names, s->o.names_len);
+	ModelAddDoubles(&b, MTAG_TREE_HEADER, hdr, 2);
+	ModelAddDoubles(&b, MTAG_TREE_SIZES, sizes, e->ntrees);
+	ModelAddDoubles(&b, MTAG_TREE_VALUES, values, (int) nnodes);
+	ModelAddBytes(&b, MTAG_TREE_NODES, nodes, (int) nnodes * TREE_NODE_BYTES);
+	ModelAddDoubles(&b, MTAG_TREE_IMPORTANCE, imp, 3 * d->p);
+	return ModelFinish(&b, ERRCODE_INTERNAL_ERROR);
+}
+
+static Datum
+TreesFinal(FunctionCallInfo fcinfo, bool forest)
+{
+	TreeState  *s = PG_ARGISNULL(0) ? NULL : (TreeState *) PG_GETARG_POINTER(0);
+	MemoryContext cxt,
+				old;
+	TrainData	d;
+	Ensemble	e;
+	Model	   *m,
+			   *result;
+
+	TreesAggContext(fcinfo, forest);
+	if (s == NULL || s->nrows == 0)
+		PG_RETURN_NULL();
+	/* all training scratch lives in one context, freed at the end */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "buypower trees",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	memset(&e, 0, sizeof(e));
+	PrepareData(s, &d);
+	if (forest)
+		Bag(s, &d, &e);
+	else
+		Boost(s, &d, &e);
+	m = BuildTreeModel(s, &d, &e);
+	MemoryContextSwitchTo(old);
+	result = palloc(VARSIZE(m));
+	memcpy(result, m, VARSIZE(m));
+	MemoryContextDelete(cxt);
+	PG_RETURN_POINTER(result);
+}
+
+/* ----------------------------------------------------------------
+ * SQL entry points
+ * ---------------------------------------------------------------- */
+
+PG_FUNCTION_INFO_V1(gbdt_accum);
+Datum
+gbdt_accum(PG_FUNCTION_ARGS)
+{
+	return TreesAccum(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(gbdt_combine);
+Datum
+gbdt_combine(PG_FUNCTION_ARGS)
+{
+	return TreesCombine(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(gbdt_serialize);
+Datum
+gbdt_serialize(PG_FUNCTION_ARGS)
+{
+	return TreesSerialize(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(gbdt_deserialize);
+Datum
+gbdt_deserialize(PG_FUNCTION_ARGS)
+{
+	return TreesDeserialize(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(gbdt_final);
+Datum
+gbdt_final(PG_FUNCTION_ARGS)
+{
+	return TreesFinal(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(forest_accum);
+Datum
+forest_accum(PG_FUNCTION_ARGS)
+{
+	return TreesAccum(fcinfo, true);
+}
+
+PG_FUNCTION_INFO_V1(forest_combine);
+Datum
+forest_combine(PG_FUNCTION_ARGS)
+{
+	return TreesCombine(fcinfo, true);
+}
+
+PG_FUNCTION_INFO_V1(forest_serialize);
+Datum
+forest_serialize(PG_FUNCTION_ARGS)
+{
+	return TreesSerialize(fcinfo, true);
+}
+
+PG_FUNCTION_INFO_V1(forest_deserialize);
+Datum
+forest_deserialize(PG_FUNCTION_ARGS)
+{
+	return TreesDeserialize(fcinfo, true);
+}
+
+PG_FUNCTION_INFO_V1(forest_final);
+Datum
+forest_final(PG_FUNCTION_ARGS)
+{
+	return TreesFinal(fcinfo, true);
+}

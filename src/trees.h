@@ -1,0 +1,107 @@
+/*-------------------------------------------------------------------------
+ *
+ * trees.h
+ *	  Tree ensembles (gbdt, forest) in a buypower.model: layout, checks,
+ *	  scoring.
+ *
+ * A tree model has these sections (tags in model.h):
+ *
+ *	MTAG_TREE_HEADER	 doubles[2]: base score, link (TREE_LINK_*)
+ *	MTAG_TREE_SIZES		 doubles[ntrees]: number of nodes of each tree
+ *	MTAG_TREE_VALUES	 doubles[nnodes]: split threshold, or leaf value
+ *	MTAG_TREE_NODES		 bytes[8 nnodes]: per node, little-endian
+ *						   int32 left child (0 = leaf), uint16 feature,
+ *						   uint8 flags, uint8 zero
+ *	MTAG_TREE_IMPORTANCE doubles[3 nfeatures]: gain, splits, cover (optional)
+ *
+ * The nodes of tree t follow those of tree t - 1; node indexes are relative
+ * to the tree's first node, which is its root.  A split node's children are
+ * "left" and "left + 1", and left > the node's own index, so every walk
+ * moves forward and ends within the tree's size: no cycle can be written
+ * down.  A row goes left when its value is <= the threshold, or when it is
+ * missing (NULL) and the node's TREE_DEFAULT_LEFT flag is set.
+ *
+ * The score is base + sum of the leaves reached (gbdt) or base + their mean
+ * (forest), then passed through the link.  16 bytes per node: a 500-tree
+ * model of depth 6 (127 nodes each) is 1.02 MB = 0.97 MiB.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BUYPOWER_TREES_H
+#define BUYPOWER_TREES_H
+
+#include "postgres.h"
+
+#include "utils/array.h"
+
+#include "model.h"
+
+#define TREE_LINK_IDENTITY		0
+#define TREE_LINK_LOGISTIC		1
+
+#define TREE_DEFAULT_LEFT		0x01
+#define TREE_KNOWN_FLAGS		TREE_DEFAULT_LEFT
+
+#define TREE_NODE_BYTES			8
+#define TREE_MAX_NODES			(16 * 1024 * 1024)	/* per model */
+
+/* Pointers into a checked tree model, for scoring */
+typedef struct TreeView
+{
+	int			ntrees;
+	int			nnodes;
+	int			link;
+	double		base;
+	double		scale;			/* 1 (gbdt) or 1 / ntrees (forest) */
+	const double *sizes;
+	const double *values;
+	const uint8 *nodes;
+	int		   *starts;			/* first node of each tree; palloc'd */
+} TreeView;
+
+static inline int32
+TreeNodeLeft(const uint8 *nodes, int i)
+{
+	const uint8 *p = nodes + (Size) i * TREE_NODE_BYTES;
+
+	return (int32) ((uint32) p[0] | ((uint32) p[1] << 8) |
+					((uint32) p[2] << 16) | ((uint32) p[3] << 24));
+}
+
+static inline int
+TreeNodeFeature(const uint8 *nodes, int i)
+{
+	const uint8 *p = nodes + (Size) i * TREE_NODE_BYTES;
+
+	return (int) p[4] | ((int) p[5] << 8);
+}
+
+static inline int
+TreeNodeFlags(const uint8 *nodes, int i)
+{
+	return nodes[(Size) i * TREE_NODE_BYTES + 6];
+}
+
+static inline void
+TreeNodeSet(uint8 *nodes, int i, int32 left, int feature, int flags)
+{
+	uint8	   *p = nodes + (Size) i * TREE_NODE_BYTES;
+
+	p[0] = (uint8) (left & 0xFF);
+	p[1] = (uint8) ((left >> 8) & 0xFF);
+	p[2] = (uint8) ((left >> 16) & 0xFF);
+	p[3] = (uint8) ((left >> 24) & 0xFF);
+	p[4] = (uint8) (feature & 0xFF);
+	p[5] = (uint8) ((feature >> 8) & 0xFF);
+	p[6] = (uint8) flags;
+	p[7] = 0;
+}
+
+extern void TreesCheck(const Model *m, int ecode);
+extern void TreeViewInit(TreeView *tv, const Model *m, MemoryContext cxt);
+extern double TreesScore(const TreeView *tv, const double *x);
+extern const double *TreesScoringFeatures(const Model *m, ArrayType *a, double *buf);
+extern char *TreesToJson(const Model *m);
+extern Model *TreesFromJson(void *jsonb_root, const char *input);
+
+#endif							/* BUYPOWER_TREES_H */
