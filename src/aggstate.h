@@ -83,6 +83,12 @@ typedef struct LearnerOps
 	void		(*deserialize) (BpAggState *s, StringInfo buf);
 	/* fit; s->n > 0 */
 	Model	   *(*finish) (BpAggState *s);
+	/* optional, lets standard scaling stream (prep.c): per feature, the
+	 * mean and the centred sum of squares of the rows seen; then move the
+	 * learner to the design (x - center) / scale.  Intercept models only. */
+	void		(*moments) (BpAggState *s, double *center, double *css);
+	void		(*rescale) (BpAggState *s, const double *center,
+							const double *scale);
 } LearnerOps;
 
 extern Datum BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops);

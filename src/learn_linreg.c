@@ -498,12 +498,68 @@ LinregFinish(BpAggState *s)
 	return ModelFinish(&mb, ERRCODE_INTERNAL_ERROR);
 }
 
+/*
+ * Means and centred sums of squares of the features, from R: with the
+ * intercept column first, R[0][c] / R[0][0] is the mean of column c of the
+ * shifted design, and the rest of column c (rows 1..c) has the norm of its
+ * part orthogonal to the ones, the centred sum of squares: what a second
+ * pass would compute, with the accuracy of the QR.
+ */
+static void
+LinregMoments(BpAggState *s, double *center, double *css)
+{
+	LinregLearner *L = s->learner;
+	int			q = L->q,
+				j,
+				i;
+
+	Assert(L->xoff == 1);
+	LinregFlush(L);
+	for (j = 0; j < s->nfeatures; j++)
+	{
+		int			c = j + 1;
+		double		acc = 0.0;
+
+		center[j] = L->shift[j] + (L->R[0] != 0.0 ? L->R[c] / L->R[0] : 0.0);
+		for (i = 1; i <= c; i++)
+			acc += L->R[i * q + c] * L->R[i * q + c];
+		css[j] = acc;
+	}
+}
+
+/*
+ * Move the learner to the design (x - center) / scale: the shifted column
+ * x_j - k_j becomes (x_j - k_j) / scale_j, the new shift being the first
+ * row's design value, so R's column j is divided by scale_j.
+ */
+static void
+LinregRescale(BpAggState *s, const double *center, const double *scale)
+{
+	LinregLearner *L = s->learner;
+	int			q = L->q,
+				j,
+				i;
+
+	Assert(L->xoff == 1);
+	LinregFlush(L);
+	for (j = 0; j < s->nfeatures; j++)
+	{
+		int			c = j + 1;
+
+		for (i = 0; i <= c; i++)
+			L->R[i * q + c] /= scale[j];
+		L->shift[j] = (L->shift[j] - center[j]) / scale[j];
+	}
+}
+
 static const LearnerOps LinregOps = {
 	.kind = MODEL_LINREG,
 	.name = "linreg",
 	.options = BPOPT_INTERCEPT | BPOPT_L2 | BPOPT_NAMES,
 	.create = LinregCreate,
 	.accum = LinregAccum,
+	.moments = LinregMoments,
+	.rescale = LinregRescale,
 	.merge = LinregMerge,
 	.serialize = LinregSerialize,
 	.deserialize = LinregDeserialize,

@@ -4,11 +4,14 @@
  *	  Scoring (buypower.predict) and coefficient tables (buypower.summary).
  *
  * predict is called once per scored row, usually with the same model on
- * every call (a model table cross-joined to users).  The checked,
- * detoasted model is kept in fn_extra and reused while the incoming datum
- * is provably the same value: the same TOAST pointer (TOASTed values never
- * change in place) or the same inline bytes.  A row then costs one
- * comparison of a few bytes and the dot product.
+ * every call (a model table cross-joined to users), or with one of a few
+ * models picked per row (one model per product category).  Checked,
+ * detoasted models are kept in fn_extra, up to PREDICT_CACHE_MODELS of
+ * them, and reused while the incoming datum is provably the same value:
+ * the same TOAST pointer (TOASTed values never change in place) or the
+ * same inline bytes.  A row then costs a comparison of a few bytes and the
+ * dot product (or the tree walk).  A miss replaces the entry used longest
+ * ago, so a query alternating between a handful of models decodes each once.
  *
  *-------------------------------------------------------------------------
  */
@@ -29,9 +32,13 @@
 #include "trees.h"
 #include "prep.h"
 
+#define PREDICT_CACHE_MODELS	8
+
 typedef struct PredictCache
 {
 	bool		valid;
+	uint64		lastuse;		/* PredictCacheSet.clock at the last hit */
+	MemoryContext cxt;			/* holds everything below; reset on reuse */
 	bool		external;		/* key is a TOAST pointer, else raw bytes */
 	Oid			toastrelid;
 	Oid			valueid;
@@ -41,12 +48,17 @@ typedef struct PredictCache
 	const double *coef;
 	TreeView	trees;			/* tree models: pointers into model */
 	double	   *tbuf;			/* tree models: one scoring row */
-	MemoryContext prepcxt;		/* holds prep and the scratch rows */
 	Prep	   *prep;			/* decoded preprocessing, or NULL */
 	double	   *design;			/* scratch: one design row */
 	double	   *xbuf;			/* scratch: numeric inputs */
 	int32	   *lbuf;			/* scratch: category levels */
 } PredictCache;
+
+typedef struct PredictCacheSet
+{
+	uint64		clock;
+	PredictCache entries[PREDICT_CACHE_MODELS];
+} PredictCacheSet;
 
 /*
  * Is the incoming datum the value the cache holds?
@@ -71,38 +83,47 @@ CacheMatches(PredictCache *c, struct varlena *v)
 }
 
 /*
- * Return the model of argument 0, detoasting and checking it only when it
- * differs from the previous call's.
+ * Return the model of argument 0, detoasting and checking it only when no
+ * cache entry holds it already.
  */
 static PredictCache *
 GetCachedModel(FunctionCallInfo fcinfo)
 {
-	PredictCache *c = fcinfo->flinfo->fn_extra;
+	PredictCacheSet *set = fcinfo->flinfo->fn_extra;
 	struct varlena *v = (struct varlena *) PG_GETARG_POINTER(0);
+	PredictCache *c = NULL;
 	MemoryContext old;
-	int			n;
+	int			i,
+				n;
 
-	if (c == NULL)
-		c = fcinfo->flinfo->fn_extra =
-			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(PredictCache));
-	if (CacheMatches(c, v))
-		return c;
+	if (set == NULL)
+		set = fcinfo->flinfo->fn_extra =
+			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(PredictCacheSet));
+	set->clock++;
+	for (i = 0; i < PREDICT_CACHE_MODELS; i++)
+		if (CacheMatches(&set->entries[i], v))
+		{
+			set->entries[i].lastuse = set->clock;
+			return &set->entries[i];
+		}
 
-	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-	if (c->model)
-		pfree(c->model);
-	/* a model switch must not leak the previous model's decoded parts */
-	if (c->prepcxt)
-		MemoryContextReset(c->prepcxt);
+	/* a miss: reuse the entry used longest ago (never-used ones first) */
+	for (i = 0; i < PREDICT_CACHE_MODELS; i++)
+		if (c == NULL || set->entries[i].lastuse < c->lastuse)
+			c = &set->entries[i];
+
+	/* the replaced model's parts all live in its context */
+	if (c->cxt)
+		MemoryContextReset(c->cxt);
 	else
-		c->prepcxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
-										   "buypower predict preprocessing",
-										   ALLOCSET_SMALL_SIZES);
-	c->prep = NULL;
-	if (c->raw)
-		pfree(c->raw);
+		c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
+									   "buypower predict model",
+									   ALLOCSET_SMALL_SIZES);
 	c->valid = false;
+	c->lastuse = set->clock;
 	c->raw = NULL;
+	c->prep = NULL;
+	old = MemoryContextSwitchTo(c->cxt);
 	c->external = VARATT_IS_EXTERNAL_ONDISK(v);
 	if (c->external)
 	{
@@ -121,10 +142,9 @@ GetCachedModel(FunctionCallInfo fcinfo)
 	c->model = (Model *) PG_DETOAST_DATUM_COPY(PointerGetDatum(v));
 	ModelCheck(c->model, false, ERRCODE_DATA_CORRUPTED);
 	c->coef = ModelGetDoubles(c->model, MTAG_COEF, &n);
-	MemoryContextSwitchTo(c->prepcxt);
 	if (MODEL_KIND_IS_TREES(c->model->kind))
 	{
-		TreeViewInit(&c->trees, c->model, c->prepcxt);
+		TreeViewInit(&c->trees, c->model, c->cxt);
 		c->tbuf = palloc(sizeof(double) * c->model->nfeatures);
 	}
 	c->prep = PrepFromModel(c->model);
@@ -134,7 +154,10 @@ GetCachedModel(FunctionCallInfo fcinfo)
 		c->xbuf = palloc(sizeof(double) * (c->prep->nnum + 1));
 		c->lbuf = palloc(sizeof(int32) * (c->prep->ncat + 1));
 	}
+	/* an indirect or expanded datum has no stable key: use once */
 	c->valid = !VARATT_IS_EXTERNAL(v) || c->external;
+	if (!c->valid)
+		c->lastuse = 0;
 	MemoryContextSwitchTo(old);
 	return c;
 }

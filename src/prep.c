@@ -39,6 +39,9 @@
 #include "postgres.h"
 
 #include <math.h>
+#ifndef WIN32
+#include <sys/mman.h>
+#endif
 
 #include "access/tupmacs.h"
 #include "catalog/pg_type.h"
@@ -325,13 +328,34 @@ PrepStart(BpAggState *s, int nnum, int ncat)
 	if (ps->scale == PREP_SCALE_DEFAULT)
 		ps->scale = s->opts.l2 > 0 ? PREP_SCALE_STANDARD : PREP_SCALE_NONE;
 	ps->buffer_all = ncat > 0 || o->missing_indicators ||
-		ps->scale != PREP_SCALE_NONE || o->clip != PREP_CLIP_NONE;
+		(ps->scale != PREP_SCALE_NONE && ps->scale != PREP_SCALE_STANDARD) ||
+		o->clip != PREP_CLIP_NONE;
 	for (j = 0; j < nnum; j++)
 	{
 		ps->buffer_all |= ImputeOf(o, j) == PREP_IMPUTE_MEDIAN;
 		ps->need_mean |= ImputeOf(o, j) == PREP_IMPUTE_MEAN;
 	}
-	ps->need_mean &= !ps->buffer_all;
+
+	/*
+	 * Standard scaling alone streams when the learner can give the moments
+	 * of what it has seen and move to the scaled design at the end (linreg,
+	 * ridge's default): see PrepStreamStandard.
+	 */
+	if (ps->scale == PREP_SCALE_STANDARD)
+	{
+		bool		can = s->opts.intercept && nnum > 0 &&
+			s->ops->moments != NULL && s->ops->rescale != NULL;
+
+		if (!ps->buffer_all)
+		{
+			ps->stream_std = can;
+			ps->buffer_all = !can;
+		}
+		else
+			ps->late_std = can;
+	}
+	/* buffering: the observed counts and means are summed as rows arrive too */
+	ps->need_mean |= ps->buffer_all && nnum > 0;
 	if (ps->need_mean)
 	{
 		ps->nobs = palloc0(sizeof(int64) * nnum);
@@ -359,8 +383,27 @@ PrepTooMuchData(const BpAggState *s)
 			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 			 errmsg("%s training data exceeds buypower.max_training_memory (%d kB)",
 					s->ops->name, bp_max_training_memory),
-			 errdetail("Categorical features, scaling, clipping, median imputation and missing indicators keep the training rows in memory until the end."),
+			 errdetail("Categorical features, scaling (except standard scaling for linreg), clipping, median imputation and missing indicators keep the training rows in memory until the end."),
 			 errhint("Raise buypower.max_training_memory, or train on a sample of the table (TABLESAMPLE).")));
+}
+
+/*
+ * Ask for transparent huge pages on the 2 MB-aligned interior of a large
+ * block, where the kernel allows it ("madvise" mode): filling a million
+ * rows otherwise takes a page fault per 4 kB, which measured as much as
+ * the rest of the buffering.  Only a hint; errors are ignored.
+ */
+static void
+PrepHugePages(void *p, Size size)
+{
+#if !defined(WIN32) && defined(MADV_HUGEPAGE)
+	uintptr_t	huge = 2 * 1024 * 1024,
+				start = TYPEALIGN(huge, (uintptr_t) p),
+				end = TYPEALIGN_DOWN(huge, (uintptr_t) p + size);
+
+	if (end > start)
+		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
+#endif
 }
 
 /*
@@ -386,6 +429,7 @@ PrepAppendRows(const BpAggState *s, PrepState *ps, const double *rows, int64 nro
 				PrepTooMuchData(s);
 			b = MemoryContextAlloc(GetMemoryChunkContext(ps),
 								   offsetof(PrepBlock, data) + size);
+			PrepHugePages(b, offsetof(PrepBlock, data) + size);
 			b->next = NULL;
 			b->nrows = 0;
 			b->capacity = size / rowbytes;
@@ -776,6 +820,7 @@ RowValue(const double *row, int j, const PrepFeature *f)
 #define PREP_SAMPLE		4096
 #define PREP_MARGIN		160			/* sample ranks each side (~6 sd) */
 #define PREP_MAXQ		3
+#define PREP_CHUNK		256			/* rows per cache-resident chunk */
 
 typedef struct QBracket
 {
@@ -873,34 +918,85 @@ RowQuantiles(const PrepState *ps, const int64 *count, const int *nq,
 	 * One pass: counts below and copies inside every bracket.  Branch-free,
 	 * since whether a value falls below, inside or above is unpredictable;
 	 * past cap the copies pile up in the spare last slot and nw says so.
+	 * A NaN (missing, f NULL) compares false both ways: neither below nor
+	 * inside.  The rows go by in chunks small enough to stay in cache,
+	 * each bracket running down a chunk's column with its counters in
+	 * registers.
 	 */
 	for (b = ps->head; b != NULL; b = b->next)
 	{
-		int64		r;
+		int64		r0;
 
 		CHECK_FOR_INTERRUPTS();
-		for (r = 0; r < b->nrows; r++)
+		for (r0 = 0; r0 < b->nrows; r0 += PREP_CHUNK)
+		{
+			int64		rn = Min(PREP_CHUNK, b->nrows - r0);
+			const double *chunk = b->data + r0 * ps->w;
+
 			for (j = 0; j < p; j++)
 			{
-				double		x;
+				const double *col = chunk + 1 + j;
+				double		xs[PREP_CHUNK];
+				int64		r;
 
 				if (nq[j] == 0)
 					continue;
-				x = RowValue(b->data + r * ps->w, j, f[j]);
-				if (isnan(x))
-					continue;
-				for (t = 0; t < nq[j]; t++)
+				/* the chunk's column, contiguous (and imputed + clipped) */
+				if (f[j] == NULL)
+					for (r = 0; r < rn; r++)
+						xs[r] = col[r * ps->w];
+				else
+					for (r = 0; r < rn; r++)
+						xs[r] = RowValue(col - 1 - j + r * ps->w, j, f[j]);
+				for (t = 0; t < nq[j]; t += 2)
 				{
 					QBracket   *B = &qb[j][t];
 					double		lo = B->lo,
 								hi = B->hi;
-					int64		nw = B->nw;
+					double	   *w = B->w;
+					int64		nw = B->nw,
+								below = B->below,
+								cap = B->cap;
 
-					B->below += (x < lo);
-					B->w[nw < B->cap ? nw : B->cap] = x;
-					B->nw = nw + ((x >= lo) & (x <= hi));
+					if (t + 1 < nq[j])
+					{
+						/* two brackets at once: independent chains overlap */
+						QBracket   *B2 = &qb[j][t + 1];
+						double		lo2 = B2->lo,
+									hi2 = B2->hi;
+						double	   *w2 = B2->w;
+						int64		nw2 = B2->nw,
+									below2 = B2->below,
+									cap2 = B2->cap;
+
+						for (r = 0; r < rn; r++)
+						{
+							double		x = xs[r];
+
+							below += (x < lo);
+							below2 += (x < lo2);
+							w[nw < cap ? nw : cap] = x;
+							w2[nw2 < cap2 ? nw2 : cap2] = x;
+							nw += ((x >= lo) & (x <= hi));
+							nw2 += ((x >= lo2) & (x <= hi2));
+						}
+						B2->nw = nw2;
+						B2->below = below2;
+					}
+					else
+						for (r = 0; r < rn; r++)
+						{
+							double		x = xs[r];
+
+							below += (x < lo);
+							w[nw < cap ? nw : cap] = x;
+							nw += ((x >= lo) & (x <= hi));
+						}
+					B->nw = nw;
+					B->below = below;
 				}
 			}
+		}
 	}
 
 	for (j = 0; j < p; j++)
@@ -973,22 +1069,14 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 	PrepBlock  *b;
 	double		k;
 
-	/* pass 1: observed counts and means; pass 1b: variances (z-score) */
-	for (b = ps->head; b != NULL; b = b->next)
-		for (int64 r = 0; r < b->nrows; r++)
-		{
-			const double *x = b->data + r * ps->w + 1;
-
-			for (j = 0; j < p; j++)
-				if (!isnan(x[j]))
-				{
-					nobs[j]++;
-					sum[j] += x[j];
-				}
-		}
+	/*
+	 * Observed counts and means: summed (shifted) as the rows arrived, so
+	 * no pass here.  Pass 1b: variances (z-score).
+	 */
 	for (j = 0; j < p; j++)
 	{
-		mean[j] = nobs[j] > 0 ? sum[j] / nobs[j] : 0.0;
+		nobs[j] = ps->nobs[j];
+		mean[j] = nobs[j] > 0 ? ps->shift[j] + ps->sumdev[j] / nobs[j] : 0.0;
 		nall[j] = ps->nrows;
 		sum[j] = 0.0;
 	}
@@ -1059,8 +1147,11 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 		nq[j] = 0;
 	}
 
-	/* pass 3: what scaling needs, over the imputed and clipped values */
-	if (ps->scale == PREP_SCALE_STANDARD)
+	/*
+	 * pass 3: what scaling needs, over the imputed and clipped values (for
+	 * late_std, PrepFinish gets it from the learner after the replay)
+	 */
+	if (ps->scale == PREP_SCALE_STANDARD && !ps->late_std)
 	{
 		double	   *shift = palloc(sizeof(double) * (p + 1));
 
@@ -1145,6 +1236,106 @@ LearnFeature(const BpAggState *s, const PrepState *ps, int j, PrepFeature *f)
 		ereport(NOTICE,
 				(errmsg("%s feature %d is null in every row", s->ops->name, j + 1),
 				 errdetail("Its missing values are imputed as 0.")));
+}
+
+/*
+ * Standard scaling from the learner: t's learner has seen every row
+ * (t->n > 0), imputed and clipped but not scaled, with the nnum numeric
+ * features first.  Set each feature's center and scale from the learner's
+ * moments, as LearnBuffered defines them, and move the learner to the
+ * scaled design (the columns after the numeric ones are left alone).
+ */
+static void
+PrepRescaleLearner(const BpAggState *s, BpAggState *t, PrepFeature *f, int nnum)
+{
+	int			nd = t->nfeatures,
+				j;
+	double	   *center = palloc(sizeof(double) * (nd + 1));
+	double	   *css = palloc(sizeof(double) * (nd + 1));
+	double	   *scale = palloc(sizeof(double) * (nd + 1));
+
+	s->ops->moments(t, center, css);
+	for (j = 0; j < nd; j++)
+	{
+		if (j >= nnum)
+		{
+			center[j] = 0.0;
+			scale[j] = 1.0;
+			continue;
+		}
+		f[j].center = center[j];
+		f[j].scale = sqrt(css[j] / (double) t->n);
+		/* a constant column is centred but not scaled, as LearnBuffered does */
+		if (!(f[j].scale > 0) || !isfinite(f[j].scale))
+			f[j].scale = 1.0;
+		if (!isfinite(f[j].center))
+			float_overflow_error();
+		/* the model stores -0 as +0: scale by what it stores */
+		if (f[j].center == 0.0)
+			f[j].center = 0.0;
+		center[j] = f[j].center;
+		scale[j] = f[j].scale;
+	}
+	s->ops->rescale(t, center, scale);
+	pfree(center);
+	pfree(css);
+	pfree(scale);
+}
+
+/*
+ * Streaming standard scaling.  Rows without NULLs went to the learner
+ * unscaled; now the kept rows (those with a NULL) follow, imputed, still
+ * unscaled.  The learner then knows every feature's mean and centred sum
+ * of squares over the imputed values (from its QR factor: as exact as the
+ * buffered path's two passes), which give center and scale exactly as
+ * LearnBuffered defines them, and is moved to the scaled design.  For a
+ * linear least-squares learner that move is exact up to rounding: the
+ * fit, the ridge penalty on the standardised coefficients included, is
+ * the one the buffered path computes from the scaled rows.  Returns a
+ * copy of the state with the new learner; s is not changed.
+ */
+static BpAggState *
+PrepStreamStandard(const BpAggState *s, PrepState *ps, PrepFeature *f)
+{
+	BpAggState *t = palloc(sizeof(BpAggState));
+	double	   *x = palloc(sizeof(double) * (ps->nnum + 1));
+	PrepBlock  *b;
+	int64		count = 0;
+	int			j;
+
+	*t = *s;
+	t->learner = NULL;
+	t->nfeatures = -1;
+	t->n = 0;
+	BpStartLearner(t, ps->nnum);
+	if (s->learner != NULL && s->n > 0)
+	{
+		s->ops->merge(t, (BpAggState *) s);
+		t->n = s->n;
+	}
+	for (b = ps->head; b != NULL; b = b->next)
+		for (int64 r = 0; r < b->nrows; r++)
+		{
+			const double *row = b->data + r * ps->w;
+
+			for (j = 0; j < ps->nnum; j++)
+			{
+				x[j] = row[1 + j];
+				if (isnan(x[j]))
+				{
+					x[j] = f[j].fill;
+					f[j].nmissing += 1;
+					ps->nimputed++;
+				}
+			}
+			s->ops->accum(t, row[0], x);
+			t->n++;
+			if ((++count & 4095) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+	if (t->n > 0)
+		PrepRescaleLearner(s, t, f, ps->nnum);
+	return t;
 }
 
 /*
@@ -1263,6 +1454,8 @@ LearnPrep(const BpAggState *s, PrepState *ps, int32 **maps)
 		LearnFeature(s, ps, j, &f[j]);
 	if (ps->buffer_all)
 		LearnBuffered(s, ps, f);
+	if (ps->stream_std)
+		ps->streamed = PrepStreamStandard(s, ps, f);
 	for (j = 0; j < ps->nnum; j++)
 		ndesign += (int) f[j].indicator;
 	for (j = 0; j < ps->ncat; j++)
@@ -1348,8 +1541,11 @@ PrepFinish(BpAggState *s)
 	int64		count = 0;
 	int			j;
 
-	LearnPrep(s, ps, maps);
 	ps->nimputed = ps->nclipped = 0;
+	ps->streamed = NULL;
+	LearnPrep(s, ps, maps);
+	if (ps->stream_std)
+		return ps->streamed;	/* replayed and rescaled already */
 	if (!ps->buffer_all && ps->nrows == 0)
 		return s;				/* nothing to replay: the learner has it all */
 
@@ -1404,6 +1600,15 @@ PrepFinish(BpAggState *s)
 				CHECK_FOR_INTERRUPTS();
 		}
 	}
+
+	/*
+	 * late_std: the rows went in imputed and clipped, with center 0 and
+	 * scale 1 (exact: (v - 0) / 1 = v); now learn the scaling from the
+	 * learner, which saves LearnBuffered's pass over the rows, and write
+	 * it into the learned section (ps->learned->f points into it).
+	 */
+	if (ps->late_std && t->n > 0)
+		PrepRescaleLearner(s, t, (PrepFeature *) ps->learned->f, ps->nnum);
 	return t;
 }
 

@@ -158,6 +158,10 @@ typedef struct PrepState
 	int			w;				/* doubles per buffered row */
 	bool		buffer_all;		/* else stream rows without NULLs */
 	bool		need_mean;		/* streaming: keep sums for mean imputation */
+	bool		stream_std;		/* streaming standard scaling (learner's
+								 * moments/rescale): only NULL rows kept */
+	bool		late_std;		/* buffered, standard scaling learned from
+								 * the learner's moments after the replay */
 	uint8		scale;			/* resolved PREP_SCALE_* */
 	int64		nrows;			/* buffered */
 	Size		bytes;
@@ -174,6 +178,7 @@ typedef struct PrepState
 	StringInfoData voc;			/* MTAG_VOCAB payload */
 	StringInfoData names;		/* design names, NUL-separated */
 	Prep	   *learned;
+	struct BpAggState *streamed;	/* stream_std: the rescaled learner */
 	int64		nimputed;
 	int64		nclipped;
 } PrepState;
