@@ -150,7 +150,7 @@ bp "buypower.predict(m, x1..x10) into a table" serial "linreg predict" \
 # the unit vectors.  Without a model: the generating coefficients.
 COEFS=""
 if has_fn linreg && has_fn predict; then
-	if has_fn summary && sqlval "SELECT pg_get_function_result(oid) FROM pg_proc WHERE pronamespace = to_regnamespace('buypower') AND proname = 'summary'" | grep -q estimate; then
+	if has_fn summary && sqlval "SELECT bool_or('estimate' = ANY(proargnames)) FROM pg_proc WHERE pronamespace = to_regnamespace('buypower') AND proname = 'summary'" | grep -q t; then
 		COEFS=$(sqlval "SELECT string_agg(s.estimate::text, ',' ORDER BY s.ordinality) FROM bench_model, buypower.summary(m) WITH ORDINALITY AS s" 2>/dev/null || true)
 		PRED_NOTE="coefficients from buypower.summary(m)"
 	fi
