@@ -240,7 +240,11 @@ ScoreRow(FunctionCallInfo fcinfo, ArrayType *num, ArrayType *cats)
 			TreesScoringCategories(&c->trees, cats, c->tbuf + c->trees.pnum);
 		return TreesScore(&c->trees, x);
 	}
-	if (c->prep)
+	/*
+	 * A model whose preprocessing only fills NULLs (the default) scores a
+	 * NULL-free row exactly as a model without any: (v - 0) / 1 is v.
+	 */
+	if (c->prep && !(c->prep->identity && !ARR_HASNULL(num)))
 	{
 		PrepScoreRow(c->prep, num, cats, c->xbuf, c->lbuf, c->design);
 		x = c->design;
@@ -251,7 +255,8 @@ ScoreRow(FunctionCallInfo fcinfo, ArrayType *num, ArrayType *cats)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("model expects 0 categorical features, not %d",
-							PrepCountCategorical(cats))));
+							PrepCountCategorical(cats)),
+					 errhint("Pass the categorical columns in the order used for training.")));
 		x = ScoringFeatures(m, num);
 	}
 	eta = LinearScore(c->coef, x, m->nfeatures);

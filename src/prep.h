@@ -131,6 +131,9 @@ typedef struct Prep
 	int			ncat;
 	int			ndesign;
 	bool		ordinal;
+	bool		identity;		/* numeric only, and a NULL-free row passes
+								 * through unchanged (no clipping, centring,
+								 * scaling or indicators) */
 	const PrepHeader *hdr;
 	const PrepFeature *f;		/* nnum */
 	const PrepSlot *slot;		/* ncat */

@@ -194,6 +194,10 @@ PrepDecode(const double *sec, int nsec, const char *vocab, int nvocab, int ecode
 			lv += len + 1;
 		}
 	}
+	p->identity = (p->ncat == 0);
+	for (j = 0; p->identity && j < p->nnum; j++)
+		p->identity = p->ind_col[j] < 0 && p->f[j].center == 0 && p->f[j].scale == 1 &&
+			p->f[j].lower == -get_float8_infinity() && p->f[j].upper == get_float8_infinity();
 	return p;
 }
 
