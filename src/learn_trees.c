@@ -66,7 +66,7 @@
 #include "trees.h"
 #include "vocab.h"
 
-#define TREES_STATE_FORMAT	1
+#define TREES_STATE_FORMAT	2	/* 2: categorical slots (hashes, vocabularies) */
 #define TREES_BLOCK_BYTES	(1024 * 1024)
 #define TREES_SAMPLE_ROWS	200000
 #define TREES_MAX_BINS		255
