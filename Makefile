@@ -5,13 +5,17 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 # The install script is assembled from one part per responsibility
 # (src/sql/NN_topic.sql), as pgvector builds vector--x.y.z.sql.  The update
-# script from the previous release is assembled the same way from
-# src/sql/update/NN_topic.sql, so each feature adds its own part to both.
-# Install scripts of earlier releases are frozen at the top level
+# script from the previous release is its header, the install parts that are
+# new in this release (NEW_PARTS, added whole, so no object is written twice),
+# and then src/sql/update/NN_topic.sql for changes to objects that existed
+# before.  Install scripts of earlier releases are frozen at the top level
 # (buypower--0.1.0.sql) and never edited: ALTER EXTENSION ... UPDATE starts
-# from them.
+# from them.  test/scripts/upgrade.sh checks that an updated installation has
+# exactly the objects of a fresh one.
 PREVVERSION = 0.1.0
 UPDATE_SCRIPT = buypower--$(PREVVERSION)--$(EXTVERSION).sql
+NEW_PARTS = src/sql/50_prep.sql src/sql/50_trees.sql src/sql/60_features.sql \
+	src/sql/65_percentile.sql
 DATA_built = buypower--$(EXTVERSION).sql $(UPDATE_SCRIPT)
 DATA = $(filter-out $(DATA_built),$(wildcard buypower--*.sql))
 
@@ -32,7 +36,8 @@ include $(PGXS)
 buypower--$(EXTVERSION).sql: $(sort $(wildcard src/sql/*.sql))
 	cat $^ > $@
 
-$(UPDATE_SCRIPT): $(sort $(wildcard src/sql/update/*.sql))
+$(UPDATE_SCRIPT): src/sql/update/00_header.sql $(NEW_PARTS) \
+		$(filter-out src/sql/update/00_header.sql,$(sort $(wildcard src/sql/update/*.sql)))
 	cat $^ > $@
 
 $(OBJS): $(wildcard src/*.h)
