@@ -155,24 +155,23 @@ BpCheckFeatureCount(int expected, int got)
 /*
  * Report a bad option value.
  */
-static void
-pg_attribute_noreturn()
-BadOption(const LearnerOps *ops, const char *key, const char *expect)
+void
+BpBadOption(const char *learner, const char *key, const char *expect)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid value for %s option \"%s\"", ops->name, key),
+			 errmsg("invalid value for %s option \"%s\"", learner, key),
 			 errdetail("The value must be %s.", expect)));
 }
 
 /*
  * Read a JSON number option as a double.
  */
-static double
-OptNumber(const LearnerOps *ops, const char *key, JsonbValue *v)
+double
+BpOptNumber(const char *learner, const char *key, JsonbValue *v)
 {
 	if (v->type != jbvNumeric)
-		BadOption(ops, key, "a number");
+		BpBadOption(learner, key, "a number");
 	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
 											  NumericGetDatum(v->val.numeric)));
 }
@@ -180,8 +179,9 @@ OptNumber(const LearnerOps *ops, const char *key, JsonbValue *v)
 /*
  * Read "names": a JSON array of non-empty strings.
  */
-static void
-OptNames(const LearnerOps *ops, JsonbValue *v, BpOptions *o)
+void
+BpOptNames(const char *learner, JsonbValue *v, int32 *nnames, char **names,
+		   int32 *names_len)
 {
 	JsonbContainer *c;
 	StringInfoData buf;
@@ -189,23 +189,23 @@ OptNames(const LearnerOps *ops, JsonbValue *v, BpOptions *o)
 
 	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
 		JsonContainerIsScalar(v->val.binary.data))
-		BadOption(ops, "names", "an array of strings");
+		BpBadOption(learner, "names", "an array of strings");
 	c = v->val.binary.data;
-	o->nnames = JsonContainerSize(c);
-	if (o->nnames > BP_MAX_FEATURES)
-		BadOption(ops, "names", "an array no longer than the feature limit");
+	*nnames = JsonContainerSize(c);
+	if (*nnames > BP_MAX_FEATURES)
+		BpBadOption(learner, "names", "an array no longer than the feature limit");
 	initStringInfo(&buf);
-	for (i = 0; i < o->nnames; i++)
+	for (i = 0; i < *nnames; i++)
 	{
 		JsonbValue *e = getIthJsonbValueFromContainer(c, i);
 
 		if (e->type != jbvString || e->val.string.len == 0)
-			BadOption(ops, "names", "an array of non-empty strings");
+			BpBadOption(learner, "names", "an array of non-empty strings");
 		appendBinaryStringInfo(&buf, e->val.string.val, e->val.string.len);
 		appendStringInfoChar(&buf, '\0');
 	}
-	o->names = buf.data;
-	o->names_len = buf.len;
+	*names = buf.data;
+	*names_len = buf.len;
 }
 
 /*
@@ -227,7 +227,7 @@ OptClassWeight(const LearnerOps *ops, JsonbValue *v, BpOptions *o)
 		return;
 	}
 	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
-		BadOption(ops, "class_weight", expect);
+		BpBadOption(ops->name, "class_weight", expect);
 	o->class_weight = CLASS_WEIGHT_GIVEN;
 	o->weight_neg = o->weight_pos = 1.0;
 	it = JsonbIteratorInit(v->val.binary.data);
@@ -240,15 +240,15 @@ OptClassWeight(const LearnerOps *ops, JsonbValue *v, BpOptions *o)
 			continue;
 		key = pnstrdup(k.val.string.val, k.val.string.len);
 		JsonbIteratorNext(&it, &w, true);
-		x = OptNumber(ops, "class_weight", &w);
+		x = BpOptNumber(ops->name, "class_weight", &w);
 		if (!(x > 0) || isinf(x))
-			BadOption(ops, "class_weight", expect);
+			BpBadOption(ops->name, "class_weight", expect);
 		if (strcmp(key, "0") == 0 || strcmp(key, "false") == 0)
 			o->weight_neg = x;
 		else if (strcmp(key, "1") == 0 || strcmp(key, "true") == 0)
 			o->weight_pos = x;
 		else
-			BadOption(ops, "class_weight", expect);
+			BpBadOption(ops->name, "class_weight", expect);
 	}
 }
 
@@ -263,32 +263,32 @@ OptKey(const LearnerOps *ops, const char *key, JsonbValue *v, BpOptions *o)
 	if (strcmp(key, "intercept") == 0 && (ops->options & BPOPT_INTERCEPT))
 	{
 		if (v->type != jbvBool)
-			BadOption(ops, key, "true or false");
+			BpBadOption(ops->name, key, "true or false");
 		o->intercept = v->val.boolean;
 	}
 	else if (strcmp(key, "l2") == 0 && (ops->options & BPOPT_L2))
 	{
-		x = OptNumber(ops, key, v);
+		x = BpOptNumber(ops->name, key, v);
 		if (!(x >= 0) || isinf(x))
-			BadOption(ops, key, "a finite number >= 0");
+			BpBadOption(ops->name, key, "a finite number >= 0");
 		o->l2 = x;
 	}
 	else if (strcmp(key, "max_iter") == 0 && (ops->options & BPOPT_MAX_ITER))
 	{
-		x = OptNumber(ops, key, v);
+		x = BpOptNumber(ops->name, key, v);
 		if (x != floor(x) || x < 1 || x > 100000)
-			BadOption(ops, key, "an integer from 1 to 100000");
+			BpBadOption(ops->name, key, "an integer from 1 to 100000");
 		o->max_iter = (int32) x;
 	}
 	else if (strcmp(key, "tol") == 0 && (ops->options & BPOPT_TOL))
 	{
-		x = OptNumber(ops, key, v);
+		x = BpOptNumber(ops->name, key, v);
 		if (!(x > 0 && x < 1))
-			BadOption(ops, key, "a number between 0 and 1");
+			BpBadOption(ops->name, key, "a number between 0 and 1");
 		o->tol = x;
 	}
 	else if (strcmp(key, "names") == 0 && (ops->options & BPOPT_NAMES))
-		OptNames(ops, v, o);
+		BpOptNames(ops->name, v, &o->nnames, &o->names, &o->names_len);
 	else if (strcmp(key, "class_weight") == 0 && (ops->options & BPOPT_CLASS_WEIGHT))
 		OptClassWeight(ops, v, o);
 	else if (!PrepParseOption(ops->name, key, v, &o->prep))

@@ -102,6 +102,11 @@ extern const double *BpGetFeaturesNullable(ArrayType *a, int *n, double *scratch
 										   bool *hasnull, const char *learner);
 extern void BpStartLearner(BpAggState *s, int nfeatures);
 extern void BpCheckFeatureCount(int expected, int got);
+extern void BpBadOption(const char *learner, const char *key,
+						const char *expect) pg_attribute_noreturn();
+extern double BpOptNumber(const char *learner, const char *key, JsonbValue *v);
+extern void BpOptNames(const char *learner, JsonbValue *v, int32 *nnames,
+					   char **names, int32 *names_len);
 extern void BpParseOptions(Jsonb *jb, const LearnerOps *ops, BpOptions *opts);
 extern void BpAddStat(double *stats, int *nstats, ModelStat id, double value);
 extern void BpAddCommonStats(double *stats, int *nstats, const BpAggState *s);

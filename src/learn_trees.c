@@ -130,32 +130,13 @@ LearnerName(bool forest)
 	return forest ? "forest" : "gbdt";
 }
 
-static void
-pg_attribute_noreturn()
-BadTreeOption(bool forest, const char *key, const char *expect)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid value for %s option \"%s\"", LearnerName(forest), key),
-			 errdetail("The value must be %s.", expect)));
-}
-
-static double
-OptNum(bool forest, const char *key, JsonbValue *v)
-{
-	if (v->type != jbvNumeric)
-		BadTreeOption(forest, key, "a number");
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-											  NumericGetDatum(v->val.numeric)));
-}
-
 static int32
 OptInt(bool forest, const char *key, JsonbValue *v, int32 lo, int32 hi)
 {
-	double		x = OptNum(forest, key, v);
+	double		x = BpOptNumber(LearnerName(forest), key, v);
 
 	if (x != floor(x) || x < lo || x > hi)
-		BadTreeOption(forest, key, psprintf("an integer from %d to %d", lo, hi));
+		BpBadOption(LearnerName(forest), key, psprintf("an integer from %d to %d", lo, hi));
 	return (int32) x;
 }
 
@@ -163,41 +144,13 @@ static double
 OptRange(bool forest, const char *key, JsonbValue *v, double lo, bool loopen,
 		 double hi, bool hiopen)
 {
-	double		x = OptNum(forest, key, v);
+	double		x = BpOptNumber(LearnerName(forest), key, v);
 
 	if (!(loopen ? x > lo : x >= lo) || !(hiopen ? x < hi : x <= hi))
-		BadTreeOption(forest, key, psprintf("a number %s %g and %s %g",
-											loopen ? ">" : ">=", lo,
-											hiopen ? "<" : "<=", hi));
+		BpBadOption(LearnerName(forest), key,
+					psprintf("a number %s %g and %s %g",
+							 loopen ? ">" : ">=", lo, hiopen ? "<" : "<=", hi));
 	return x;
-}
-
-static void
-OptTreeNames(bool forest, JsonbValue *v, TreeOpts *o)
-{
-	JsonbContainer *c;
-	StringInfoData buf;
-	int			i;
-
-	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
-		JsonContainerIsScalar(v->val.binary.data))
-		BadTreeOption(forest, "names", "an array of strings");
-	c = v->val.binary.data;
-	o->nnames = JsonContainerSize(c);
-	if (o->nnames > BP_MAX_FEATURES)
-		BadTreeOption(forest, "names", "an array no longer than the feature limit");
-	initStringInfo(&buf);
-	for (i = 0; i < o->nnames; i++)
-	{
-		JsonbValue *e = getIthJsonbValueFromContainer(c, i);
-
-		if (e->type != jbvString || e->val.string.len == 0)
-			BadTreeOption(forest, "names", "an array of non-empty strings");
-		appendBinaryStringInfo(&buf, e->val.string.val, e->val.string.len);
-		appendStringInfoChar(&buf, '\0');
-	}
-	o->names = buf.data;
-	o->names_len = buf.len;
 }
 
 /*
@@ -257,7 +210,7 @@ ParseTreeOptions(Jsonb *jb, bool forest, TreeOpts *o)
 		else if (strcmp(key, "bins") == 0)
 			o->bins = OptInt(forest, key, &v, 2, TREES_MAX_BINS);
 		else if (strcmp(key, "names") == 0)
-			OptTreeNames(forest, &v, o);
+			BpOptNames(LearnerName(forest), &v, &o->nnames, &o->names, &o->names_len);
 		else if (strcmp(key, "max_categories") == 0)
 			o->max_categories = OptInt(forest, key, &v, 1, TREE_MAX_LEVELS);
 		else if (strcmp(key, "cat_smooth") == 0)
@@ -277,7 +230,7 @@ ParseTreeOptions(Jsonb *jb, bool forest, TreeOpts *o)
 					 strncmp(v.val.string.val, "leafwise", 8) == 0)
 				o->leafwise = true;
 			else
-				BadTreeOption(forest, key, "\"depthwise\" or \"leafwise\"");
+				BpBadOption(LearnerName(forest), key, "\"depthwise\" or \"leafwise\"");
 		}
 		else if (!forest && strcmp(key, "learning_rate") == 0)
 			o->learning_rate = OptRange(forest, key, &v, 0, true, 1, false);

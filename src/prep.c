@@ -87,19 +87,6 @@ PrepOptionsDefaults(PrepOptions *o)
 }
 
 /*
- * Report a bad preprocessing option value.
- */
-static void
-pg_attribute_noreturn()
-BadPrepOption(const char *learner, const char *key, const char *expect)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid value for %s option \"%s\"", learner, key),
-			 errdetail("The value must be %s.", expect)));
-}
-
-/*
  * Is JSON value v the string s?
  */
 static bool
@@ -146,22 +133,22 @@ OptImpute(const char *learner, JsonbValue *v, PrepOptions *o)
 	if (v->type == jbvString)
 	{
 		if ((o->impute = ImputeMethod(v)) == 0)
-			BadPrepOption(learner, "impute", expect);
+			BpBadOption(learner, "impute", expect);
 		return;
 	}
 	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
 		JsonContainerIsScalar(v->val.binary.data))
-		BadPrepOption(learner, "impute", expect);
+		BpBadOption(learner, "impute", expect);
 	c = v->val.binary.data;
 	o->nimpute = JsonContainerSize(c);
 	if (o->nimpute < 1 || o->nimpute > BP_MAX_FEATURES)
-		BadPrepOption(learner, "impute", expect);
+		BpBadOption(learner, "impute", expect);
 	for (i = 0; i < o->nimpute; i++)
 	{
 		JsonbValue *e = getIthJsonbValueFromContainer(c, i);
 
 		if ((o->impute_per[i] = ImputeMethod(e)) == 0)
-			BadPrepOption(learner, "impute", expect);
+			BpBadOption(learner, "impute", expect);
 	}
 }
 
@@ -179,7 +166,7 @@ PrepParseOption(const char *learner, const char *key, JsonbValue *v,
 	else if (strcmp(key, "missing_indicators") == 0)
 	{
 		if (v->type != jbvBool)
-			BadPrepOption(learner, key, "true or false");
+			BpBadOption(learner, key, "true or false");
 		o->missing_indicators = v->val.boolean;
 	}
 	else if (strcmp(key, "scale") == 0)
@@ -191,7 +178,7 @@ PrepParseOption(const char *learner, const char *key, JsonbValue *v,
 		else if (JsonIs(v, "robust"))
 			o->scale = PREP_SCALE_ROBUST;
 		else
-			BadPrepOption(learner, key, "\"none\", \"standard\" or \"robust\"");
+			BpBadOption(learner, key, "\"none\", \"standard\" or \"robust\"");
 	}
 	else if (strcmp(key, "clip") == 0)
 	{
@@ -202,20 +189,20 @@ PrepParseOption(const char *learner, const char *key, JsonbValue *v,
 		else if (JsonIs(v, "zscore"))
 			o->clip = PREP_CLIP_ZSCORE;
 		else
-			BadPrepOption(learner, key, "\"none\", \"iqr\" or \"zscore\"");
+			BpBadOption(learner, key, "\"none\", \"iqr\" or \"zscore\"");
 	}
 	else if (strcmp(key, "clip_k") == 0)
 	{
 		x = v->type == jbvNumeric ? JsonNumber(v) : 0;
 		if (!(x > 0) || isinf(x))
-			BadPrepOption(learner, key, "a finite number > 0");
+			BpBadOption(learner, key, "a finite number > 0");
 		o->clip_k = x;
 	}
 	else if (strcmp(key, "max_categories") == 0)
 	{
 		x = v->type == jbvNumeric ? JsonNumber(v) : 0;
 		if (x != floor(x) || x < 1 || x > PREP_MAX_MAX_CATEGORIES)
-			BadPrepOption(learner, key, psprintf("an integer from 1 to %d", PREP_MAX_MAX_CATEGORIES));
+			BpBadOption(learner, key, psprintf("an integer from 1 to %d", PREP_MAX_MAX_CATEGORIES));
 		o->max_categories = (int32) x;
 	}
 	else

@@ -446,22 +446,6 @@ TreesScoringFeatures(const Model *m, int expect, ArrayType *a, double *buf)
  * JSON output
  * ---------------------------------------------------------------- */
 
-static void
-AppendDouble(StringInfo out, double v)
-{
-	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
-
-	if (isnan(v))
-		appendStringInfoString(out, "null");
-	else if (isinf(v))
-		appendStringInfoString(out, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-	else
-	{
-		double_to_shortest_decimal_buf(v, buf);
-		appendStringInfoString(out, buf);
-	}
-}
-
 /*
  * Text form of a tree model:
  *
@@ -525,7 +509,7 @@ TreesToJson(const Model *m)
 	}
 	appendStringInfo(&out, ", \"objective\": \"%s\", \"base_score\": ",
 					 tv.link == TREE_LINK_LOGISTIC ? "logistic" : "identity");
-	AppendDouble(&out, tv.base);
+	ModelJsonDouble(&out, tv.base);
 	appendStringInfoString(&out, ", \"trees\": [");
 	for (t = 0; t < tv.ntrees; t++)
 	{
@@ -541,7 +525,7 @@ TreesToJson(const Model *m)
 			if (left == 0)
 			{
 				appendStringInfoString(&out, "{\"leaf\": ");
-				AppendDouble(&out, tv.values[s + i]);
+				ModelJsonDouble(&out, tv.values[s + i]);
 				appendStringInfoChar(&out, '}');
 				continue;
 			}
@@ -570,7 +554,7 @@ TreesToJson(const Model *m)
 			}
 			appendStringInfo(&out, "{\"split\": %d, \"threshold\": ",
 							 TreeNodeFeature(tv.nodes, s + i));
-			AppendDouble(&out, tv.values[s + i]);
+			ModelJsonDouble(&out, tv.values[s + i]);
 			appendStringInfo(&out, ", \"left\": %d, \"missing\": \"%s\"}", left,
 							 (TreeNodeFlags(tv.nodes, s + i) & TREE_DEFAULT_LEFT) ? "left" : "right");
 		}
@@ -589,7 +573,7 @@ TreesToJson(const Model *m)
 			{
 				if (i > 0)
 					appendStringInfoString(&out, ", ");
-				AppendDouble(&out, imp[3 * i + k]);
+				ModelJsonDouble(&out, imp[3 * i + k]);
 			}
 			appendStringInfoChar(&out, ']');
 		}
@@ -600,7 +584,7 @@ TreesToJson(const Model *m)
 	{
 		appendStringInfo(&out, "%s\"%s\": ", i > 0 ? ", " : "",
 						 ModelStatName((int) stats[i]));
-		AppendDouble(&out, stats[i + 1]);
+		ModelJsonDouble(&out, stats[i + 1]);
 	}
 	appendStringInfoString(&out, "}}");
 	return out.data;
