@@ -13,6 +13,7 @@
 
 #include <math.h>
 
+#include "access/detoast.h"
 #include "mb/pg_wchar.h"
 #include "utils/float.h"
 #include "utils/memutils.h"
@@ -354,6 +355,63 @@ ModelFromDatum(Datum d)
 {
 	Model	   *m = (Model *) PG_DETOAST_DATUM(d);
 
+	ModelCheck(m, false, ERRCODE_DATA_CORRUPTED);
+	return m;
+}
+
+/*
+ * Is v the model datum k was loaded from?
+ */
+bool
+ModelKeyMatches(const ModelKey *k, struct varlena *v)
+{
+	if (!k->valid)
+		return false;
+	if (VARATT_IS_EXTERNAL_ONDISK(v))
+	{
+		struct varatt_external ext;
+
+		VARATT_EXTERNAL_GET_POINTER(ext, v);
+		return k->external && ext.va_valueid == k->valueid &&
+			ext.va_toastrelid == k->toastrelid;
+	}
+	if (VARATT_IS_EXTERNAL(v))
+		return false;
+	return !k->external && VARSIZE_ANY(v) == k->rawsize &&
+		memcmp(v, k->raw, k->rawsize) == 0;
+}
+
+/*
+ * Record v's identity in k (invalid until the caller sets k->valid, which
+ * it does from k->stable once everything it derives from the model is in
+ * place) and return a checked, detoasted copy.  Allocates in the current
+ * memory context; the caller frees or resets the previous k->raw.
+ */
+Model *
+ModelKeyLoad(ModelKey *k, struct varlena *v)
+{
+	Model	   *m;
+
+	k->valid = false;
+	k->raw = NULL;
+	k->rawsize = 0;
+	k->external = VARATT_IS_EXTERNAL_ONDISK(v);
+	if (k->external)
+	{
+		struct varatt_external ext;
+
+		VARATT_EXTERNAL_GET_POINTER(ext, v);
+		k->toastrelid = ext.va_toastrelid;
+		k->valueid = ext.va_valueid;
+	}
+	else if (!VARATT_IS_EXTERNAL(v))
+	{
+		k->rawsize = VARSIZE_ANY(v);
+		k->raw = palloc(k->rawsize);
+		memcpy(k->raw, v, k->rawsize);
+	}
+	k->stable = !VARATT_IS_EXTERNAL(v) || k->external;
+	m = (Model *) PG_DETOAST_DATUM_COPY(PointerGetDatum(v));
 	ModelCheck(m, false, ERRCODE_DATA_CORRUPTED);
 	return m;
 }

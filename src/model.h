@@ -166,6 +166,26 @@ extern void ModelAddDoubles(ModelBuilder *b, ModelTag tag, const double *v, int 
 extern void ModelAddBytes(ModelBuilder *b, ModelTag tag, const void *v, int n);
 extern Model *ModelFinish(ModelBuilder *b, int ecode);
 
+/*
+ * Identity of a model argument, for the per-call-site caches of scoring
+ * functions (predict, percentile): a stored model is recognised by its
+ * TOAST pointer (TOASTed values never change in place), an inline one by
+ * its bytes.  An indirect or expanded datum has no stable identity.
+ */
+typedef struct ModelKey
+{
+	bool		valid;			/* set by the caller once its cache is filled */
+	bool		stable;			/* the datum can be recognised again */
+	bool		external;		/* a TOAST pointer, else raw bytes */
+	Oid			toastrelid;
+	Oid			valueid;
+	Size		rawsize;
+	char	   *raw;			/* the datum's bytes, when inline */
+} ModelKey;
+
+extern bool ModelKeyMatches(const ModelKey *k, struct varlena *v);
+extern Model *ModelKeyLoad(ModelKey *k, struct varlena *v);
+
 extern Model *ModelFromDatum(Datum d);
 extern void ModelCheck(const Model *m, bool full, int ecode);
 

@@ -455,17 +455,11 @@ PercentileAppendJson(StringInfo out, const Model *m)
 
 /*
  * A per-call-site cache of the model and its quantiles, as predict keeps
- * one: a stored (TOASTed) model is recognised by its TOAST pointer, an
- * inline one by its bytes, so a scoring query detoasts the model once.
+ * (ModelKey), so a scoring query detoasts the model once.
  */
 typedef struct DistCache
 {
-	bool		valid;
-	bool		external;
-	Oid			toastrelid;
-	Oid			valueid;
-	Size		rawsize;
-	char	   *raw;
+	ModelKey	key;
 	Model	   *model;
 	const double *q;
 	int			g;
@@ -487,56 +481,24 @@ DistGetCache(FunctionCallInfo fcinfo)
 	if (c == NULL)
 		c = fcinfo->flinfo->fn_extra =
 			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(DistCache));
-	if (c->valid)
-	{
-		if (VARATT_IS_EXTERNAL_ONDISK(v))
-		{
-			struct varatt_external ext;
-
-			VARATT_EXTERNAL_GET_POINTER(ext, v);
-			if (c->external && ext.va_valueid == c->valueid &&
-				ext.va_toastrelid == c->toastrelid)
-				return c;
-		}
-		else if (!VARATT_IS_EXTERNAL(v) && !c->external &&
-				 VARSIZE_ANY(v) == c->rawsize && memcmp(v, c->raw, c->rawsize) == 0)
-			return c;
-	}
+	if (ModelKeyMatches(&c->key, v))
+		return c;
 
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	if (c->model)
 		pfree(c->model);
-	if (c->raw)
-		pfree(c->raw);
-	c->valid = false;
+	if (c->key.raw)
+		pfree(c->key.raw);
 	c->model = NULL;
-	c->raw = NULL;
-	c->rawsize = 0;
-	c->external = VARATT_IS_EXTERNAL_ONDISK(v);
-	if (c->external)
-	{
-		struct varatt_external ext;
-
-		VARATT_EXTERNAL_GET_POINTER(ext, v);
-		c->toastrelid = ext.va_toastrelid;
-		c->valueid = ext.va_valueid;
-	}
-	else if (!VARATT_IS_EXTERNAL(v))
-	{
-		c->rawsize = VARSIZE_ANY(v);
-		c->raw = palloc(c->rawsize);
-		memcpy(c->raw, v, c->rawsize);
-	}
-	c->model = (Model *) PG_DETOAST_DATUM_COPY(PointerGetDatum(v));
+	c->model = ModelKeyLoad(&c->key, v);
 	MemoryContextSwitchTo(old);
-	ModelCheck(c->model, false, ERRCODE_DATA_CORRUPTED);
 	c->q = ModelGetDoubles(c->model, MTAG_SCORE_QUANTILES, &c->g);
 	if (c->q == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("model has no training score distribution"),
 				 errhint("Attach one with buypower.score_distribution(model, score) over the training rows.")));
-	c->valid = !VARATT_IS_EXTERNAL(v) || c->external;
+	c->key.valid = c->key.stable;
 	return c;
 }
 

@@ -19,7 +19,6 @@
 
 #include <math.h>
 
-#include "access/detoast.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -36,14 +35,9 @@
 
 typedef struct PredictCache
 {
-	bool		valid;
+	ModelKey	key;
 	uint64		lastuse;		/* PredictCacheSet.clock at the last hit */
 	MemoryContext cxt;			/* holds everything below; reset on reuse */
-	bool		external;		/* key is a TOAST pointer, else raw bytes */
-	Oid			toastrelid;
-	Oid			valueid;
-	Size		rawsize;
-	char	   *raw;			/* the incoming datum's bytes, when inline */
 	Model	   *model;			/* detoasted, checked copy */
 	const double *coef;
 	TreeView	trees;			/* tree models: pointers into model */
@@ -59,28 +53,6 @@ typedef struct PredictCacheSet
 	uint64		clock;
 	PredictCache entries[PREDICT_CACHE_MODELS];
 } PredictCacheSet;
-
-/*
- * Is the incoming datum the value the cache holds?
- */
-static bool
-CacheMatches(PredictCache *c, struct varlena *v)
-{
-	if (!c->valid)
-		return false;
-	if (VARATT_IS_EXTERNAL_ONDISK(v))
-	{
-		struct varatt_external ext;
-
-		VARATT_EXTERNAL_GET_POINTER(ext, v);
-		return c->external && ext.va_valueid == c->valueid &&
-			ext.va_toastrelid == c->toastrelid;
-	}
-	if (VARATT_IS_EXTERNAL(v))
-		return false;			/* indirect or expanded: no stable key */
-	return !c->external && VARSIZE_ANY(v) == c->rawsize &&
-		memcmp(v, c->raw, c->rawsize) == 0;
-}
 
 /*
  * Return the model of argument 0, detoasting and checking it only when no
@@ -101,7 +73,7 @@ GetCachedModel(FunctionCallInfo fcinfo)
 			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(PredictCacheSet));
 	set->clock++;
 	for (i = 0; i < PREDICT_CACHE_MODELS; i++)
-		if (CacheMatches(&set->entries[i], v))
+		if (ModelKeyMatches(&set->entries[i].key, v))
 		{
 			set->entries[i].lastuse = set->clock;
 			return &set->entries[i];
@@ -119,28 +91,11 @@ GetCachedModel(FunctionCallInfo fcinfo)
 		c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
 									   "buypower predict model",
 									   ALLOCSET_SMALL_SIZES);
-	c->valid = false;
+	c->key.valid = false;
 	c->lastuse = set->clock;
-	c->raw = NULL;
 	c->prep = NULL;
 	old = MemoryContextSwitchTo(c->cxt);
-	c->external = VARATT_IS_EXTERNAL_ONDISK(v);
-	if (c->external)
-	{
-		struct varatt_external ext;
-
-		VARATT_EXTERNAL_GET_POINTER(ext, v);
-		c->toastrelid = ext.va_toastrelid;
-		c->valueid = ext.va_valueid;
-	}
-	else if (!VARATT_IS_EXTERNAL(v))
-	{
-		c->rawsize = VARSIZE_ANY(v);
-		c->raw = palloc(c->rawsize);
-		memcpy(c->raw, v, c->rawsize);
-	}
-	c->model = (Model *) PG_DETOAST_DATUM_COPY(PointerGetDatum(v));
-	ModelCheck(c->model, false, ERRCODE_DATA_CORRUPTED);
+	c->model = ModelKeyLoad(&c->key, v);
 	c->coef = ModelGetDoubles(c->model, MTAG_COEF, &n);
 	if (MODEL_KIND_IS_TREES(c->model->kind))
 	{
@@ -155,8 +110,8 @@ GetCachedModel(FunctionCallInfo fcinfo)
 		c->lbuf = palloc(sizeof(int32) * (c->prep->ncat + 1));
 	}
 	/* an indirect or expanded datum has no stable key: use once */
-	c->valid = !VARATT_IS_EXTERNAL(v) || c->external;
-	if (!c->valid)
+	c->key.valid = c->key.stable;
+	if (!c->key.valid)
 		c->lastuse = 0;
 	MemoryContextSwitchTo(old);
 	return c;
