@@ -49,6 +49,27 @@
 #define TREE_NODE_BYTES			8
 #define TREE_MAX_NODES			(16 * 1024 * 1024)	/* per model */
 
+/*
+ * The scoring layout TreeViewInit builds from the stored nodes (which stay
+ * as they are): one 16-byte struct per node, in the stored order.  "next"
+ * is the absolute index of the left child.  A leaf holds its value, points
+ * at itself, and tests feature nfeatures, a slot TreesScore sets to
+ * -Infinity after the row's values: -Inf <= value, so a step from a leaf
+ * stays on it.  A tree of depth d is then walked in exactly d steps, and
+ * TREE_LANES trees are walked side by side in one loop without a
+ * data-dependent branch, so that their load-compare chains overlap.
+ */
+typedef struct TreeScoreNode
+{
+	double		value;			/* threshold, level set index, or leaf */
+	int32		next;			/* left child (absolute); own index: leaf */
+	uint16		feature;
+	uint8		flags;
+	uint8		pad;
+} TreeScoreNode;
+
+#define TREE_LANES				8	/* trees walked side by side */
+
 /* Pointers into a checked tree model, for scoring */
 typedef struct TreeView
 {
@@ -61,6 +82,11 @@ typedef struct TreeView
 	const double *values;
 	const uint8 *nodes;
 	int		   *starts;			/* first node of each tree; palloc'd */
+	int			nfeatures;
+	TreeScoreNode *snodes;		/* scoring layout, nnodes; palloc'd */
+	double	   *xrow;			/* scratch: a row, then -Inf; palloc'd */
+	int		   *depths;			/* steps per group of TREE_LANES trees, then
+								 * per remaining tree; palloc'd */
 	/* categorical slots (MTAG_TREE_CATS); q = 0 for a numeric model */
 	int			pnum;			/* numeric features; slots follow them */
 	int			q;

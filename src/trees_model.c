@@ -237,7 +237,60 @@ TreesCheck(const Model *m, int ecode)
 }
 
 /*
- * Point a view at a checked tree model; the tree starts go in cxt.
+ * Build the scoring layout (trees.h) of a checked model, and the number of
+ * steps that walk each group of TREE_LANES trees to its leaves: the depth
+ * of its deepest tree.
+ */
+static void
+TreeViewBuildScoring(TreeView *tv, MemoryContext cxt)
+{
+	int			ngroups = (tv->ntrees + TREE_LANES - 1) / TREE_LANES;
+	int		   *ndepth = MemoryContextAlloc(cxt, sizeof(int) * tv->nnodes);
+	int			t;
+
+	tv->snodes = MemoryContextAlloc(cxt, sizeof(TreeScoreNode) * tv->nnodes);
+	tv->xrow = MemoryContextAlloc(cxt, sizeof(double) * (tv->nfeatures + 1));
+	tv->xrow[tv->nfeatures] = -get_float8_infinity();
+	tv->depths = MemoryContextAllocZero(cxt, sizeof(int) * ngroups);
+	for (t = 0; t < tv->ntrees; t++)
+	{
+		int			s = tv->starts[t],
+					size = (int) tv->sizes[t],
+					depth = 0,
+					i;
+
+		ndepth[s] = 0;
+		for (i = 0; i < size; i++)
+		{
+			int			k = s + i;
+			int32		left = TreeNodeLeft(tv->nodes, k);
+			TreeScoreNode *n = &tv->snodes[k];
+
+			n->pad = 0;
+			if (left == 0)
+			{
+				n->value = tv->values[k];
+				n->next = k;
+				n->feature = (uint16) tv->nfeatures;
+				n->flags = 0;
+				depth = Max(depth, ndepth[k]);
+				continue;
+			}
+			/* children come after their parent (TreesCheck) */
+			n->value = tv->values[k];
+			n->next = s + left;
+			n->feature = (uint16) TreeNodeFeature(tv->nodes, k);
+			n->flags = (uint8) TreeNodeFlags(tv->nodes, k);
+			ndepth[s + left] = ndepth[s + left + 1] = ndepth[k] + 1;
+		}
+		tv->depths[t / TREE_LANES] = Max(tv->depths[t / TREE_LANES], depth);
+	}
+	pfree(ndepth);
+}
+
+/*
+ * Point a view at a checked tree model; the tree starts and the scoring
+ * layout go in cxt.
  */
 void
 TreeViewInit(TreeView *tv, const Model *m, MemoryContext cxt)
@@ -253,12 +306,17 @@ TreeViewInit(TreeView *tv, const Model *m, MemoryContext cxt)
 	tv->values = ModelGetDoubles(m, MTAG_TREE_VALUES, &tv->nnodes);
 	tv->nodes = (const uint8 *) ModelGetBytes(m, MTAG_TREE_NODES, &n);
 	tv->scale = (m->kind == MODEL_FOREST) ? 1.0 / tv->ntrees : 1.0;
-	tv->starts = MemoryContextAlloc(cxt, sizeof(int) * tv->ntrees);
+	/* padded to whole groups of TREE_LANES with the last tree (TreesSum) */
+	tv->starts = MemoryContextAlloc(cxt, sizeof(int) * (tv->ntrees + TREE_LANES));
 	for (t = 0; t < tv->ntrees; t++)
 	{
 		tv->starts[t] = start;
 		start += (int) tv->sizes[t];
 	}
+	for (; t < tv->ntrees + TREE_LANES; t++)
+		tv->starts[t] = tv->starts[tv->ntrees - 1];
+	tv->nfeatures = m->nfeatures;
+	TreeViewBuildScoring(tv, cxt);
 	tv->pnum = m->nfeatures;
 	tv->q = 0;
 	tv->catsets = NULL;
@@ -323,78 +381,108 @@ TreesScoringCategories(const TreeView *tv, ArrayType *cats, double *buf)
 	}
 }
 
+/* how a row is walked: chosen once per row by TreesScore */
+#define TREE_WALK_FAST	0		/* numeric splits, no missing value */
+#define TREE_WALK_NAN	1		/* numeric splits, some values missing */
+#define TREE_WALK_CAT	2		/* categorical splits too */
+
 /*
- * TreesScore for a model with categorical splits: x holds codes for the
- * categorical features (TreesScoringCategories).
+ * One step from node i: to its left child, or the one after it.  The fast
+ * walk is branch-free; !(v <= t) is the stored walk's test for a value
+ * that is not NaN.  A leaf (next = i, v = -Inf) stays.
  */
-static double
-TreesScoreCat(const TreeView *tv, const double *x)
+static pg_attribute_always_inline int32
+TreeStep(const TreeScoreNode *nodes, const uint8 *catsets, const double *x,
+		 int32 i, int walk)
 {
-	double		sum = 0;
-	double		eta;
-	int			t;
+	const TreeScoreNode *n = nodes + i;
+	double		v = x[n->feature];
 
-	for (t = 0; t < tv->ntrees; t++)
+	if (walk == TREE_WALK_FAST)
+		return n->next + !(v <= n->value);
+	if (walk == TREE_WALK_CAT && (n->flags & TREE_CATEGORICAL))
 	{
-		int			s = tv->starts[t];
-		int			i = 0;
-		int32		left;
+		int			c = (int) v;
+		const uint8 *set = catsets + (Size) n->value * TREE_CATSET_BYTES;
 
-		while ((left = TreeNodeLeft(tv->nodes, s + i)) != 0)
-		{
-			double		v = x[TreeNodeFeature(tv->nodes, s + i)];
-			int			flags = TreeNodeFlags(tv->nodes, s + i);
-
-			if (flags & TREE_CATEGORICAL)
-			{
-				int			c = (int) v;
-				const uint8 *set = tv->catsets +
-					(Size) tv->values[s + i] * TREE_CATSET_BYTES;
-
-				i = (c >= 0 && CatSetHas(set, c)) ? left : left + 1;
-			}
-			else if (isnan(v))
-				i = (flags & TREE_DEFAULT_LEFT) ? left : left + 1;
-			else
-				i = (v <= tv->values[s + i]) ? left : left + 1;
-		}
-		sum += tv->values[s + i];
+		return n->next + !(c >= 0 && CatSetHas(set, c));
 	}
-	eta = tv->base + tv->scale * sum;
-	if (tv->link == TREE_LINK_LOGISTIC)
-		return (eta >= 0) ? 1.0 / (1.0 + exp(-eta)) : exp(eta) / (1.0 + exp(eta));
-	return eta;
+	if (isnan(v))
+		return n->next + !(n->flags & TREE_DEFAULT_LEFT);
+	return n->next + !(v <= n->value);
 }
 
 /*
- * Score one row (NaN = missing).  No allocation, no error: the model was
- * checked, so every walk moves forward and stops inside its tree.
+ * Sum of the leaves a row reaches, added in tree order (0, 1, 2, ...) as
+ * the stored walk adds them, so the sum is the same to the bit.  Trees go
+ * TREE_LANES at a time, each group for as many steps as its deepest tree.
+ */
+static pg_attribute_always_inline double
+TreesSum(const TreeView *tv, const double *x, int walk)
+{
+	const TreeScoreNode *N = tv->snodes;
+	const uint8 *cs = tv->catsets;
+	int			ngroups = (tv->ntrees + TREE_LANES - 1) / TREE_LANES;
+	double		sum = 0;
+	int			g,
+				d,
+				k;
+
+	for (g = 0; g < ngroups; g++)
+	{
+		const int  *s = tv->starts + g * TREE_LANES;
+		int32		i[TREE_LANES];
+		int			ntrees = Min(TREE_LANES, tv->ntrees - g * TREE_LANES);
+
+#pragma GCC unroll 32
+		for (k = 0; k < TREE_LANES; k++)
+			i[k] = s[k];
+		for (d = tv->depths[g]; d > 0; d--)
+		{
+#pragma GCC unroll 32
+			for (k = 0; k < TREE_LANES; k++)
+				i[k] = TreeStep(N, cs, x, i[k], walk);
+		}
+		if (likely(ntrees == TREE_LANES))
+		{
+#pragma GCC unroll 32
+			for (k = 0; k < TREE_LANES; k++)
+				sum += N[i[k]].value;
+		}
+		else
+		{
+			/* the last group: lanes past the last tree walked it again */
+			for (k = 0; k < ntrees; k++)
+				sum += N[i[k]].value;
+		}
+	}
+	return sum;
+}
+
+/*
+ * Score one row (NaN = missing; categorical features as codes from
+ * TreesScoringCategories).  No allocation, no error: the model was checked,
+ * so every walk moves forward and stops inside its tree.
  */
 double
 TreesScore(const TreeView *tv, const double *x)
 {
-	double		sum = 0;
+	double		sum;
 	double		eta;
-	int			t;
+	int			j;
 
+	memcpy(tv->xrow, x, sizeof(double) * tv->nfeatures);
 	if (tv->catsets)
-		return TreesScoreCat(tv, x);
-	for (t = 0; t < tv->ntrees; t++)
+		sum = TreesSum(tv, tv->xrow, TREE_WALK_CAT);
+	else
 	{
-		int			s = tv->starts[t];
-		int			i = 0;
-		int32		left;
-
-		while ((left = TreeNodeLeft(tv->nodes, s + i)) != 0)
-		{
-			double		v = x[TreeNodeFeature(tv->nodes, s + i)];
-
-			if (isnan(v))
-				i = (TreeNodeFlags(tv->nodes, s + i) & TREE_DEFAULT_LEFT) ? left : left + 1;
-			else
-				i = (v <= tv->values[s + i]) ? left : left + 1;
-		}
-		sum += tv->values[s + i];
+		for (j = 0; j < tv->pnum; j++)
+			if (isnan(x[j]))
+				break;
+		if (j < tv->pnum)
+			sum = TreesSum(tv, tv->xrow, TREE_WALK_NAN);
+		else
+			sum = TreesSum(tv, tv->xrow, TREE_WALK_FAST);
 	}
 	eta = tv->base + tv->scale * sum;
 	if (tv->link == TREE_LINK_LOGISTIC)
