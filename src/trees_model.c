@@ -269,7 +269,6 @@ TreeViewBuildScoring(TreeView *tv, MemoryContext cxt)
 			n->pad = 0;
 			if (left == 0)
 			{
-				n->value = tv->values[k];
 				n->next = k;
 				n->feature = (uint16) tv->nfeatures;
 				n->flags = 0;
@@ -277,7 +276,6 @@ TreeViewBuildScoring(TreeView *tv, MemoryContext cxt)
 				continue;
 			}
 			/* children come after their parent (TreesCheck) */
-			n->value = tv->values[k];
 			n->next = s + left;
 			n->feature = (uint16) TreeNodeFeature(tv->nodes, k);
 			n->flags = (uint8) TreeNodeFlags(tv->nodes, k);
@@ -391,25 +389,26 @@ TreesScoringCategories(const TreeView *tv, ArrayType *cats, double *buf)
  * walk is branch-free; !(v <= t) is the stored walk's test for a value
  * that is not NaN.  A leaf (next = i, v = -Inf) stays.
  */
-static pg_attribute_always_inline int32
-TreeStep(const TreeScoreNode *nodes, const uint8 *catsets, const double *x,
-		 int32 i, int walk)
+static pg_attribute_always_inline Size
+TreeStep(const TreeScoreNode *nodes, const double *values, const uint8 *catsets,
+		 const double *x, Size i, int walk)
 {
 	const TreeScoreNode *n = nodes + i;
 	double		v = x[n->feature];
+	Size		next = n->next;
 
 	if (walk == TREE_WALK_FAST)
-		return n->next + !(v <= n->value);
+		return next + !(v <= values[i]);
 	if (walk == TREE_WALK_CAT && (n->flags & TREE_CATEGORICAL))
 	{
 		int			c = (int) v;
-		const uint8 *set = catsets + (Size) n->value * TREE_CATSET_BYTES;
+		const uint8 *set = catsets + (Size) values[i] * TREE_CATSET_BYTES;
 
-		return n->next + !(c >= 0 && CatSetHas(set, c));
+		return next + !(c >= 0 && CatSetHas(set, c));
 	}
 	if (isnan(v))
-		return n->next + !(n->flags & TREE_DEFAULT_LEFT);
-	return n->next + !(v <= n->value);
+		return next + !(n->flags & TREE_DEFAULT_LEFT);
+	return next + !(v <= values[i]);
 }
 
 /*
@@ -421,6 +420,7 @@ static pg_attribute_always_inline double
 TreesSum(const TreeView *tv, const double *x, int walk)
 {
 	const TreeScoreNode *N = tv->snodes;
+	const double *V = tv->values;
 	const uint8 *cs = tv->catsets;
 	int			ngroups = (tv->ntrees + TREE_LANES - 1) / TREE_LANES;
 	double		sum = 0;
@@ -431,7 +431,7 @@ TreesSum(const TreeView *tv, const double *x, int walk)
 	for (g = 0; g < ngroups; g++)
 	{
 		const int  *s = tv->starts + g * TREE_LANES;
-		int32		i[TREE_LANES];
+		Size		i[TREE_LANES];
 		int			ntrees = Min(TREE_LANES, tv->ntrees - g * TREE_LANES);
 
 #pragma GCC unroll 32
@@ -441,19 +441,19 @@ TreesSum(const TreeView *tv, const double *x, int walk)
 		{
 #pragma GCC unroll 32
 			for (k = 0; k < TREE_LANES; k++)
-				i[k] = TreeStep(N, cs, x, i[k], walk);
+				i[k] = TreeStep(N, V, cs, x, i[k], walk);
 		}
 		if (likely(ntrees == TREE_LANES))
 		{
 #pragma GCC unroll 32
 			for (k = 0; k < TREE_LANES; k++)
-				sum += N[i[k]].value;
+				sum += V[i[k]];
 		}
 		else
 		{
 			/* the last group: lanes past the last tree walked it again */
 			for (k = 0; k < ntrees; k++)
-				sum += N[i[k]].value;
+				sum += V[i[k]];
 		}
 	}
 	return sum;
