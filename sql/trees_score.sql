@@ -1,6 +1,7 @@
 -- predict on tree models (trees_model.c walks a scoring layout built from
--- the stored nodes, several trees side by side, with a separate walk for
--- rows with missing values and for categorical splits).  Every score must
+-- the stored nodes, several trees side by side: binned rows on 4-byte
+-- nodes when the model allows, else thresholds; a separate walk for rows
+-- with missing values and for categorical splits).  Every score must
 -- equal, to the bit, a walk of the model's JSON text done here in SQL:
 -- gbdt and forest, numeric and categorical, rows with and without NULLs,
 -- tree counts that do not fill a group of trees, trees of uneven depth.
@@ -67,6 +68,25 @@ FROM (
 ) trees;
 SELECT (SELECT array_agg(jsonb_array_length(t) ORDER BY k) FROM jsonb_array_elements(m::jsonb->'trees') WITH ORDINALITY a(t, k)) AS sizes
   FROM tsm WHERE fit = 'json_depths';
+-- 60 full trees of depth 3 with 300 distinct thresholds on x1: more than
+-- the binned walk takes (254 per feature), so NULL-free rows take the
+-- other one
+INSERT INTO tsm
+SELECT 'json_thresholds', jsonb_build_object(
+  'format', 1, 'algorithm', 'gbdt', 'nfeatures', 3, 'objective', 'logistic',
+  'base_score', -0.1, 'stats', '{}'::jsonb,
+  'trees', jsonb_agg(tree ORDER BY t))::text::buypower.model, false
+FROM (SELECT t, jsonb_agg(CASE
+               WHEN i >= 7 THEN jsonb_build_object('leaf', ((t * 8 + i - 7) % 11) / 10.0 - 0.5)
+               WHEN i = 1 THEN jsonb_build_object('split', 1, 'threshold', (t % 10) / 5.0 - 1, 'left', 3,
+                                                  'missing', CASE WHEN t % 2 = 0 THEN 'left' ELSE 'right' END)
+               WHEN i = 2 THEN jsonb_build_object('split', 2, 'threshold', t % 16 + 0.5, 'left', 5,
+                                                  'missing', CASE WHEN t % 3 = 0 THEN 'left' ELSE 'right' END)
+               ELSE jsonb_build_object('split', 0, 'threshold', (t * 7 + i) / 420.0, 'left', 2 * i + 1,
+                                       'missing', CASE WHEN (t + i) % 2 = 0 THEN 'left' ELSE 'right' END)
+             END ORDER BY i) AS tree
+        FROM generate_series(0, 59) t, generate_series(0, 14) i
+       GROUP BY t) trees;
 
 -- the models use what the walks must handle: NULLs sent left and right,
 -- categorical splits, an unseen level going by "other"
@@ -91,13 +111,24 @@ SELECT fit, bool_or(missing_left) AS some_missing_left, bool_or(NOT missing_left
        bool_or(categories IS NOT NULL) AS categorical_splits, count(DISTINCT k) AS trees
   FROM tsn GROUP BY fit ORDER BY fit;
 SELECT (j->'categorical'->'other'->>0)::boolean AS cat_has_other FROM tsm WHERE fit = 'gbdt_cat_other';
+SELECT fit, max(n) AS most_thresholds_of_a_feature
+  FROM (SELECT fit, split, count(DISTINCT threshold) AS n FROM tsn WHERE lft IS NOT NULL AND categories IS NULL GROUP BY fit, split) s
+ GROUP BY fit ORDER BY fit;
 
--- scoring rows: a third of the training rows, an unseen level, all NULL
+-- scoring rows: a third of the training rows, an unseen level, all NULL,
 CREATE TABLE tsq AS
 SELECT id, x1, x2, x3, cat, cat2 FROM tsr WHERE id % 3 = 0
 UNION ALL SELECT 10001, 0.5, 0.1, 3, 'never seen', 'k1'
 UNION ALL SELECT 10002, NULL, NULL, NULL, NULL, NULL
-UNION ALL SELECT 10003, 0.9, -0.9, 14, 'c4', 'unseen';
+UNION ALL SELECT 10003, 0.9, -0.9, 14, 'c4', 'unseen'
+-- and values equal to a threshold (which goes left), on both NULL-free walks
+UNION ALL
+SELECT 20000 + row_number() OVER (ORDER BY split, threshold),
+       CASE WHEN split = 0 THEN threshold ELSE 0.5 END,
+       CASE WHEN split = 1 THEN threshold ELSE 0.1 END,
+       CASE WHEN split = 2 THEN threshold ELSE 3 END, 'c1', 'k1'
+  FROM (SELECT DISTINCT split, threshold FROM tsn
+         WHERE fit IN ('gbdt_cls', 'json_thresholds') AND lft IS NOT NULL AND categories IS NULL) t;
 ANALYZE tsq;
 
 -- The reference walk, from the JSON alone: from node 0 of each tree follow

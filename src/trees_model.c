@@ -286,9 +286,133 @@ TreeViewBuildScoring(TreeView *tv, MemoryContext cxt)
 	pfree(ndepth);
 }
 
+static int
+TreesCmpDouble(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Build the binned layout (trees.h) of a checked model without categorical
+ * splits, if it qualifies; tv->bnodes stays NULL otherwise.
+ */
+static void
+TreeViewBuildBinned(TreeView *tv, MemoryContext cxt)
+{
+	int			nf = tv->nfeatures;
+	int		   *count,
+			   *at;
+	double	   *raw;
+	int			stride = 1,
+				t,
+				f,
+				k;
+
+	tv->bnodes = NULL;
+	if (nf > TREE_BIN_MAX_FEATURES)
+		return;
+	/* the thresholds of each feature (from raw[at[f]]), sorted, distinct */
+	count = palloc0(sizeof(int) * nf);
+	at = palloc0(sizeof(int) * (nf + 1));
+	for (k = 0; k < tv->nnodes; k++)
+		if (TreeNodeLeft(tv->nodes, k) != 0)
+			at[TreeNodeFeature(tv->nodes, k) + 1]++;
+	for (f = 0; f < nf; f++)
+		at[f + 1] += at[f];
+	raw = palloc(sizeof(double) * Max(at[nf], 1));
+	for (k = 0; k < tv->nnodes; k++)
+		if (TreeNodeLeft(tv->nodes, k) != 0)
+		{
+			f = TreeNodeFeature(tv->nodes, k);
+			raw[at[f] + count[f]++] = tv->values[k];
+		}
+	for (f = 0; f < nf; f++)
+	{
+		double	   *a = raw + at[f];
+		int			n = 0,
+					i;
+
+		qsort(a, count[f], sizeof(double), TreesCmpDouble);
+		for (i = 0; i < count[f]; i++)
+			if (n == 0 || a[i] != a[n - 1])
+				a[n++] = a[i];
+		count[f] = n;
+		if (n > TREE_BIN_MAX_THRESHOLDS)
+		{
+			pfree(raw);
+			pfree(count);
+			pfree(at);
+			return;
+		}
+		while (stride <= n)
+			stride *= 2;
+	}
+	/* padded with +Inf to the same power of 2: no value is above +Inf */
+	tv->thrstride = stride;
+	tv->thr = MemoryContextAlloc(cxt, sizeof(double) * nf * stride);
+	for (f = 0; f < nf; f++)
+		for (k = 0; k < stride; k++)
+			tv->thr[f * stride + k] = (k < count[f]) ? raw[at[f] + k] : get_float8_infinity();
+	pfree(raw);
+	pfree(count);
+	pfree(at);
+
+	tv->bnodes = MemoryContextAlloc(cxt, sizeof(TreeBinNode) * tv->nnodes);
+	for (t = 0; t < tv->ntrees; t++)
+	{
+		int			s = tv->starts[t],
+					i;
+
+		for (i = 0; i < (int) tv->sizes[t]; i++)
+		{
+			TreeBinNode *b = &tv->bnodes[s + i];
+			int32		left = TreeNodeLeft(tv->nodes, s + i);
+			const double *a;
+			int			lo,
+						hi;
+
+			if (left == 0)
+			{
+				b->delta = 0;
+				b->feature = (uint8) nf;
+				b->bin = 255;
+				continue;
+			}
+			if (left - i > PG_UINT16_MAX)
+			{
+				pfree(tv->bnodes);
+				tv->bnodes = NULL;
+				return;
+			}
+			f = TreeNodeFeature(tv->nodes, s + i);
+			a = tv->thr + f * stride;
+			lo = 0;
+			hi = stride - 1;
+			while (lo < hi)		/* the threshold is there: find it */
+			{
+				int			mid = (lo + hi) / 2;
+
+				if (a[mid] < tv->values[s + i])
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			Assert(a[lo] == tv->values[s + i]);
+			b->delta = (uint16) (left - i);
+			b->feature = (uint8) f;
+			b->bin = (uint8) lo;
+		}
+	}
+	tv->xbin = MemoryContextAlloc(cxt, nf + 1);
+	tv->xbin[nf] = 0;
+}
+
 /*
  * Point a view at a checked tree model; the tree starts and the scoring
- * layout go in cxt.
+ * layouts go in cxt.
  */
 void
 TreeViewInit(TreeView *tv, const Model *m, MemoryContext cxt)
@@ -352,6 +476,10 @@ TreeViewInit(TreeView *tv, const Model *m, MemoryContext cxt)
 		}
 		MemoryContextSwitchTo(old);
 	}
+	if (tv->q == 0)
+		TreeViewBuildBinned(tv, cxt);
+	else
+		tv->bnodes = NULL;
 }
 
 /*
@@ -460,6 +588,79 @@ TreesSum(const TreeView *tv, const double *x, int walk)
 }
 
 /*
+ * TreesSum for a NaN-free row on the binned layout: xb holds the row's bins.
+ */
+static double
+TreesSumBinned(const TreeView *tv, const uint8 *xb)
+{
+	const TreeBinNode *B = tv->bnodes;
+	const double *V = tv->values;
+	int			ngroups = (tv->ntrees + TREE_LANES - 1) / TREE_LANES;
+	double		sum = 0;
+	int			g,
+				d,
+				k;
+
+	for (g = 0; g < ngroups; g++)
+	{
+		const int  *s = tv->starts + g * TREE_LANES;
+		Size		i[TREE_LANES];
+		int			ntrees = Min(TREE_LANES, tv->ntrees - g * TREE_LANES);
+
+#pragma GCC unroll 32
+		for (k = 0; k < TREE_LANES; k++)
+			i[k] = s[k];
+		for (d = tv->depths[g]; d > 0; d--)
+		{
+#pragma GCC unroll 32
+			for (k = 0; k < TREE_LANES; k++)
+			{
+				const TreeBinNode *n = B + i[k];
+
+				i[k] += n->delta + (xb[n->feature] > n->bin);
+			}
+		}
+		if (likely(ntrees == TREE_LANES))
+		{
+#pragma GCC unroll 32
+			for (k = 0; k < TREE_LANES; k++)
+				sum += V[i[k]];
+		}
+		else
+		{
+			/* the last group: lanes past the last tree walked it again */
+			for (k = 0; k < ntrees; k++)
+				sum += V[i[k]];
+		}
+	}
+	return sum;
+}
+
+/*
+ * A row's bins: per feature, how many of the model's thresholds for it are
+ * below the value (a branch-free lower bound: which way each halving goes
+ * is data, so a branch would be mispredicted half the time).
+ */
+static void
+TreesBinRow(const TreeView *tv, const double *x)
+{
+	int			nf = tv->nfeatures,
+				stride = tv->thrstride,
+				half,
+				f;
+	int			lo[TREE_BIN_MAX_FEATURES];
+
+	for (f = 0; f < nf; f++)
+		lo[f] = 0;
+	/* features inside, so that their searches overlap */
+	for (half = stride / 2; half >= 1; half /= 2)
+		for (f = 0; f < nf; f++)
+			lo[f] += half & -(int) (tv->thr[f * stride + lo[f] + half - 1] < x[f]);
+	for (f = 0; f < nf; f++)
+		tv->xbin[f] = (uint8) (lo[f] + (tv->thr[f * stride + lo[f]] < x[f]));
+}
+
+/*
  * Score one row (NaN = missing; categorical features as codes from
  * TreesScoringCategories).  No allocation, no error: the model was checked,
  * so every walk moves forward and stops inside its tree.
@@ -481,6 +682,11 @@ TreesScore(const TreeView *tv, const double *x)
 				break;
 		if (j < tv->pnum)
 			sum = TreesSum(tv, tv->xrow, TREE_WALK_NAN);
+		else if (tv->bnodes)
+		{
+			TreesBinRow(tv, x);
+			sum = TreesSumBinned(tv, tv->xbin);
+		}
 		else
 			sum = TreesSum(tv, tv->xrow, TREE_WALK_FAST);
 	}
