@@ -485,6 +485,22 @@ PrepCategoricalValues(ArrayType *cats, int ncat, const char **values, int *lens)
 }
 
 /*
+ * Add the rows counted once (nclean) to every feature's observed count, so
+ * that nobs is complete: before nobs is merged, sent or read.
+ */
+static void
+PrepSyncCounts(PrepState *ps)
+{
+	int			j;
+
+	if (ps->nclean == 0)
+		return;
+	for (j = 0; j < ps->nnum; j++)
+		ps->nobs[j] += ps->nclean;
+	ps->nclean = 0;
+}
+
+/*
  * Take one checked row: x has nnum values, NaN where the input was NULL
  * (hasnull says whether any is); cats is the categorical array or NULL.
  * Runs in the aggregate context.
@@ -503,15 +519,30 @@ PrepAccum(BpAggState *s, double y, const double *x, bool hasnull, ArrayType *cat
 						 errmsg("%s feature %d is null", s->ops->name, j + 1),
 						 errdetail("The \"impute\" option for this feature is \"error\"."),
 						 errhint("Choose \"mean\", \"median\" or \"zero\" imputation, or filter out rows with missing features.")));
-	if (ps->need_mean)
+	if (ps->need_mean && !hasnull && ps->all_shifted)
+	{
+		/* the common row: no branch per feature, counted once */
+		for (j = 0; j < ps->nnum; j++)
+			ps->sumdev[j] += x[j] - ps->shift[j];
+		ps->nclean++;
+	}
+	else if (ps->need_mean)
+	{
+		bool		all = true;
+
 		for (j = 0; j < ps->nnum; j++)
 		{
 			if (isnan(x[j]))
+			{
+				all &= ps->nobs[j] > 0;
 				continue;
+			}
 			if (ps->nobs[j]++ == 0)
 				ps->shift[j] = x[j];
 			ps->sumdev[j] += x[j] - ps->shift[j];
 		}
+		ps->all_shifted = all;
+	}
 	if (!ps->buffer_all && !hasnull)
 	{
 		s->ops->accum(s, y, x);
@@ -561,6 +592,8 @@ PrepMerge(BpAggState *dst, BpAggState *src)
 		remap[j] = palloc(sizeof(int32) * (S->vocab[j]->n + 1));
 		VocabMerge(D->vocab[j], S->vocab[j], remap[j], j + 1);
 	}
+	PrepSyncCounts(D);
+	PrepSyncCounts(S);
 	if (D->need_mean)
 		for (j = 0; j < D->nnum; j++)
 		{
@@ -622,6 +655,7 @@ PrepSerialize(BpAggState *s, StringInfo buf)
 	pq_sendint32(buf, ps->ncat);
 	pq_sendbyte(buf, ps->buffer_all);
 	pq_sendbyte(buf, ps->need_mean);
+	PrepSyncCounts(ps);
 	if (ps->need_mean)
 		for (j = 0; j < ps->nnum; j++)
 		{
@@ -1528,6 +1562,7 @@ PrepFinish(BpAggState *s)
 	int64		count = 0;
 	int			j;
 
+	PrepSyncCounts(ps);
 	ps->nimputed = ps->nclipped = 0;
 	ps->streamed = NULL;
 	LearnPrep(s, ps, maps);

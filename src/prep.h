@@ -170,7 +170,11 @@ typedef struct PrepState
 	Size		bytes;
 	PrepBlock  *head;
 	PrepBlock  *tail;
-	int64	   *nobs;			/* streaming: observed values per feature */
+	int64	   *nobs;			/* streaming: observed values per feature,
+								 * except the nclean rows below */
+	int64		nclean;			/* rows summed while every feature had its
+								 * shift and none was NULL: count for all */
+	bool		all_shifted;	/* every feature has seen a value */
 	double	   *shift;			/* streaming: first observed value */
 	double	   *sumdev;			/* streaming: sum of (x - shift) */
 	Vocab	  **vocab;			/* per slot */
