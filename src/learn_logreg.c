@@ -46,6 +46,7 @@
 #define LOGREG_SUB_ROWS		25000	/* about this many rows in the subsample */
 #define LOGREG_SUB_TOL		1e-6
 #define LOGREG_SUB_MAX_ITER 25
+#define LOGREG_BLOCK		64		/* rows per LinalgCrossAdd in a full pass */
 
 typedef struct LogregBlock
 {
@@ -298,7 +299,12 @@ typedef struct LogregProblem
 	double		l2;				/* penalty on the slopes */
 	int64		stride;			/* use every stride-th row */
 	double		penscale;		/* subsample share of the rows, for l2 */
-	double	   *z;				/* scratch: one design row */
+	double	   *bz;				/* scratch: a block of design rows, z */
+	double	   *ba;				/* ... each row times its curvature weight */
+	double	   *by;				/* ... their labels */
+	double	   *bm;				/* ... margins */
+	double	   *bd;				/* ... curvature weights */
+	double	   *br;				/* ... and residuals */
 } LogregProblem;
 
 /* Objective value, gradient and packed upper Hessian at one point */
@@ -397,46 +403,71 @@ LogregLossPass(const LogregProblem *P, const double *beta, LogregEval *E)
 }
 
 /*
- * Add one row's gradient and Hessian terms: g += r z, H += d z z^T.
+ * Add one block of nb gathered rows (P->bz, labels in P->by) at beta:
+ * margins for the whole block, then per row the loss and the weights of
+ *
+ *	g = sum_i w_i (mu_i - y_i) z_i,		H = sum_i w_i mu_i (1 - mu_i) z_i z_i^T,
+ *
+ * then the block's cross-products (LinalgCrossAdd), column by column with
+ * vector dot products instead of one short row update at a time.  Every
+ * margin is summed in the order of RowMargin's loop, and the loss row by
+ * row, so the loss pass and this one agree to the bit.
  */
-static inline void
-RowDerivatives(const LogregProblem *P, const double *x, double r, double d,
-			   LogregEval *E)
+static void
+LogregBlockTerms(const LogregProblem *P, const double *beta, int nb,
+				 double *loss, LogregEval *E)
 {
-	double	   *restrict z = P->z;
-	double	   *restrict H = E->H;
-	int			q = P->q,
-				i,
-				j;
+	double	   *restrict mg = P->bm,
+			   *restrict dv = P->bd,
+			   *restrict br = P->br;
+	const double *by = P->by;
+	int			r;
 
-	if (P->xoff)
-		z[0] = 1.0;
-	memcpy(z + P->xoff, x, sizeof(double) * P->p);
-	for (i = 0; i < q; i++)
+	for (r = 0; r < nb; r++)
+		mg[r] = P->xoff ? beta[0] : 0.0;
+	LinalgAddCols(mg, P->bz + (Size) P->xoff * LOGREG_BLOCK, LOGREG_BLOCK,
+				  beta + P->xoff, P->p, nb);
+	for (r = 0; r < nb; r++)
 	{
-		double		a = d * z[i];
+		double		y = by[r],
+					wt = (y != 0.0 ? P->wpos : P->wneg),
+					e,
+					mu;
 
-		E->g[i] += r * z[i];
-		for (j = i; j < q; j++)
-			H[j - i] += a * z[j];
-		H += q - i;
+		*loss += wt * LogLoss(mg[r], y, &e);
+		mu = (mg[r] >= 0.0) ? 1.0 / (1.0 + e) : e / (1.0 + e);
+		/* mu (1 - mu) = e / (1 + e)^2 for either sign of m */
+		dv[r] = wt * e / ((1.0 + e) * (1.0 + e));
+		br[r] = wt * (mu - y);
 	}
+	LinalgScaleRows(P->ba, P->bz, LOGREG_BLOCK, dv, P->q, nb);
+	LinalgCrossAdd(E->H, E->g, P->q, br, P->ba, P->bz, LOGREG_BLOCK, nb);
 }
 
 /*
- * One pass over the (sub)sampled rows: objective, gradient and Hessian.
+ * One pass over the (sub)sampled rows: objective, gradient and Hessian,
+ * LOGREG_BLOCK rows at a time, gathered column-major.
  */
 static void
 LogregFullPass(const LogregProblem *P, const double *beta, LogregEval *E)
 {
-	int			w = P->p + 1;
+	const int	w = P->p + 1,
+				p = P->p,
+				xoff = P->xoff;
+	int			nb = 0,
+				c;
 	int64		skip = 0,
 				count = 0;
 	double		loss = 0.0;
+	double	   *restrict bz = P->bz,
+			   *restrict by = P->by;
 	LogregBlock *b;
 
 	memset(E->g, 0, sizeof(double) * P->q);
 	memset(E->H, 0, sizeof(double) * P->q * (P->q + 1) / 2);
+	if (xoff)
+		for (c = 0; c < LOGREG_BLOCK; c++)
+			bz[c] = 1.0;
 	for (b = P->L->head; b != NULL; b = b->next)
 	{
 		int64		r;
@@ -444,21 +475,22 @@ LogregFullPass(const LogregProblem *P, const double *beta, LogregEval *E)
 		for (r = skip; r < b->nrows; r += P->stride)
 		{
 			const double *x = b->data + r * w;
-			double		y = x[P->p],
-						wt = (y != 0.0 ? P->wpos : P->wneg),
-						m = RowMargin(P, beta, x),
-						e,
-						mu;
 
-			loss += wt * LogLoss(m, y, &e);
-			mu = (m >= 0.0) ? 1.0 / (1.0 + e) : e / (1.0 + e);
-			/* mu (1 - mu) = e / (1 + e)^2 for either sign of m */
-			RowDerivatives(P, x, wt * (mu - y), wt * e / ((1.0 + e) * (1.0 + e)), E);
-			if ((++count & 4095) == 0)
-				CHECK_FOR_INTERRUPTS();
+			for (c = 0; c < p; c++)
+				bz[(Size) (c + xoff) * LOGREG_BLOCK + nb] = x[c];
+			by[nb] = x[p];
+			if (++nb == LOGREG_BLOCK)
+			{
+				LogregBlockTerms(P, beta, nb, &loss, E);
+				nb = 0;
+				if ((count += LOGREG_BLOCK) % (64 * LOGREG_BLOCK) == 0)
+					CHECK_FOR_INTERRUPTS();
+			}
 		}
 		skip = r - b->nrows;
 	}
+	if (nb > 0)
+		LogregBlockTerms(P, beta, nb, &loss, E);
 	E->loss = loss;
 	LogregAddPenalty(P, beta, E, true);
 }
@@ -707,7 +739,12 @@ LogregSetup(BpAggState *s, LogregProblem *P)
 		P->wneg = s->opts.weight_neg;
 		P->wpos = s->opts.weight_pos;
 	}
-	P->z = palloc(sizeof(double) * P->q);
+	P->bz = palloc(sizeof(double) * P->q * LOGREG_BLOCK);
+	P->ba = palloc(sizeof(double) * P->q * LOGREG_BLOCK);
+	P->by = palloc(sizeof(double) * LOGREG_BLOCK);
+	P->bm = palloc(sizeof(double) * LOGREG_BLOCK);
+	P->bd = palloc(sizeof(double) * LOGREG_BLOCK);
+	P->br = palloc(sizeof(double) * LOGREG_BLOCK);
 }
 
 /*

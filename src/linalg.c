@@ -172,6 +172,94 @@ LinalgQrAddRows(double *R, int q, double *blk, int ldb, int m)
 }
 
 /*
+ * Add a block of m weighted rows to a gradient and a packed upper Hessian:
+ *
+ *	g[i] += sum_r w[r] z[i][r],		H[i][j] += sum_r a[i][r] z[j][r]  (j >= i)
+ *
+ * where z and a (a = the rows' curvature weights times z) are column-major
+ * with leading dimension ld.  Each entry is one Dot over the block, so the
+ * vector units work on m rows at a time rather than one row's short
+ * products; the order of every sum is fixed, as in Dot.  Compiled twice,
+ * as LinalgQrAddRows is, with the same bits from both clones.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void
+LinalgCrossAdd(double *H, double *g, int q, const double *w, const double *a,
+			   const double *z, int ld, int m)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < q; i++)
+	{
+		const double *ai = a + (Size) i * ld;
+
+		g[i] += Dot(w, z + (Size) i * ld, m);
+		for (j = i; j < q; j++)
+			*H++ += Dot(ai, z + (Size) j * ld, m);
+	}
+}
+
+/*
+ * out[r] += sum_c coef[c] cols[c][r] for r < m, the columns (leading
+ * dimension ld) added one after another, so every out[r] is summed in the
+ * same order as a loop over one row's values would; the rows run side by
+ * side in vectors.
+ */
+void
+LinalgAddCols(double *restrict out, const double *restrict cols, int ld,
+			  const double *coef, int ncols, int m)
+{
+	int			c,
+				r;
+
+	for (c = 0; c < ncols; c++)
+	{
+		const double *x = cols + (Size) c * ld;
+		double		f = coef[c];
+
+		r = 0;
+#ifdef BP_VEC4
+		{
+			V4			fv = {f, f, f, f};
+
+			for (; r + 4 <= m; r += 4)
+				STOREV4(out + r, LOADV4(out + r) + fv * LOADV4(x + r));
+		}
+#endif
+		for (; r < m; r++)
+			out[r] += f * x[r];
+	}
+}
+
+/*
+ * out[c][r] = w[r] cols[c][r]: scale the rows of a column-major block.
+ */
+void
+LinalgScaleRows(double *restrict out, const double *restrict cols, int ld,
+				const double *w, int ncols, int m)
+{
+	int			c,
+				r;
+
+	for (c = 0; c < ncols; c++)
+	{
+		const double *x = cols + (Size) c * ld;
+		double	   *y = out + (Size) c * ld;
+
+		r = 0;
+#ifdef BP_VEC4
+		for (; r + 4 <= m; r += 4)
+			STOREV4(y + r, LOADV4(w + r) * LOADV4(x + r));
+#endif
+		for (; r < m; r++)
+			y[r] = w[r] * x[r];
+	}
+}
+
+/*
  * Solve R x = b for upper-triangular R (n x n, leading dimension ld);
  * b is overwritten by x.
  */
