@@ -370,8 +370,21 @@ PrepTooMuchData(const BpAggState *s)
 			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 			 errmsg("%s training data exceeds buypower.max_training_memory (%d kB)",
 					s->ops->name, bp_max_training_memory),
-			 errdetail("Categorical features, scaling (except standard scaling for linreg), clipping, median imputation and missing indicators keep the training rows in memory until the end."),
+			 errdetail("Categorical features, scaling (except standard scaling for linreg), clipping, median imputation and missing indicators keep the training rows (and the categorical values seen) in memory until the end."),
 			 errhint("Raise buypower.max_training_memory, or train on a sample of the table (TABLESAMPLE).")));
+}
+
+/*
+ * Count a vocabulary's growth against buypower.max_training_memory, with
+ * the buffered rows: a categorical column of long distinct values must hit
+ * the limit, not the machine's memory.
+ */
+static void
+PrepCountVocab(const BpAggState *s, PrepState *ps, Size grown)
+{
+	ps->vocab_bytes += grown;
+	if (ps->bytes + ps->vocab_bytes > (Size) bp_max_training_memory * 1024)
+		PrepTooMuchData(s);
 }
 
 /*
@@ -411,7 +424,7 @@ PrepAppendRows(const BpAggState *s, PrepState *ps, const double *rows, int64 nro
 		{
 			Size		size = b ? Min(2 * b->capacity * rowbytes, PREP_MAX_BLOCK) : PREP_FIRST_BLOCK;
 
-			size = Min(Max(size, rowbytes), limit - Min(limit, ps->bytes));
+			size = Min(Max(size, rowbytes), limit - Min(limit, ps->bytes + ps->vocab_bytes));
 			if (size < rowbytes)
 				PrepTooMuchData(s);
 			b = MemoryContextAlloc(GetMemoryChunkContext(ps),
@@ -565,7 +578,14 @@ PrepAccum(BpAggState *s, double y, const double *x, bool hasnull, ArrayType *cat
 				ps->row[1 + ps->nnum + j] = -1;
 			}
 			else
-				ps->row[1 + ps->nnum + j] = VocabAdd(ps->vocab[j], values[j], lens[j], 1, j + 1);
+			{
+				Vocab	   *v = ps->vocab[j];
+				Size		before = v->bytes;
+
+				ps->row[1 + ps->nnum + j] = VocabAdd(v, values[j], lens[j], 1, j + 1);
+				if (v->bytes != before)
+					PrepCountVocab(s, ps, v->bytes - before);
+			}
 		}
 	}
 	PrepAppendRows(s, ps, ps->row, 1);
@@ -589,8 +609,11 @@ PrepMerge(BpAggState *dst, BpAggState *src)
 		elog(ERROR, "cannot merge preprocessing states collected in different modes");
 	for (j = 0; j < S->ncat; j++)
 	{
+		Size		before = D->vocab[j]->bytes;
+
 		remap[j] = palloc(sizeof(int32) * (S->vocab[j]->n + 1));
 		VocabMerge(D->vocab[j], S->vocab[j], remap[j], j + 1);
+		PrepCountVocab(dst, D, D->vocab[j]->bytes - before);
 	}
 	PrepSyncCounts(D);
 	PrepSyncCounts(S);

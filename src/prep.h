@@ -167,7 +167,9 @@ typedef struct PrepState
 								 * the learner's moments after the replay */
 	uint8		scale;			/* resolved PREP_SCALE_* */
 	int64		nrows;			/* buffered */
-	Size		bytes;
+	Size		bytes;			/* of buffered rows */
+	Size		vocab_bytes;	/* of the vocabularies, counted with bytes
+								 * against buypower.max_training_memory */
 	PrepBlock  *head;
 	PrepBlock  *tail;
 	int64	   *nobs;			/* streaming: observed values per feature,
