@@ -6,10 +6,10 @@
  *
  * Storage.  Newton's method revisits every row once per iteration, so the
  * state keeps the training rows: p features and the label as p + 1
- * doubles, in a list of blocks allocated in the aggregate context (16 kB
- * at first, doubling up to 8 MB, so small groups stay small and no single
- * allocation ever approaches 1 GB).  Memory is 8 (p + 1) bytes per row
- * plus under one block; buypower.max_training_memory caps it.
+ * doubles, in a RowStore (rowstore.c) in the aggregate context: blocks of
+ * 16 kB at first, doubling up to 8 MB, so small groups stay small and no
+ * single allocation ever approaches 1 GB.  Memory is 8 (p + 1) bytes per
+ * row plus under one block; buypower.max_training_memory caps it.
  *
  * Parallel plans.  Workers scan their share of the table and collect its
  * rows; each worker's rows are serialized, sent to the leader and
@@ -35,9 +35,8 @@
 #include "aggstate.h"
 #include "linalg.h"
 #include "model.h"
+#include "rowstore.h"
 
-#define LOGREG_FIRST_BLOCK	(16 * 1024)
-#define LOGREG_MAX_BLOCK	(8 * 1024 * 1024)
 #define LOGREG_PIVOT_TOL	1e-10	/* singular Hessian: 1 - R^2 below this */
 #define LOGREG_SEP_RHO		1e-6	/* separation: curvature ratio below this */
 #define LOGREG_ARMIJO		1e-4
@@ -48,22 +47,11 @@
 #define LOGREG_SUB_MAX_ITER 25
 #define LOGREG_BLOCK		64		/* rows per LinalgCrossAdd in a full pass */
 
-typedef struct LogregBlock
-{
-	struct LogregBlock *next;
-	int64		nrows;			/* rows stored */
-	int64		capacity;		/* rows that fit */
-	double		data[FLEXIBLE_ARRAY_MEMBER];	/* rows of p + 1: x, then y */
-} LogregBlock;
-
 typedef struct LogregLearner
 {
 	int			p;
-	int64		nrows;
 	int64		npos;			/* rows with label 1 */
-	Size		bytes;			/* allocated in blocks */
-	LogregBlock *head;
-	LogregBlock *tail;
+	RowStore	rows;			/* p + 1 doubles each: x, then y */
 } LogregLearner;
 
 /*
@@ -75,6 +63,8 @@ LogregCreate(BpAggState *s)
 	LogregLearner *L = palloc0(sizeof(LogregLearner));
 
 	L->p = s->nfeatures;
+	/* the learner's own context: the transition runs in a per-tuple one */
+	RowStoreInit(&L->rows, L->p + 1, CurrentMemoryContext);
 	s->learner = L;
 }
 
@@ -93,60 +83,13 @@ LogregTooMuchData(void)
 }
 
 /*
- * Append an empty block for more rows, within the memory limit.  It goes
- * in the learner's own context: the transition function runs in a
- * per-tuple context.
- */
-static LogregBlock *
-LogregAddBlock(LogregLearner *L)
-{
-	Size		rowbytes = sizeof(double) * (L->p + 1);
-	Size		limit = (Size) bp_max_training_memory * 1024;
-	Size		size = L->tail ? Min(2 * (L->tail->capacity * rowbytes), LOGREG_MAX_BLOCK) : LOGREG_FIRST_BLOCK;
-	LogregBlock *b;
-
-	size = Max(size, rowbytes);
-	if (L->bytes >= limit)
-		LogregTooMuchData();
-	size = Min(size, limit - L->bytes);
-	if (size < rowbytes)
-		LogregTooMuchData();
-	b = MemoryContextAlloc(GetMemoryChunkContext(L),
-						   offsetof(LogregBlock, data) + size);
-	b->next = NULL;
-	b->nrows = 0;
-	b->capacity = size / rowbytes;
-	L->bytes += size;
-	if (L->tail)
-		L->tail->next = b;
-	else
-		L->head = b;
-	L->tail = b;
-	return b;
-}
-
-/*
  * Append nrows rows (p + 1 doubles each), copying them.
  */
 static void
 LogregAppendRows(LogregLearner *L, const double *rows, int64 nrows)
 {
-	int			w = L->p + 1;
-
-	while (nrows > 0)
-	{
-		LogregBlock *b = L->tail;
-		int64		k;
-
-		if (b == NULL || b->nrows == b->capacity)
-			b = LogregAddBlock(L);
-		k = Min(nrows, b->capacity - b->nrows);
-		memcpy(b->data + b->nrows * w, rows, sizeof(double) * w * k);
-		b->nrows += k;
-		L->nrows += k;
-		rows += k * w;
-		nrows -= k;
-	}
+	if (!RowStoreAppend(&L->rows, rows, nrows, (Size) bp_max_training_memory * 1024))
+		LogregTooMuchData();
 }
 
 /*
@@ -156,20 +99,18 @@ static void
 LogregAccum(BpAggState *s, double y, const double *x)
 {
 	LogregLearner *L = s->learner;
-	LogregBlock *b = L->tail;
+	int64		got;
 	double	   *row;
 
 	if (y != 0.0 && y != 1.0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("logreg label must be 0 or 1, not %g", y)));
-	if (b == NULL || b->nrows == b->capacity)
-		b = LogregAddBlock(L);
-	row = b->data + b->nrows * (L->p + 1);
+	row = RowStoreReserve(&L->rows, 1, &got, (Size) bp_max_training_memory * 1024);
+	if (row == NULL)
+		LogregTooMuchData();
 	memcpy(row, x, sizeof(double) * L->p);
 	row[L->p] = y;
-	b->nrows++;
-	L->nrows++;
 	L->npos += (y == 1.0);
 }
 
@@ -181,9 +122,9 @@ LogregMerge(BpAggState *ds, BpAggState *ss)
 {
 	LogregLearner *D = ds->learner;
 	LogregLearner *S = ss->learner;
-	LogregBlock *b;
+	RowBlock   *b;
 
-	for (b = S->head; b != NULL; b = b->next)
+	for (b = S->rows.head; b != NULL; b = b->next)
 		LogregAppendRows(D, b->data, b->nrows);
 	D->npos += S->npos;
 }
@@ -208,19 +149,19 @@ LogregSerialize(BpAggState *s, StringInfo buf)
 {
 	LogregLearner *L = s->learner;
 	int			w = L->p + 1;
-	double		bytes = (double) buf->len + 8.0 + 8.0 * w * (double) L->nrows;
-	LogregBlock *b;
+	double		bytes = (double) buf->len + 8.0 + 8.0 * w * (double) L->rows.nrows;
+	RowBlock   *b;
 
 	if (bytes > (double) (MaxAllocSize - VARHDRSZ - 1))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("logreg aggregate state of a parallel worker is too large to send to the leader"),
 				 errdetail("A worker holds %lld rows of %d features, more than 1 GB.",
-						   (long long) L->nrows, L->p),
+						   (long long) L->rows.nrows, L->p),
 				 errhint("Run SET max_parallel_workers_per_gather = 0 before training.")));
 	enlargeStringInfo(buf, (int) (bytes - buf->len));
-	pq_sendint64(buf, L->nrows);
-	for (b = L->head; b != NULL; b = b->next)
+	pq_sendint64(buf, L->rows.nrows);
+	for (b = L->rows.head; b != NULL; b = b->next)
 	{
 		int64		i;
 
@@ -255,32 +196,33 @@ LogregDeserialize(BpAggState *s, StringInfo buf)
 	if (nrows != s->n || nrows < 0 ||
 		(double) nrows * w * 8.0 != (double) (buf->len - buf->cursor))
 		LogregBadState();
-	while (L->nrows < nrows)
+	while (L->rows.nrows < nrows)
 	{
-		LogregBlock *b = LogregAddBlock(L);
-		int64		k = Min(b->capacity, nrows - L->nrows),
+		int64		k,
 					i;
+		double	   *dst = RowStoreReserve(&L->rows, nrows - L->rows.nrows, &k,
+										  (Size) bp_max_training_memory * 1024);
 		const char *src = buf->data + buf->cursor;
 
+		if (dst == NULL)
+			LogregTooMuchData();
 		for (i = 0; i < k * w; i++)
 		{
 			uint64		u;
 
 			memcpy(&u, src + 8 * i, 8);
 			u = pg_ntoh64(u);
-			memcpy(&b->data[i], &u, 8);
+			memcpy(&dst[i], &u, 8);
 		}
 		for (i = 0; i < k; i++)
 		{
-			double		y = b->data[i * w + w - 1];
+			double		y = dst[i * w + w - 1];
 
 			if (y != 0.0 && y != 1.0)
 				LogregBadState();
 			L->npos += (y == 1.0);
 		}
 		buf->cursor += (int) (8 * k * w);
-		b->nrows = k;
-		L->nrows += k;
 	}
 }
 
@@ -381,9 +323,9 @@ LogregLossPass(const LogregProblem *P, const double *beta, LogregEval *E)
 				count = 0;
 	double		loss = 0.0,
 				e;
-	LogregBlock *b;
+	RowBlock   *b;
 
-	for (b = P->L->head; b != NULL; b = b->next)
+	for (b = P->L->rows.head; b != NULL; b = b->next)
 	{
 		int64		r;
 
@@ -461,14 +403,14 @@ LogregFullPass(const LogregProblem *P, const double *beta, LogregEval *E)
 	double		loss = 0.0;
 	double	   *restrict bz = P->bz,
 			   *restrict by = P->by;
-	LogregBlock *b;
+	RowBlock   *b;
 
 	memset(E->g, 0, sizeof(double) * P->q);
 	memset(E->H, 0, sizeof(double) * P->q * (P->q + 1) / 2);
 	if (xoff)
 		for (c = 0; c < LOGREG_BLOCK; c++)
 			bz[c] = 1.0;
-	for (b = P->L->head; b != NULL; b = b->next)
+	for (b = P->L->rows.head; b != NULL; b = b->next)
 	{
 		int64		r;
 
@@ -711,13 +653,13 @@ static void
 LogregSetup(BpAggState *s, LogregProblem *P)
 {
 	LogregLearner *L = s->learner;
-	int64		nneg = L->nrows - L->npos;
+	int64		nneg = L->rows.nrows - L->npos;
 
 	if (L->npos == 0 || nneg == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("logreg needs rows of both classes"),
-				 errdetail("All %lld rows have label %d.", (long long) L->nrows,
+				 errdetail("All %lld rows have label %d.", (long long) L->rows.nrows,
 						   L->npos > 0 ? 1 : 0)));
 	memset(P, 0, sizeof(*P));
 	P->L = L;
@@ -731,8 +673,8 @@ LogregSetup(BpAggState *s, LogregProblem *P)
 	if (s->opts.class_weight == CLASS_WEIGHT_BALANCED)
 	{
 		/* n / (2 n_class), as scikit-learn's class_weight="balanced" */
-		P->wneg = (double) L->nrows / (2.0 * nneg);
-		P->wpos = (double) L->nrows / (2.0 * L->npos);
+		P->wneg = (double) L->rows.nrows / (2.0 * nneg);
+		P->wpos = (double) L->rows.nrows / (2.0 * L->npos);
 	}
 	else if (s->opts.class_weight == CLASS_WEIGHT_GIVEN)
 	{
@@ -757,7 +699,7 @@ LogregStart(const LogregProblem *P, double *beta)
 	memset(beta, 0, sizeof(double) * P->q);
 	if (P->xoff)
 		beta[0] = log((P->wpos * P->L->npos) /
-					  (P->wneg * (P->L->nrows - P->L->npos)));
+					  (P->wneg * (P->L->rows.nrows - P->L->npos)));
 }
 
 /*
@@ -770,7 +712,7 @@ LogregStart(const LogregProblem *P, double *beta)
 static bool
 LogregWarmStart(LogregProblem *P, LogregRun *R, double *beta, int max_iter)
 {
-	int64		n = P->L->nrows;
+	int64		n = P->L->rows.nrows;
 	int64		nsub;
 	LogregStatus st;
 	Size		j;
@@ -887,9 +829,9 @@ LogregStats(const BpAggState *s, const LogregProblem *P, const LogregRun *R,
 			double *stats, int *nstats)
 {
 	double		w1 = P->wpos * P->L->npos,
-				w0 = P->wneg * (P->L->nrows - P->L->npos),
+				w0 = P->wneg * (P->L->rows.nrows - P->L->npos),
 				k = P->q,
-				n = (double) P->L->nrows,
+				n = (double) P->L->rows.nrows,
 				ll = -R->cur.loss,
 				ll0;
 

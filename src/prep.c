@@ -39,9 +39,6 @@
 #include "postgres.h"
 
 #include <math.h>
-#ifndef WIN32
-#include <sys/mman.h>
-#endif
 
 #include "access/tupmacs.h"
 #include "catalog/pg_type.h"
@@ -56,8 +53,6 @@
 #include "aggstate.h"
 #include "prep.h"
 
-#define PREP_FIRST_BLOCK	(16 * 1024)
-#define PREP_MAX_BLOCK		(8 * 1024 * 1024)
 #define PREP_IQR_K			1.5
 #define PREP_ZSCORE_K		3.0
 #define PREP_MAX_MAX_CATEGORIES 1000
@@ -311,6 +306,7 @@ PrepStart(BpAggState *s, int nnum, int ncat)
 	ps->nnum = nnum;
 	ps->ncat = ncat;
 	ps->w = 1 + nnum + ncat;
+	RowStoreInit(&ps->rows, ps->w, GetMemoryChunkContext(ps));
 	ps->scale = o->scale;
 	if (ps->scale == PREP_SCALE_DEFAULT)
 		ps->scale = s->opts.l2 > 0 ? PREP_SCALE_STANDARD : PREP_SCALE_NONE;
@@ -383,27 +379,8 @@ static void
 PrepCountVocab(const BpAggState *s, PrepState *ps, Size grown)
 {
 	ps->vocab_bytes += grown;
-	if (ps->bytes + ps->vocab_bytes > (Size) bp_max_training_memory * 1024)
+	if (ps->rows.bytes + ps->vocab_bytes > (Size) bp_max_training_memory * 1024)
 		PrepTooMuchData(s);
-}
-
-/*
- * Ask for transparent huge pages on the 2 MB-aligned interior of a large
- * block, where the kernel allows it ("madvise" mode): filling a million
- * rows otherwise takes a page fault per 4 kB, which measured as much as
- * the rest of the buffering.  Only a hint; errors are ignored.
- */
-static void
-PrepHugePages(void *p, Size size)
-{
-#if !defined(WIN32) && defined(MADV_HUGEPAGE)
-	uintptr_t	huge = 2 * 1024 * 1024,
-				start = TYPEALIGN(huge, (uintptr_t) p),
-				end = TYPEALIGN_DOWN(huge, (uintptr_t) p + size);
-
-	if (end > start)
-		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
-#endif
 }
 
 /*
@@ -412,41 +389,10 @@ PrepHugePages(void *p, Size size)
 static void
 PrepAppendRows(const BpAggState *s, PrepState *ps, const double *rows, int64 nrows)
 {
-	Size		rowbytes = sizeof(double) * ps->w;
 	Size		limit = (Size) bp_max_training_memory * 1024;
 
-	while (nrows > 0)
-	{
-		PrepBlock  *b = ps->tail;
-		int64		k;
-
-		if (b == NULL || b->nrows == b->capacity)
-		{
-			Size		size = b ? Min(2 * b->capacity * rowbytes, PREP_MAX_BLOCK) : PREP_FIRST_BLOCK;
-
-			size = Min(Max(size, rowbytes), limit - Min(limit, ps->bytes + ps->vocab_bytes));
-			if (size < rowbytes)
-				PrepTooMuchData(s);
-			b = MemoryContextAlloc(GetMemoryChunkContext(ps),
-								   offsetof(PrepBlock, data) + size);
-			PrepHugePages(b, offsetof(PrepBlock, data) + size);
-			b->next = NULL;
-			b->nrows = 0;
-			b->capacity = size / rowbytes;
-			ps->bytes += size;
-			if (ps->tail)
-				ps->tail->next = b;
-			else
-				ps->head = b;
-			ps->tail = b;
-		}
-		k = Min(nrows, b->capacity - b->nrows);
-		memcpy(b->data + b->nrows * ps->w, rows, rowbytes * k);
-		b->nrows += k;
-		ps->nrows += k;
-		rows += k * ps->w;
-		nrows -= k;
-	}
+	if (!RowStoreAppend(&ps->rows, rows, nrows, limit - Min(limit, ps->vocab_bytes)))
+		PrepTooMuchData(s);
 }
 
 /*
@@ -602,7 +548,7 @@ PrepMerge(BpAggState *dst, BpAggState *src)
 	PrepState  *D = dst->prep;
 	PrepState  *S = src->prep;
 	int32	  **remap = palloc0(sizeof(int32 *) * (S->ncat + 1));
-	PrepBlock  *b;
+	RowBlock   *b;
 	int			j;
 
 	if (D->buffer_all != S->buffer_all)
@@ -627,7 +573,7 @@ PrepMerge(BpAggState *dst, BpAggState *src)
 			D->sumdev[j] += S->sumdev[j] + (double) S->nobs[j] * (S->shift[j] - D->shift[j]);
 			D->nobs[j] += S->nobs[j];
 		}
-	for (b = S->head; b != NULL; b = b->next)
+	for (b = S->rows.head; b != NULL; b = b->next)
 	{
 		int64		r;
 
@@ -664,9 +610,9 @@ void
 PrepSerialize(BpAggState *s, StringInfo buf)
 {
 	PrepState  *ps = s->prep;
-	PrepBlock  *b;
+	RowBlock   *b;
 	int			j;
-	double		bytes = (double) buf->len + 8.0 * ps->w * (double) ps->nrows;
+	double		bytes = (double) buf->len + 8.0 * ps->w * (double) ps->rows.nrows;
 
 	if (bytes > (double) (MaxAllocSize - VARHDRSZ - 1024))
 		ereport(ERROR,
@@ -688,9 +634,9 @@ PrepSerialize(BpAggState *s, StringInfo buf)
 		}
 	for (j = 0; j < ps->ncat; j++)
 		VocabSerialize(ps->vocab[j], buf);
-	pq_sendint64(buf, ps->nrows);
-	enlargeStringInfo(buf, (int) (8 * ps->w * ps->nrows));
-	for (b = ps->head; b != NULL; b = b->next)
+	pq_sendint64(buf, ps->rows.nrows);
+	enlargeStringInfo(buf, (int) (8 * ps->w * ps->rows.nrows));
+	for (b = ps->rows.head; b != NULL; b = b->next)
 	{
 		int64		i;
 
@@ -893,11 +839,11 @@ CompareDoubles(const void *a, const void *b)
 static double *
 GatherColumn(const PrepState *ps, int j, const PrepFeature *f, int64 *n)
 {
-	double	   *v = palloc_extended(sizeof(double) * (Size) (ps->nrows + 1), MCXT_ALLOC_HUGE);
-	PrepBlock  *b;
+	double	   *v = palloc_extended(sizeof(double) * (Size) (ps->rows.nrows + 1), MCXT_ALLOC_HUGE);
+	RowBlock   *b;
 
 	*n = 0;
-	for (b = ps->head; b != NULL; b = b->next)
+	for (b = ps->rows.head; b != NULL; b = b->next)
 		for (int64 r = 0; r < b->nrows; r++)
 		{
 			double		x = RowValue(b->data + r * ps->w, j, f);
@@ -917,14 +863,14 @@ RowQuantiles(const PrepState *ps, const int64 *count, const int *nq,
 				j,
 				t;
 	QBracket  (*qb)[PREP_MAXQ] = palloc0(sizeof(QBracket) * PREP_MAXQ * (p + 1));
-	int64		stride = Max(ps->nrows / PREP_SAMPLE, 1);
+	int64		stride = Max(ps->rows.nrows / PREP_SAMPLE, 1);
 	double	   *sample = palloc(sizeof(double) * (PREP_SAMPLE + 1) * (p + 1));
 	int		   *ns = palloc0(sizeof(int) * (p + 1));
 	int64		r0 = 0;
-	PrepBlock  *b;
+	RowBlock   *b;
 
 	/* the sample: every stride-th row, sorted per column */
-	for (b = ps->head; b != NULL; b = b->next)
+	for (b = ps->rows.head; b != NULL; b = b->next)
 	{
 		int64		r;
 
@@ -967,7 +913,7 @@ RowQuantiles(const PrepState *ps, const int64 *count, const int *nq,
 	 * each bracket running down a chunk's column with its counters in
 	 * registers.
 	 */
-	for (b = ps->head; b != NULL; b = b->next)
+	for (b = ps->rows.head; b != NULL; b = b->next)
 	{
 		int64		r0;
 
@@ -1110,7 +1056,7 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 	double		(*q)[PREP_MAXQ] = palloc0(sizeof(double) * PREP_MAXQ * (p + 1));
 	double		(*qv)[PREP_MAXQ] = palloc0(sizeof(double) * PREP_MAXQ * (p + 1));
 	const PrepFeature **fp = palloc0(sizeof(PrepFeature *) * (p + 1));
-	PrepBlock  *b;
+	RowBlock   *b;
 	double		k;
 
 	/*
@@ -1121,12 +1067,12 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 	{
 		nobs[j] = ps->nobs[j];
 		mean[j] = nobs[j] > 0 ? ps->shift[j] + ps->sumdev[j] / nobs[j] : 0.0;
-		nall[j] = ps->nrows;
+		nall[j] = ps->rows.nrows;
 		sum[j] = 0.0;
 	}
 	if (o->clip == PREP_CLIP_ZSCORE)
 	{
-		for (b = ps->head; b != NULL; b = b->next)
+		for (b = ps->rows.head; b != NULL; b = b->next)
 			for (int64 r = 0; r < b->nrows; r++)
 			{
 				const double *x = b->data + r * ps->w + 1;
@@ -1162,7 +1108,7 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 	{
 		int			t = 0;
 
-		f[j].nmissing = (double) (ps->nrows - nobs[j]);
+		f[j].nmissing = (double) (ps->rows.nrows - nobs[j]);
 		if (f[j].impute == PREP_IMPUTE_MEAN)
 			f[j].fill = mean[j];
 		else if (f[j].impute == PREP_IMPUTE_MEDIAN)
@@ -1205,7 +1151,7 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 			shift[j] = Min(Max(nobs[j] > 0 ? mean[j] : f[j].fill, f[j].lower), f[j].upper);
 			sum[j] = sum2[j] = 0.0;
 		}
-		for (b = ps->head; b != NULL; b = b->next)
+		for (b = ps->rows.head; b != NULL; b = b->next)
 			for (int64 r = 0; r < b->nrows; r++)
 			{
 				const double *row = b->data + r * ps->w;
@@ -1220,7 +1166,7 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 			}
 		for (j = 0; j < p; j++)
 		{
-			double		n = (double) ps->nrows;
+			double		n = (double) ps->rows.nrows;
 
 			f[j].center = shift[j] + sum[j] / n;
 			f[j].scale = sqrt(Max(sum2[j] - sum[j] * sum[j] / n, 0.0) / n);
@@ -1249,7 +1195,7 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 			f[j].scale = 1.0;
 		if (!isfinite(f[j].center))
 			float_overflow_error();
-		if (nobs[j] == 0 && ps->nrows > 0 &&
+		if (nobs[j] == 0 && ps->rows.nrows > 0 &&
 			(f[j].impute == PREP_IMPUTE_MEAN || f[j].impute == PREP_IMPUTE_MEDIAN))
 			ereport(NOTICE,
 					(errmsg("%s feature %d is null in every row", s->ops->name, j + 1),
@@ -1276,7 +1222,7 @@ LearnFeature(const BpAggState *s, const PrepState *ps, int j, PrepFeature *f)
 		return;
 	if (f->impute == PREP_IMPUTE_MEAN && nobs > 0)
 		f->fill = ps->shift[j] + ps->sumdev[j] / nobs;
-	if (f->impute == PREP_IMPUTE_MEAN && nobs == 0 && ps->nrows > 0)
+	if (f->impute == PREP_IMPUTE_MEAN && nobs == 0 && ps->rows.nrows > 0)
 		ereport(NOTICE,
 				(errmsg("%s feature %d is null in every row", s->ops->name, j + 1),
 				 errdetail("Its missing values are imputed as 0.")));
@@ -1343,7 +1289,7 @@ PrepStreamStandard(const BpAggState *s, PrepState *ps, PrepFeature *f)
 {
 	BpAggState *t = palloc(sizeof(BpAggState));
 	double	   *x = palloc(sizeof(double) * (ps->nnum + 1));
-	PrepBlock  *b;
+	RowBlock   *b;
 	int64		count = 0;
 	int			j;
 
@@ -1357,7 +1303,7 @@ PrepStreamStandard(const BpAggState *s, PrepState *ps, PrepFeature *f)
 		s->ops->merge(t, (BpAggState *) s);
 		t->n = s->n;
 	}
-	for (b = ps->head; b != NULL; b = b->next)
+	for (b = ps->rows.head; b != NULL; b = b->next)
 		for (int64 r = 0; r < b->nrows; r++)
 		{
 			const double *row = b->data + r * ps->w;
@@ -1581,7 +1527,7 @@ PrepFinish(BpAggState *s)
 	int32	   *levels = palloc(sizeof(int32) * (ps->ncat + 1));
 	double	   *design;
 	BpAggState *t;
-	PrepBlock  *b;
+	RowBlock   *b;
 	int64		count = 0;
 	int			j;
 
@@ -1591,7 +1537,7 @@ PrepFinish(BpAggState *s)
 	LearnPrep(s, ps, maps);
 	if (ps->stream_std)
 		return ps->streamed;	/* replayed and rescaled already */
-	if (!ps->buffer_all && ps->nrows == 0)
+	if (!ps->buffer_all && ps->rows.nrows == 0)
 		return s;				/* nothing to replay: the learner has it all */
 
 	t = palloc(sizeof(BpAggState));
@@ -1606,7 +1552,7 @@ PrepFinish(BpAggState *s)
 		t->n = s->n;
 	}
 	design = palloc(sizeof(double) * (ps->learned->ndesign + 1));
-	for (b = ps->head; b != NULL; b = b->next)
+	for (b = ps->rows.head; b != NULL; b = b->next)
 	{
 		int64		r;
 
