@@ -150,6 +150,11 @@ fi
 bp "buypower.predict(m, x1..x10) into a table" serial "linreg predict" \
 	"CREATE TEMP TABLE bench_pred AS SELECT id, buypower.predict(b.m, $XA) AS p FROM bench_rows, bench_model b" \
 	"DROP TABLE IF EXISTS bench_pred;"
+# The same, the model read once by a scalar subquery (an InitPlan) instead of
+# a cross join, whose nested loop rescans the one-row table for every row.
+bp "buypower.predict((SELECT m ...), x1..x10) into a table" serial "linreg predict" \
+	"CREATE TEMP TABLE bench_pred AS SELECT id, buypower.predict((SELECT m FROM bench_model), $XA) AS p FROM bench_rows" \
+	"DROP TABLE IF EXISTS bench_pred;"
 
 # Coefficients for the hand-written expression: from buypower.summary(m) if it
 # has an "estimate" column (intercept first), else by probing predict() with
@@ -271,7 +276,8 @@ CPU=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 	pr "linreg, 10 features" "buypower.linreg(y, x1..x10)" "2 workers" "PL/Python sklearn LinearRegression" default
 	pr "linreg, 10 features" "buypower.linreg(y, x1..x10)" serial "export (COPY CSV) + sklearn LinearRegression" default
 	pr "linreg, 1 feature" "buypower.linreg(y, ARRAY[x1])" serial "regr_slope(y, x1), regr_intercept(y, x1)" serial
-	pr "predict into a table" "buypower.predict(m, x1..x10) into a table" serial "hand-written b0 + b1*x1 + ... + b10*x10 into a table" serial
+	pr "predict into a table (cross join)" "buypower.predict(m, x1..x10) into a table" serial "hand-written b0 + b1*x1 + ... + b10*x10 into a table" serial
+	pr "predict into a table (scalar subquery)" "buypower.predict((SELECT m ...), x1..x10) into a table" serial "hand-written b0 + b1*x1 + ... + b10*x10 into a table" serial
 	pr "logreg, 10 features" "buypower.logreg(label, x1..x10)" serial "PL/Python sklearn LogisticRegression" default
 	pr "logreg, 10 features" "buypower.logreg(label, x1..x10)" "2 workers" "PL/Python sklearn LogisticRegression" default
 	pr "logreg, 10 features" "buypower.logreg(label, x1..x10)" serial "export (COPY CSV) + sklearn LogisticRegression" default
