@@ -672,21 +672,22 @@ TreesScore(const TreeView *tv, const double *x)
 	double		eta;
 	int			j;
 
-	memcpy(tv->xrow, x, sizeof(double) * tv->nfeatures);
-	if (tv->catsets)
-		sum = TreesSum(tv, tv->xrow, TREE_WALK_CAT);
+	for (j = 0; j < tv->pnum; j++)
+		if (isnan(x[j]))
+			break;
+	if (j == tv->pnum && tv->bnodes)
+	{
+		TreesBinRow(tv, x);
+		sum = TreesSumBinned(tv, tv->xbin);
+	}
 	else
 	{
-		for (j = 0; j < tv->pnum; j++)
-			if (isnan(x[j]))
-				break;
-		if (j < tv->pnum)
+		/* the row, then the -Inf slot leaves read */
+		memcpy(tv->xrow, x, sizeof(double) * tv->nfeatures);
+		if (tv->catsets)
+			sum = TreesSum(tv, tv->xrow, TREE_WALK_CAT);
+		else if (j < tv->pnum)
 			sum = TreesSum(tv, tv->xrow, TREE_WALK_NAN);
-		else if (tv->bnodes)
-		{
-			TreesBinRow(tv, x);
-			sum = TreesSumBinned(tv, tv->xbin);
-		}
 		else
 			sum = TreesSum(tv, tv->xrow, TREE_WALK_FAST);
 	}
