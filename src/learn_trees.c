@@ -45,6 +45,8 @@
 #include "postgres.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
@@ -66,12 +68,14 @@
 #include "trees.h"
 #include "vocab.h"
 
-#define TREES_STATE_FORMAT	2	/* 2: categorical slots (hashes, vocabularies) */
+#define TREES_STATE_FORMAT	3	/* 2: categorical slots; 3: "threads" option */
 #define TREES_BLOCK_BYTES	(1024 * 1024)
 #define TREES_SAMPLE_ROWS	200000
 #define TREES_MAX_BINS		255
 #define TREES_HIST_BUDGET	((Size) 128 * 1024 * 1024)
-#define TREES_PREFETCH		16	/* rows ahead */
+#define TREES_SLICE			262144	/* rows per half between interrupt checks */
+#define TREES_HIST_BLOCK	1024	/* rows per block of a histogram pass */
+#define TREES_HALVES_MIN	32768	/* nodes this big are summed in two halves */
 #define TREES_MAX_ROWS		((int64) PG_INT32_MAX - 1)
 #define TREES_HASH52		((UINT64CONST(1) << 52) - 1)
 
@@ -101,6 +105,7 @@ typedef struct TreeOpts
 	double		cat_smooth;
 	int32		cat_min_rows;	/* levels with fewer rows in a node go right */
 	int32		max_cat_threshold;	/* most levels scanned from each end */
+	int32		threads;		/* 1 or 2 (default): threads in the final function */
 	int32		nnames;
 	int32		names_len;
 	char	   *names;
@@ -178,6 +183,7 @@ ParseTreeOptions(Jsonb *jb, bool forest, TreeOpts *o)
 	o->cat_smooth = 10;
 	o->cat_min_rows = 10;
 	o->max_cat_threshold = 32;
+	o->threads = 2;
 	o->names = "";
 	if (jb == NULL)
 		return;
@@ -219,6 +225,8 @@ ParseTreeOptions(Jsonb *jb, bool forest, TreeOpts *o)
 			o->cat_min_rows = OptInt(forest, key, &v, 1, PG_INT32_MAX / 2);
 		else if (strcmp(key, "max_cat_threshold") == 0)
 			o->max_cat_threshold = OptInt(forest, key, &v, 1, TREE_MAX_LEVELS + 2);
+		else if (strcmp(key, "threads") == 0)
+			o->threads = OptInt(forest, key, &v, 1, 2);
 		else if (forest && strcmp(key, "max_features") == 0)
 			o->max_features = OptRange(forest, key, &v, 0, true, 1, false);
 		else if (!forest && strcmp(key, "growth") == 0)
@@ -622,6 +630,7 @@ TreesSerialize(FunctionCallInfo fcinfo, bool forest)
 	pq_sendfloat8(&buf, s->o.cat_smooth);
 	pq_sendint32(&buf, s->o.cat_min_rows);
 	pq_sendint32(&buf, s->o.max_cat_threshold);
+	pq_sendint32(&buf, s->o.threads);
 	pq_sendint32(&buf, s->o.nnames);
 	pq_sendint32(&buf, s->o.names_len);
 	pq_sendbytes(&buf, s->o.names, s->o.names_len);
@@ -690,12 +699,14 @@ TreesDeserialize(FunctionCallInfo fcinfo, bool forest)
 	s->o.cat_smooth = pq_getmsgfloat8(&buf);
 	s->o.cat_min_rows = pq_getmsgint(&buf, 4);
 	s->o.max_cat_threshold = pq_getmsgint(&buf, 4);
+	s->o.threads = pq_getmsgint(&buf, 4);
 	s->o.nnames = pq_getmsgint(&buf, 4);
 	s->o.names_len = pq_getmsgint(&buf, 4);
 	if (p < -1 || p > BP_MAX_FEATURES || q < 0 || q > BP_MAX_FEATURES ||
 		(p < 0 && q != 0) || s->nskipped < 0 ||
 		s->o.max_categories < 1 || s->o.max_categories > TREE_MAX_LEVELS ||
 		s->o.cat_min_rows < 1 || s->o.max_cat_threshold < 1 ||
+		s->o.threads < 1 || s->o.threads > 2 ||
 		!(s->o.cat_smooth >= 0) ||
 		s->o.nnames < 0 || s->o.nnames > BP_MAX_FEATURES || s->o.names_len < 0 ||
 		s->o.names_len > buf.len - buf.cursor)
@@ -1056,17 +1067,17 @@ PrepareData(TreeState *s, TrainData *d)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("%s features are NULL in every row", LearnerName(s->forest))));
 
-	/* codes, row-major: a row's p codes are adjacent */
+	/* codes, column-major: feature f's codes are bins[f n .. f n + n) */
 	for (r = 0; r < n; r++)
 	{
 		const double *row = RowAt(s, r) + 1;
-		uint8	   *out = d->bins + (Size) pos[r] * p;
+		uint8	   *out = d->bins + pos[r];
 
 		for (f = 0; f < pnum; f++)
-			out[f] = isnan(row[f]) ? d->nbins[f] :
+			out[(Size) f * n] = isnan(row[f]) ? d->nbins[f] :
 				BinOf(d->cuts[f], d->nbins[f] - 1, row[f]);
 		for (; f < p; f++)
-			out[f] = isnan(row[f]) ? d->nbins[f] :
+			out[(Size) f * n] = isnan(row[f]) ? d->nbins[f] :
 				LevelOf(tabs[f - pnum], s->vocab[f - pnum]->n, row[f]);
 		if ((r & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
@@ -1082,10 +1093,13 @@ PrepareData(TreeState *s, TrainData *d)
 
 typedef struct HBin
 {
-	double		g;
+	double		g;				/* g and h adjacent, as in GH */
 	double		h;
 	int64		n;
 } HBin;
+
+/* two doubles added lane by lane (GCC/clang vector extension) */
+typedef double V2D __attribute__((vector_size(16)));
 
 typedef struct TNode
 {
@@ -1130,15 +1144,22 @@ typedef struct Leaf
 	int64		nl;
 } Leaf;
 
+/* gradient and hessian of one row, kept in node order beside idx */
+typedef struct GH
+{
+	double		g;
+	double		h;
+} GH;
+
 typedef struct Grower
 {
 	const TrainData *d;
 	int			hsize;
 	int		   *hoff;
-	double	   *g;
-	double	   *h;
-	int		   *idx;
+	int		   *idx;			/* rows of the tree, node after node */
+	GH		   *gh;				/* their gradients, in the same order */
 	int		   *tmp;
+	GH		   *tmpgh;
 	bool	   *featok;			/* features this tree may use */
 	int		   *active;			/* the usable ones of them (>= 2 bins) */
 	int			nactive;
@@ -1156,6 +1177,8 @@ typedef struct Grower
 	int			max_cat_threshold;
 	double		leaf_scale;		/* learning rate */
 	pg_prng_state *rng;
+	int			threads;		/* 1, or 2: a helper thread takes half the rows */
+	HBin	   *hist2;			/* the second half's histogram */
 	Size		hist_kept;
 	/* output */
 	TNode	   *out;
@@ -1172,51 +1195,266 @@ NewHist(Grower *gr)
 	return palloc0(sizeof(HBin) * gr->hsize);
 }
 
+/* ----------------------------------------------------------------
+ * two halves: the backend thread and (optionally) one helper thread
+ *
+ * A job below is "do the same thing on two halves of a row range".  The
+ * backend thread always does half 0; half 1 is done by a helper thread if
+ * threads = 2 and pthread_create succeeds, else by the backend thread
+ * right after half 0.  Each half has its own output (histogram buffer,
+ * partition counters), and the halves' outputs are combined by the backend
+ * thread in a fixed order, so the result is the same bits whichever thread
+ * ran half 1 and whenever it finished.  The work is cut into rounds of
+ * TREES_SLICE rows per half; after each round both threads have stopped
+ * (pthread_join) and the backend thread checks for interrupts, so an error
+ * or cancel never leaves a helper thread running.
+ * ---------------------------------------------------------------- */
+
+typedef struct HalfJob
+{
+	void		(*fn) (void *ctx, int half, int from, int to);
+	void	   *ctx;
+	int			half;
+	int			from;
+	int			to;
+} HalfJob;
+
+/* helper thread: plain C on preallocated arrays, nothing else */
+static void *
+HalfWorker(void *arg)
+{
+	HalfJob    *j = arg;
+
+	j->fn(j->ctx, j->half, j->from, j->to);
+	return NULL;
+}
+
 /*
- * Histogram of the rows of a leaf over the tree's features.  Bins are
- * row-major, so each row costs one cache line for all its features.
+ * One round: a in the backend thread, b in a helper thread if possible.
+ */
+static void
+RunRound(int threads, HalfJob *a, HalfJob *b)
+{
+	pthread_t	th;
+	int			rc = -1;
+
+	if (threads > 1 && b->to > b->from)
+	{
+		sigset_t	all,
+					old;
+
+		/* the helper starts with every signal blocked: handlers run here only */
+		sigfillset(&all);
+		if (pthread_sigmask(SIG_SETMASK, &all, &old) == 0)
+		{
+			rc = pthread_create(&th, NULL, HalfWorker, b);
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+		}
+	}
+	if (a->to > a->from)
+		a->fn(a->ctx, a->half, a->from, a->to);
+	if (rc == 0)
+		pthread_join(th, NULL);
+	else if (b->to > b->from)
+		b->fn(b->ctx, b->half, b->from, b->to);	/* same work, same bits */
+}
+
+/*
+ * fn on rows [begin, mid) as half 0 and [mid, end) as half 1, mid the
+ * midpoint, in rounds of TREES_SLICE rows per half.
+ */
+static void
+RunHalves(int threads, int begin, int end,
+		  void (*fn) (void *ctx, int half, int from, int to), void *ctx)
+{
+	int			mid = begin + (end - begin) / 2;
+	int64		off;
+
+	for (off = 0; begin + off < mid || mid + off < end; off += TREES_SLICE)
+	{
+		HalfJob		a = {fn, ctx, 0, (int) Min(begin + off, mid), (int) Min(begin + off + TREES_SLICE, mid)};
+		HalfJob		b = {fn, ctx, 1, (int) Min(mid + off, end), (int) Min(mid + off + TREES_SLICE, end)};
+
+		RunRound(threads, &a, &b);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Histogram of rows idx[from..to) for features act[0..nact): feature
+ * by feature, so each pass reads one column of codes (n bytes, mostly
+ * cache-resident) and the node's gradients sequentially, and adds into one
+ * feature's bins (a few kB).  Within a bin the sum runs in node order.
+ * Rows go in blocks of TREES_HIST_BLOCK, all features per block.
+ */
+static void
+FillHist(const uint8 *bins, Size n, const int *idx, const GH *gh,
+		 int from, int to, const int *act, int nact, const int *hoff,
+		 HBin *hist)
+{
+	int			k0,
+				j,
+				k;
+
+	/* blocks of rows whose indexes and gradients stay in L1 across features */
+	for (k0 = from; k0 < to; k0 += TREES_HIST_BLOCK)
+	{
+		int			k1 = Min(to, k0 + TREES_HIST_BLOCK);
+
+		for (j = 0; j < nact; j++)
+		{
+			const uint8 *col = bins + (Size) act[j] * n;
+			HBin	   *hf = hist + hoff[act[j]];
+
+			for (k = k0; k < k1; k++)
+			{
+				HBin	   *b = &hf[col[idx[k]]];
+				V2D			x,
+							y;
+
+				/* (g, h) as one two-lane add: each lane is the scalar sum */
+				memcpy(&x, &b->g, sizeof(x));
+				memcpy(&y, &gh[k], sizeof(y));
+				x += y;
+				memcpy(&b->g, &x, sizeof(x));
+				b->n++;
+			}
+		}
+	}
+}
+
+typedef struct HistCtx
+{
+	const Grower *gr;
+	HBin	   *out[2];
+} HistCtx;
+
+static void
+HistHalf(void *ctx, int half, int from, int to)
+{
+	HistCtx    *c = ctx;
+	const Grower *gr = c->gr;
+
+	FillHist(gr->d->bins, gr->d->n, gr->idx, gr->gh, from, to,
+			 gr->active, gr->nactive, gr->hoff, c->out[half]);
+}
+
+/*
+ * Histogram of the rows of a leaf (hist is zeroed).  A node of at least
+ * TREES_HALVES_MIN rows is summed as two halves added bin by bin, whether
+ * or not a helper thread runs one of them: the bits depend on the rows
+ * only.
  */
 static void
 BuildHist(Grower *gr, Leaf *L, HBin *hist)
 {
-	const TrainData *d = gr->d;
-	int			p = d->p;
-	const int  *idx = gr->idx;
-	const int  *act = gr->active;
-	int			nact = gr->nactive;
-	int			k,
-				j;
+	HistCtx		c;
+	int			i;
 
-	for (k = L->begin; k < L->end; k++)
+	c.gr = gr;
+	c.out[0] = hist;
+	if (L->end - L->begin < TREES_HALVES_MIN)
 	{
-		int			r = idx[k];
-		double		g,
-					h;
-		const uint8 *row = d->bins + (Size) r * p;
+		int64		k;
 
-		/* rows of a deep node are scattered: fetch ahead of use */
-		if (k + TREES_PREFETCH < L->end)
+		for (k = L->begin; k < L->end; k += TREES_SLICE)
 		{
-			int			rr = idx[k + TREES_PREFETCH];
-
-			__builtin_prefetch(d->bins + (Size) rr * p);
-			__builtin_prefetch(gr->g + rr);
-			__builtin_prefetch(gr->h + rr);
-		}
-		g = gr->g[r];
-		h = gr->h[r];
-
-		for (j = 0; j < nact; j++)
-		{
-			HBin	   *b = &hist[gr->hoff[act[j]] + row[act[j]]];
-
-			b->g += g;
-			b->h += h;
-			b->n++;
-		}
-		if (((k - L->begin) & 0xFFFF) == 0xFFFF)
+			HistHalf(&c, 0, (int) k, (int) Min(L->end, k + TREES_SLICE));
 			CHECK_FOR_INTERRUPTS();
+		}
+		return;
 	}
+	c.out[1] = gr->hist2;
+	memset(gr->hist2, 0, sizeof(HBin) * gr->hsize);
+	RunHalves(gr->threads, L->begin, L->end, HistHalf, &c);
+	for (i = 0; i < gr->hsize; i++)
+	{
+		hist[i].g += gr->hist2[i].g;
+		hist[i].h += gr->hist2[i].h;
+		hist[i].n += gr->hist2[i].n;
+	}
+}
+
+/*
+ * Stable partition of a leaf's rows, in two halves: each half moves its
+ * left-going rows to the front of its own range and its right-going rows
+ * to the same offsets of tmp; then the backend thread lays out left of
+ * half 0, left of half 1, right of half 0, right of half 1 -- exactly the
+ * order a one-pass stable partition gives.
+ */
+typedef struct PartCtx
+{
+	Grower	   *gr;
+	const Leaf *P;
+	const uint8 *col;
+	int			nb;
+	int			start[2];		/* first row of each half */
+	int			nleft[2];
+	int			nright[2];
+} PartCtx;
+
+static void
+PartHalf(void *ctx, int half, int from, int to)
+{
+	PartCtx    *c = ctx;
+	const Leaf *P = c->P;
+	int		   *idx = c->gr->idx;
+	GH		   *gh = c->gr->gh;
+	int		   *tmp = c->gr->tmp;
+	GH		   *tmpgh = c->gr->tmpgh;
+	const uint8 *col = c->col;
+	int			w = c->start[half] + c->nleft[half],
+				t = c->start[half] + c->nright[half],
+				i;
+
+	for (i = from; i < to; i++)
+	{
+		int			r = idx[i];
+		GH			x = gh[i];
+		int			code = col[r];
+		int			goleft;
+
+		if (P->cat)
+			goleft = (int) ((P->cset[code >> 6] >> (code & 63)) & 1);
+		else
+			goleft = (code == c->nb) ? P->dleft : (code <= P->bin);
+		/* both writes, one kept: no branch on a coin-flip condition */
+		idx[w] = r;
+		gh[w] = x;
+		tmp[t] = r;
+		tmpgh[t] = x;
+		w += goleft;
+		t += 1 - goleft;
+	}
+	c->nleft[half] = w - c->start[half];
+	c->nright[half] = t - c->start[half];
+}
+
+/* returns the end of the left part */
+static int
+Partition(Grower *gr, const Leaf *P)
+{
+	PartCtx		c;
+	int			w;
+
+	memset(&c, 0, sizeof(c));
+	c.gr = gr;
+	c.P = P;
+	c.col = gr->d->bins + (Size) P->f * gr->d->n;
+	c.nb = gr->d->nbins[P->f];
+	c.start[0] = P->begin;
+	c.start[1] = P->begin + (P->end - P->begin) / 2;
+	RunHalves(P->end - P->begin < TREES_HALVES_MIN ? 1 : gr->threads,
+			  P->begin, P->end, PartHalf, &c);
+	w = P->begin + c.nleft[0];
+	memmove(gr->idx + w, gr->idx + c.start[1], sizeof(int) * c.nleft[1]);
+	memmove(gr->gh + w, gr->gh + c.start[1], sizeof(GH) * c.nleft[1]);
+	w += c.nleft[1];
+	memcpy(gr->idx + w, gr->tmp + c.start[0], sizeof(int) * c.nright[0]);
+	memcpy(gr->gh + w, gr->tmpgh + c.start[0], sizeof(GH) * c.nright[0]);
+	memcpy(gr->idx + w + c.nright[0], gr->tmp + c.start[1], sizeof(int) * c.nright[1]);
+	memcpy(gr->gh + w + c.nright[0], gr->tmpgh + c.start[1], sizeof(GH) * c.nright[1]);
+	return w;
 }
 
 static inline double
@@ -1460,8 +1698,8 @@ GrowTree(Grower *gr, int nroot)
 	root->end = nroot;
 	for (k = 0; k < nroot; k++)
 	{
-		root->G += gr->g[gr->idx[k]];
-		root->H += gr->h[gr->idx[k]];
+		root->G += gr->gh[k].g;
+		root->H += gr->gh[k].h;
 	}
 	root->cnt = nroot;
 	root->seq = seq++;
@@ -1483,10 +1721,7 @@ GrowTree(Grower *gr, int nroot)
 				   *B,
 				   *small,
 				   *large;
-		const uint8 *col;
-		int			nb,
-					w,
-					t,
+		int			w,
 					i;
 		TNode	   *node;
 
@@ -1511,30 +1746,7 @@ GrowTree(Grower *gr, int nroot)
 			gr->hist_kept -= sizeof(HBin) * gr->hsize;
 
 		/* partition its rows, stably */
-		col = gr->d->bins + P.f;
-		nb = gr->d->nbins[P.f];
-		w = P.begin;
-		t = 0;
-		for (i = P.begin; i < P.end; i++)
-		{
-			int			r = gr->idx[i];
-			int			code;
-			bool		goleft;
-
-			if (i + TREES_PREFETCH < P.end)
-				__builtin_prefetch(col + (Size) gr->idx[i + TREES_PREFETCH] * gr->d->p);
-			code = col[(Size) r * gr->d->p];
-			if (P.cat)
-				goleft = (P.cset[code >> 6] >> (code & 63)) & 1;
-			else
-				goleft = (code == nb) ? P.dleft : (code <= P.bin);
-
-			if (goleft)
-				gr->idx[w++] = r;
-			else
-				gr->tmp[t++] = r;
-		}
-		memcpy(gr->idx + w, gr->tmp, sizeof(int) * t);
+		w = Partition(gr, &P);
 
 		node = &gr->out[P.out];
 		node->feature = P.f;
@@ -1651,7 +1863,7 @@ WalkBinned(const TrainData *d, const TNode *nodes, int i)
 	while (nodes[k].left != 0)
 	{
 		int			f = nodes[k].feature;
-		int			code = d->bins[(Size) i * d->p + f];
+		int			code = d->bins[(Size) f * d->n + i];
 
 		if (nodes[k].cat)
 			k = nodes[k].left + (((nodes[k].cset[code >> 6] >> (code & 63)) & 1) ? 0 : 1);
@@ -1687,10 +1899,10 @@ InitGrower(Grower *gr, const TrainData *d, const TreeOpts *o, pg_prng_state *rng
 		gr->hoff[f] = gr->hsize;
 		gr->hsize += d->nbins[f] + 1;
 	}
-	gr->g = palloc_extended(sizeof(double) * (Size) d->n, MCXT_ALLOC_HUGE);
-	gr->h = palloc_extended(sizeof(double) * (Size) d->n, MCXT_ALLOC_HUGE);
 	gr->idx = palloc_extended(sizeof(int) * (Size) d->n, MCXT_ALLOC_HUGE);
+	gr->gh = palloc_extended(sizeof(GH) * (Size) d->n, MCXT_ALLOC_HUGE);
 	gr->tmp = palloc_extended(sizeof(int) * (Size) d->n, MCXT_ALLOC_HUGE);
+	gr->tmpgh = palloc_extended(sizeof(GH) * (Size) d->n, MCXT_ALLOC_HUGE);
 	gr->featok = palloc(sizeof(bool) * d->p);
 	gr->cand = palloc(sizeof(int) * d->p);
 	gr->active = palloc(sizeof(int) * d->p);
@@ -1708,6 +1920,8 @@ InitGrower(Grower *gr, const TrainData *d, const TreeOpts *o, pg_prng_state *rng
 	gr->max_cat_threshold = o->max_cat_threshold;
 	gr->leaf_scale = o->learning_rate;
 	gr->rng = rng;
+	gr->threads = o->threads;
+	gr->hist2 = palloc(sizeof(HBin) * gr->hsize);
 	gr->maxout = 64;
 	gr->out = palloc(sizeof(TNode) * gr->maxout);
 	gr->maxleaves = 64;
@@ -1748,7 +1962,58 @@ CheckNodeTotal(const TreeState *s, Ensemble *e)
 static inline double
 Sigmoid(double eta)
 {
-	return (eta >= 0) ? 1.0 / (1.0 + exp(-eta)) : exp(eta) / (1.0 + exp(eta));
+	double		e = exp(-fabs(eta));	/* one exp, never overflowing */
+
+	return (eta >= 0) ? 1.0 / (1.0 + e) : e / (1.0 + e);
+}
+
+typedef struct GradCtx
+{
+	Grower	   *gr;
+	const double *y;
+	const double *pred;
+	bool		logistic;
+} GradCtx;
+
+static void
+GradHalf(void *ctx, int half, int from, int to)
+{
+	GradCtx    *c = ctx;
+	Grower	   *gr = c->gr;
+	const double *y = c->y;
+	const double *pred = c->pred;
+	bool		logistic = c->logistic;
+	int			k;
+
+	for (k = from; k < to; k++)
+	{
+		int			r = gr->idx[k];
+
+		if (logistic)
+		{
+			double		pr = Sigmoid(pred[r]);
+
+			gr->gh[k].g = pr - y[r];
+			gr->gh[k].h = Max(pr * (1 - pr), 1e-16);
+		}
+		else
+		{
+			gr->gh[k].g = pred[r] - y[r];
+			gr->gh[k].h = 1;
+		}
+	}
+}
+
+/*
+ * Gradients of the root's rows idx[0..nroot), in that order (row by row:
+ * the same bits in any split).
+ */
+static void
+Gradients(Grower *gr, const double *y, const double *pred, bool logistic, int nroot)
+{
+	GradCtx		c = {gr, y, pred, logistic};
+
+	RunHalves(gr->threads, 0, nroot, GradHalf, &c);
 }
 
 /* log loss of one row from its margin, without overflow */
@@ -1791,6 +2056,7 @@ Boost(TreeState *s, TrainData *d, Ensemble *e)
 	pg_prng_state rng;
 	Grower		gr;
 	double	   *pred;
+	double	   *leafval;
 	bool	   *valid = NULL;
 	bool	   *inroot = NULL;
 	int			ntrain = 0,
@@ -1847,23 +2113,6 @@ Boost(TreeState *s, TrainData *d, Ensemble *e)
 
 		for (i = 0; i < n; i++)
 		{
-			if (valid && valid[i])
-				continue;
-			if (logistic)
-			{
-				double		pr = Sigmoid(pred[i]);
-
-				gr.g[i] = pr - d->y[i];
-				gr.h[i] = Max(pr * (1 - pr), 1e-16);
-			}
-			else
-			{
-				gr.g[i] = pred[i] - d->y[i];
-				gr.h[i] = 1;
-			}
-		}
-		for (i = 0; i < n; i++)
-		{
 			bool		in = !(valid && valid[i]);
 
 			if (in && inroot)
@@ -1873,6 +2122,7 @@ Boost(TreeState *s, TrainData *d, Ensemble *e)
 			if (in)
 				gr.idx[nroot++] = i;
 		}
+		Gradients(&gr, d->y, pred, logistic, nroot);
 		if (o->colsample < 1)
 		{
 			int			kf = Max(1, (int) rint(o->colsample * d->p));
@@ -1897,18 +2147,26 @@ Boost(TreeState *s, TrainData *d, Ensemble *e)
 		e->trees[e->ntrees++] = SaveTree(&gr);
 		CheckNodeTotal(s, e);
 
-		/* rows in the tree's leaves, then the others by walking it */
+		/*
+		 * Rows in the tree's leaves: note each row's leaf (tmp is free
+		 * now), then add in row order, which reads pred sequentially;
+		 * the others by walking the tree.
+		 */
+		leafval = palloc(sizeof(double) * gr.nleaves);
 		for (k = 0; k < gr.nleaves; k++)
 		{
-			double		v = gr.out[gr.leaves[k].out].value;
-
+			leafval[k] = gr.out[gr.leaves[k].out].value;
 			for (i = gr.leaves[k].begin; i < gr.leaves[k].end; i++)
-				pred[gr.idx[i]] += v;
+				gr.tmp[gr.idx[i]] = k;
 		}
-		if (valid || inroot)
-			for (i = 0; i < n; i++)
-				if (inroot ? !inroot[i] : valid[i])
-					pred[i] += WalkBinned(d, e->trees[t].nodes, i);
+		for (i = 0; i < n; i++)
+		{
+			if ((valid && valid[i]) || (inroot && !inroot[i]))
+				pred[i] += WalkBinned(d, e->trees[t].nodes, i);
+			else
+				pred[i] += leafval[gr.tmp[i]];
+		}
+		pfree(leafval);
 
 		if (valid)
 		{
@@ -2006,10 +2264,12 @@ Bag(TreeState *s, TrainData *d, Ensemble *e)
 			count[pg_prng_uint64_range(&rng, 0, n - 1)]++;
 		for (i = 0; i < n; i++)
 		{
-			gr.g[i] = -d->y[i] * count[i];
-			gr.h[i] = count[i];
 			if (count[i] > 0)
+			{
+				gr.gh[nroot].g = -d->y[i] * count[i];
+				gr.gh[nroot].h = count[i];
 				gr.idx[nroot++] = i;
+			}
 		}
 		GrowTree(&gr, nroot);
 		e->trees[e->ntrees++] = SaveTree(&gr);
