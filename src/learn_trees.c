@@ -33,12 +33,40 @@
  * child's histogram is built from its rows, the larger one's is the
  * parent's minus it; the last level builds none.  Rows of a node are a
  * range of an index array, partitioned stably on every split (so indexes
- * stay ascending and the column reads stay close to sequential).  Split
- * gain and leaf weights are XGBoost's: G^2 / (H + l2), -G / (H + l2).
+ * stay ascending and the column reads stay close to sequential), and their
+ * gradients are moved along in a parallel array, so a histogram pass reads
+ * them sequentially.  A histogram is built feature by feature over blocks
+ * of rows: one column of codes (n bytes) and one feature's bins at a time.
+ * Split gain and leaf weights are XGBoost's: G^2 / (H + l2), -G / (H + l2).
  * Missing values go to whichever side gains more (learned default).
  *
- * Everything runs in the backend's one thread, with CHECK_FOR_INTERRUPTS
- * after every histogram feature pass and every tree.
+ * Threads.  The final function may use one helper thread (option "threads",
+ * 1 or 2, default 2) for the row loops: histograms and partitions of nodes
+ * of at least TREES_HALVES_MIN rows, and the gradients.  How the helper is
+ * kept away from PostgreSQL:
+ *	 - it runs only HistHalf, PartHalf and GradHalf (through HalfWorker):
+ *	   loops over arrays the backend thread allocated before starting it,
+ *	   calling nothing but memcpy and exp; no palloc/pfree, no elog/ereport
+ *	   (not even Assert), no CHECK_FOR_INTERRUPTS, no PG data structure;
+ *	 - it is created with every signal blocked (pthread_sigmask around
+ *	   pthread_create), so PostgreSQL's signal handlers run only in the
+ *	   backend thread;
+ *	 - each helper lives for one round of TREES_SLICE rows per half: the
+ *	   backend thread does its half (the same kind of plain loop, no PG
+ *	   calls either) and joins the helper before it does anything else, in
+ *	   particular before CHECK_FOR_INTERRUPTS or any palloc, so an ERROR or
+ *	   cancel can never unwind past a running helper or free its arrays.
+ * Determinism does not depend on the helper: nodes of TREES_HALVES_MIN
+ * rows or more are always summed as two halves (first half, second half,
+ * added bin by bin in that order), partitions of two halves are laid out
+ * exactly as a one-pass stable partition, and gradients are per row.  With
+ * "threads": 1, or if pthread_create fails, the backend thread runs the
+ * second half itself right after the first: the same bits
+ * (sql/trees_threads.sql compares the model bytes).
+ *
+ * Interrupts: CHECK_FOR_INTERRUPTS in the backend thread after every round
+ * of at most TREES_SLICE rows per half (a few milliseconds), every split
+ * and every tree, so statement_timeout and cancel work within a second.
  *
  *-------------------------------------------------------------------------
  */
