@@ -9,8 +9,15 @@
  * then features; a NULL feature is NaN) in fixed-size blocks in the
  * aggregate context.  Parallel workers serialize their rows, the leader
  * appends them.  Memory: 8 (p + 1) bytes per row while rows arrive, then
- * in the final function n (p + 80) bytes more (bins, sort keys, gradients,
- * partition indexes), capped by buypower.max_training_memory.
+ * in the final function at most n (p + 80) bytes more, capped by
+ * buypower.max_training_memory: the canonical sort needs 32 bytes per row
+ * (keys and radix buffer, freed before training); training p (codes) + 8
+ * (targets) + 40 (row indexes and gradients, each twice for the stable
+ * partition) + 8 (train scores) + 2 (sampling flags), or for a forest 16
+ * (bootstrap counts, out-of-bag sums) instead of the last 10.  The raw rows
+ * cannot be freed once binned: the final function must leave the state as
+ * it found it (FINALFUNC_MODIFY = READ_ONLY; PostgreSQL may share one state
+ * between two identical aggregate calls).
  *
  * Determinism.  Rows reach the final function in an order that depends on
  * the plan (workers, scan order).  The final function first sorts them into
@@ -42,9 +49,10 @@
  *
  * Threads.  The final function may use one helper thread (option "threads",
  * 1 or 2, default 2) for the row loops: histograms and partitions of nodes
- * of at least TREES_HALVES_MIN rows, and the gradients.  How the helper is
- * kept away from PostgreSQL:
- *	 - it runs only HistHalf, PartHalf and GradHalf (through HalfWorker):
+ * of at least TREES_HALVES_MIN rows, the gradients, and the binning of
+ * numeric features.  How the helper is kept away from PostgreSQL:
+ *	 - it runs only HistHalf, PartHalf, GradHalf and BinHalf (through
+ *	   HalfWorker):
  *	   loops over arrays the backend thread allocated before starting it,
  *	   calling nothing but memcpy and exp; no palloc/pfree, no elog/ereport
  *	   (not even Assert), no CHECK_FOR_INTERRUPTS, no PG data structure;
@@ -764,6 +772,91 @@ TreesDeserialize(FunctionCallInfo fcinfo, bool forest)
 }
 
 /* ----------------------------------------------------------------
+ * two halves: the backend thread and (optionally) one helper thread
+ *
+ * A job below is "do the same thing on two halves of a row range".  The
+ * backend thread always does half 0; half 1 is done by a helper thread if
+ * threads = 2 and pthread_create succeeds, else by the backend thread
+ * right after half 0.  Each half has its own output (histogram buffer,
+ * partition counters), and the halves' outputs are combined by the backend
+ * thread in a fixed order, so the result is the same bits whichever thread
+ * ran half 1 and whenever it finished.  The work is cut into rounds of
+ * TREES_SLICE rows per half; after each round both threads have stopped
+ * (pthread_join) and the backend thread checks for interrupts, so an error
+ * or cancel never leaves a helper thread running.
+ * ---------------------------------------------------------------- */
+
+typedef struct HalfJob
+{
+	void		(*fn) (void *ctx, int half, int from, int to);
+	void	   *ctx;
+	int			half;
+	int			from;
+	int			to;
+} HalfJob;
+
+/* helper thread: plain C on preallocated arrays, nothing else */
+static void *
+HalfWorker(void *arg)
+{
+	HalfJob    *j = arg;
+
+	j->fn(j->ctx, j->half, j->from, j->to);
+	return NULL;
+}
+
+/*
+ * One round: a in the backend thread, b in a helper thread if possible.
+ */
+static void
+RunRound(int threads, HalfJob *a, HalfJob *b)
+{
+	pthread_t	th;
+	int			rc = -1;
+
+	if (threads > 1 && b->to > b->from)
+	{
+		sigset_t	all,
+					old;
+
+		/* the helper starts with every signal blocked: handlers run here only */
+		sigfillset(&all);
+		if (pthread_sigmask(SIG_SETMASK, &all, &old) == 0)
+		{
+			rc = pthread_create(&th, NULL, HalfWorker, b);
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+		}
+	}
+	if (a->to > a->from)
+		a->fn(a->ctx, a->half, a->from, a->to);
+	if (rc == 0)
+		pthread_join(th, NULL);
+	else if (b->to > b->from)
+		b->fn(b->ctx, b->half, b->from, b->to);	/* same work, same bits */
+}
+
+/*
+ * fn on rows [begin, mid) as half 0 and [mid, end) as half 1, mid the
+ * midpoint, in rounds of TREES_SLICE rows per half.
+ */
+static void
+RunHalves(int threads, int begin, int end,
+		  void (*fn) (void *ctx, int half, int from, int to), void *ctx)
+{
+	int			mid = begin + (end - begin) / 2;
+	int64		off;
+
+	for (off = 0; begin + off < mid || mid + off < end; off += TREES_SLICE)
+	{
+		HalfJob		a = {fn, ctx, 0, (int) Min(begin + off, mid), (int) Min(begin + off + TREES_SLICE, mid)};
+		HalfJob		b = {fn, ctx, 1, (int) Min(mid + off, end), (int) Min(mid + off + TREES_SLICE, end)};
+
+		RunRound(threads, &a, &b);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* ----------------------------------------------------------------
  * training data: canonical order and bins
  * ---------------------------------------------------------------- */
 
@@ -785,14 +878,13 @@ CompareRowKeys(const void *a, const void *b, void *arg)
 	return memcmp(RowAt(s, ka->row), RowAt(s, kb->row), sizeof(double) * s->w);
 }
 
-static int
-CompareDoubles(const void *a, const void *b)
-{
-	double		x = *(const double *) a,
-				y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
+/* SortDoubles(v, n): an inlined quicksort of finite doubles */
+#define ST_SORT SortDoubles
+#define ST_ELEMENT_TYPE double
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 typedef struct TrainData
 {
@@ -984,6 +1076,35 @@ SortRowKeys(const TreeState *s, RowKey *keys, int n)
 	pfree(tmp);
 }
 
+typedef struct BinCtx
+{
+	const TreeState *s;
+	TrainData  *d;
+	const int  *pos;
+} BinCtx;
+
+/* codes of the numeric features of stored rows [from, to) */
+static void
+BinHalf(void *ctx, int half, int from, int to)
+{
+	BinCtx	   *c = ctx;
+	const TreeState *s = c->s;
+	TrainData  *d = c->d;
+	Size		n = d->n;
+	int			r,
+				f;
+
+	for (r = from; r < to; r++)
+	{
+		const double *row = RowAt(s, r) + 1;
+		uint8	   *out = d->bins + c->pos[r];
+
+		for (f = 0; f < d->pnum; f++)
+			out[f * n] = isnan(row[f]) ? d->nbins[f] :
+				BinOf(d->cuts[f], d->nbins[f] - 1, row[f]);
+	}
+}
+
 /*
  * Sort the rows canonically, take the targets, bin the features.
  *
@@ -997,6 +1118,8 @@ PrepareData(TreeState *s, TrainData *d)
 	int			n = (int) s->nrows;
 	int			p = s->p + s->q;
 	int			pnum = s->p;
+	int			q = s->q;
+	BinCtx		bc;
 	HashLevel **tabs = NULL;
 	RowKey	   *keys;
 	int		   *pos;
@@ -1084,7 +1207,7 @@ PrepareData(TreeState *s, TrainData *d)
 			if (m[f] == 0)
 				continue;		/* all missing: nbins 0, code 0 */
 			anyvalues = true;
-			qsort(sample[f], m[f], sizeof(double), CompareDoubles);
+			SortDoubles(sample[f], m[f]);
 			d->cuts[f0 + f] = palloc(sizeof(double) * s->o.bins);
 			d->nbins[f0 + f] = MakeCuts(sample[f], m[f], s->o.bins, d->cuts[f0 + f]);
 		}
@@ -1095,16 +1218,21 @@ PrepareData(TreeState *s, TrainData *d)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("%s features are NULL in every row", LearnerName(s->forest))));
 
-	/* codes, column-major: feature f's codes are bins[f n .. f n + n) */
-	for (r = 0; r < n; r++)
+	/*
+	 * Codes, column-major: feature f's codes are bins[f n .. f n + n).
+	 * Numeric ones in two halves of the stored rows (a helper thread may
+	 * take one: plain loops, see the top of the file), then categorical.
+	 */
+	bc.s = s;
+	bc.d = d;
+	bc.pos = pos;
+	RunHalves(s->o.threads, 0, n, BinHalf, &bc);
+	for (r = 0; q > 0 && r < n; r++)
 	{
 		const double *row = RowAt(s, r) + 1;
 		uint8	   *out = d->bins + pos[r];
 
-		for (f = 0; f < pnum; f++)
-			out[(Size) f * n] = isnan(row[f]) ? d->nbins[f] :
-				BinOf(d->cuts[f], d->nbins[f] - 1, row[f]);
-		for (; f < p; f++)
+		for (f = pnum; f < p; f++)
 			out[(Size) f * n] = isnan(row[f]) ? d->nbins[f] :
 				LevelOf(tabs[f - pnum], s->vocab[f - pnum]->n, row[f]);
 		if ((r & 0xFFFF) == 0)
@@ -1221,91 +1349,6 @@ static HBin *
 NewHist(Grower *gr)
 {
 	return palloc0(sizeof(HBin) * gr->hsize);
-}
-
-/* ----------------------------------------------------------------
- * two halves: the backend thread and (optionally) one helper thread
- *
- * A job below is "do the same thing on two halves of a row range".  The
- * backend thread always does half 0; half 1 is done by a helper thread if
- * threads = 2 and pthread_create succeeds, else by the backend thread
- * right after half 0.  Each half has its own output (histogram buffer,
- * partition counters), and the halves' outputs are combined by the backend
- * thread in a fixed order, so the result is the same bits whichever thread
- * ran half 1 and whenever it finished.  The work is cut into rounds of
- * TREES_SLICE rows per half; after each round both threads have stopped
- * (pthread_join) and the backend thread checks for interrupts, so an error
- * or cancel never leaves a helper thread running.
- * ---------------------------------------------------------------- */
-
-typedef struct HalfJob
-{
-	void		(*fn) (void *ctx, int half, int from, int to);
-	void	   *ctx;
-	int			half;
-	int			from;
-	int			to;
-} HalfJob;
-
-/* helper thread: plain C on preallocated arrays, nothing else */
-static void *
-HalfWorker(void *arg)
-{
-	HalfJob    *j = arg;
-
-	j->fn(j->ctx, j->half, j->from, j->to);
-	return NULL;
-}
-
-/*
- * One round: a in the backend thread, b in a helper thread if possible.
- */
-static void
-RunRound(int threads, HalfJob *a, HalfJob *b)
-{
-	pthread_t	th;
-	int			rc = -1;
-
-	if (threads > 1 && b->to > b->from)
-	{
-		sigset_t	all,
-					old;
-
-		/* the helper starts with every signal blocked: handlers run here only */
-		sigfillset(&all);
-		if (pthread_sigmask(SIG_SETMASK, &all, &old) == 0)
-		{
-			rc = pthread_create(&th, NULL, HalfWorker, b);
-			pthread_sigmask(SIG_SETMASK, &old, NULL);
-		}
-	}
-	if (a->to > a->from)
-		a->fn(a->ctx, a->half, a->from, a->to);
-	if (rc == 0)
-		pthread_join(th, NULL);
-	else if (b->to > b->from)
-		b->fn(b->ctx, b->half, b->from, b->to);	/* same work, same bits */
-}
-
-/*
- * fn on rows [begin, mid) as half 0 and [mid, end) as half 1, mid the
- * midpoint, in rounds of TREES_SLICE rows per half.
- */
-static void
-RunHalves(int threads, int begin, int end,
-		  void (*fn) (void *ctx, int half, int from, int to), void *ctx)
-{
-	int			mid = begin + (end - begin) / 2;
-	int64		off;
-
-	for (off = 0; begin + off < mid || mid + off < end; off += TREES_SLICE)
-	{
-		HalfJob		a = {fn, ctx, 0, (int) Min(begin + off, mid), (int) Min(begin + off + TREES_SLICE, mid)};
-		HalfJob		b = {fn, ctx, 1, (int) Min(mid + off, end), (int) Min(mid + off + TREES_SLICE, end)};
-
-		RunRound(threads, &a, &b);
-		CHECK_FOR_INTERRUPTS();
-	}
 }
 
 /*
