@@ -837,7 +837,9 @@ RunRound(int threads, HalfJob *a, HalfJob *b)
 
 /*
  * fn on rows [begin, mid) as half 0 and [mid, end) as half 1, mid the
- * midpoint, in rounds of TREES_SLICE rows per half.
+ * midpoint, in rounds of TREES_SLICE rows per half.  A helper thread only
+ * for TREES_HALVES_MIN rows or more: for fewer, starting one costs about
+ * as much as it saves.
  */
 static void
 RunHalves(int threads, int begin, int end,
@@ -845,6 +847,9 @@ RunHalves(int threads, int begin, int end,
 {
 	int			mid = begin + (end - begin) / 2;
 	int64		off;
+
+	if (end - begin < TREES_HALVES_MIN)
+		threads = 1;
 
 	for (off = 0; begin + off < mid || mid + off < end; off += TREES_SLICE)
 	{
@@ -1515,8 +1520,7 @@ Partition(Grower *gr, const Leaf *P)
 	c.nb = gr->d->nbins[P->f];
 	c.start[0] = P->begin;
 	c.start[1] = P->begin + (P->end - P->begin) / 2;
-	RunHalves(P->end - P->begin < TREES_HALVES_MIN ? 1 : gr->threads,
-			  P->begin, P->end, PartHalf, &c);
+	RunHalves(gr->threads, P->begin, P->end, PartHalf, &c);
 	w = P->begin + c.nleft[0];
 	memmove(gr->idx + w, gr->idx + c.start[1], sizeof(int) * c.nleft[1]);
 	memmove(gr->gh + w, gr->gh + c.start[1], sizeof(GH) * c.nleft[1]);
