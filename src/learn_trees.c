@@ -49,12 +49,14 @@
  *
  * Threads.  The final function may use one helper thread (option "threads",
  * 1 or 2, default 2) for the row loops: histograms and partitions of nodes
- * of at least TREES_HALVES_MIN rows, the gradients, and the binning of
- * numeric features.  How the helper is kept away from PostgreSQL:
- *	 - it runs only HistHalf, PartHalf, GradHalf and BinHalf (through
- *	   HalfWorker):
+ * of at least TREES_HALVES_MIN rows, the gradients, train scores, the
+ * rows' hashes and the binning of numeric features.  How the helper is kept
+ * away from PostgreSQL:
+ *	 - it runs only HistHalf, PartHalf, GradHalf, PredHalf, HashHalf and
+ *	   BinHalf (through HalfWorker), with hash_bytes_extended (src/common,
+ *	   plain arithmetic) and WalkBinned as the only callees besides libc:
  *	   loops over arrays the backend thread allocated before starting it,
- *	   calling nothing but memcpy and exp; no palloc/pfree, no elog/ereport
+ *	   calling nothing else but memcpy and exp; no palloc/pfree, no elog/ereport
  *	   (not even Assert), no CHECK_FOR_INTERRUPTS, no PG data structure;
  *	 - it is created with every signal blocked (pthread_sigmask around
  *	   pthread_create), so PostgreSQL's signal handlers run only in the
@@ -1081,6 +1083,27 @@ SortRowKeys(const TreeState *s, RowKey *keys, int n)
 	pfree(tmp);
 }
 
+typedef struct HashCtx
+{
+	const TreeState *s;
+	RowKey	   *keys;
+} HashCtx;
+
+/* sort keys of stored rows [from, to): hash_bytes_extended is plain C */
+static void
+HashHalf(void *ctx, int half, int from, int to)
+{
+	HashCtx    *c = ctx;
+	int			i;
+
+	for (i = from; i < to; i++)
+	{
+		c->keys[i].hash = hash_bytes_extended((const unsigned char *) RowAt(c->s, i),
+											  sizeof(double) * c->s->w, 0);
+		c->keys[i].row = i;
+	}
+}
+
 typedef struct BinCtx
 {
 	const TreeState *s;
@@ -1125,6 +1148,7 @@ PrepareData(TreeState *s, TrainData *d)
 	int			pnum = s->p;
 	int			q = s->q;
 	BinCtx		bc;
+	HashCtx		hc;
 	HashLevel **tabs = NULL;
 	RowKey	   *keys;
 	int		   *pos;
@@ -1144,14 +1168,9 @@ PrepareData(TreeState *s, TrainData *d)
 		TooMuchData(s, need);
 
 	keys = palloc_extended(sizeof(RowKey) * (Size) n, MCXT_ALLOC_HUGE);
-	for (i = 0; i < n; i++)
-	{
-		keys[i].hash = hash_bytes_extended((const unsigned char *) RowAt(s, i),
-										   sizeof(double) * s->w, 0);
-		keys[i].row = i;
-		if ((i & 0xFFFF) == 0xFFFF)
-			CHECK_FOR_INTERRUPTS();
-	}
+	hc.s = s;
+	hc.keys = keys;
+	RunHalves(s->o.threads, 0, n, HashHalf, &hc);
 	SortRowKeys(s, keys, n);
 	pos = palloc_extended(sizeof(int) * (Size) n, MCXT_ALLOC_HUGE);
 	for (i = 0; i < n; i++)
@@ -2122,6 +2141,33 @@ Loss(bool logistic, const double *y, const double *pred, const bool *rowset,
 	return logistic ? sum / m : sqrt(sum / m);
 }
 
+typedef struct PredCtx
+{
+	const TrainData *d;
+	const TNode *nodes;
+	const double *leafval;
+	const int  *leafof;
+	const bool *valid;
+	const bool *inroot;
+	double	   *pred;
+} PredCtx;
+
+/* train scores of rows [from, to) after a tree: its leaf, or a walk */
+static void
+PredHalf(void *ctx, int half, int from, int to)
+{
+	PredCtx    *c = ctx;
+	int			i;
+
+	for (i = from; i < to; i++)
+	{
+		if ((c->valid && c->valid[i]) || (c->inroot && !c->inroot[i]))
+			c->pred[i] += WalkBinned(c->d, c->nodes, i);
+		else
+			c->pred[i] += c->leafval[c->leafof[i]];
+	}
+}
+
 static void
 Boost(TreeState *s, TrainData *d, Ensemble *e)
 {
@@ -2132,6 +2178,7 @@ Boost(TreeState *s, TrainData *d, Ensemble *e)
 	Grower		gr;
 	double	   *pred;
 	double	   *leafval;
+	PredCtx		pc;
 	bool	   *valid = NULL;
 	bool	   *inroot = NULL;
 	int			ntrain = 0,
@@ -2234,13 +2281,14 @@ Boost(TreeState *s, TrainData *d, Ensemble *e)
 			for (i = gr.leaves[k].begin; i < gr.leaves[k].end; i++)
 				gr.tmp[gr.idx[i]] = k;
 		}
-		for (i = 0; i < n; i++)
-		{
-			if ((valid && valid[i]) || (inroot && !inroot[i]))
-				pred[i] += WalkBinned(d, e->trees[t].nodes, i);
-			else
-				pred[i] += leafval[gr.tmp[i]];
-		}
+		pc.d = d;
+		pc.nodes = e->trees[t].nodes;
+		pc.leafval = leafval;
+		pc.leafof = gr.tmp;
+		pc.valid = valid;
+		pc.inroot = inroot;
+		pc.pred = pred;
+		RunHalves(gr.threads, 0, n, PredHalf, &pc);
 		pfree(leafval);
 
 		if (valid)
