@@ -1,14 +1,15 @@
 -- gbdt and forest with and without the helper thread ("threads": 1 or 2):
 -- the same model bytes, serial or parallel plan (doc/trees.md, Threads).
--- 100,000 rows, so root and first-level nodes (>= 32768 rows) are summed and
--- partitioned in two halves, by the helper thread when "threads" is 2.
+-- 150,000 rows, so nodes of 32768 rows or more are summed in two halves, and
+-- the root's histogram and partition are big enough for the helper thread when
+-- "threads" is 2 (RunHalves in src/learn_trees.c: at least 400,000 row-steps).
 CREATE TABLE thr AS
 SELECT i AS id,
        ((hashint4(i) & 65535) / 65536.0)::float8 AS x1,
        ((hashint4(i + 1000003) & 65535) / 65536.0)::float8 AS x2,
        CASE WHEN hashint4(i + 3000017) & 7 = 0 THEN NULL
             ELSE ((hashint4(i + 2000003) & 1023) / 1024.0)::float8 END AS x3
-FROM generate_series(1, 100000) i;
+FROM generate_series(1, 150000) i;
 ALTER TABLE thr ADD COLUMN y float8, ADD COLUMN c boolean;
 UPDATE thr SET y = 4 * x1 * (x2 > 0.5)::int + coalesce(x3, 0.5) + ((hashint4(id + 7) & 255) / 256.0 - 0.5) * 0.2,
                c = (x1 - 0.5) * (x2 - 0.5) + ((hashint4(id + 9) & 255) / 2560.0 - 0.05) > 0;

@@ -114,6 +114,7 @@
 #define TREES_SLICE			262144	/* rows per half between interrupt checks */
 #define TREES_HIST_BLOCK	1024	/* rows per block of a histogram pass */
 #define TREES_HALVES_MIN	32768	/* nodes this big are summed in two halves */
+#define TREES_THREAD_WORK	(400 * 1000)	/* least work for a helper thread */
 #define TREES_MAX_ROWS		((int64) PG_INT32_MAX - 1)
 #define TREES_HASH52		((UINT64CONST(1) << 52) - 1)
 
@@ -840,17 +841,20 @@ RunRound(int threads, HalfJob *a, HalfJob *b)
 /*
  * fn on rows [begin, mid) as half 0 and [mid, end) as half 1, mid the
  * midpoint, in rounds of TREES_SLICE rows per half.  A helper thread only
- * for TREES_HALVES_MIN rows or more: for fewer, starting one costs about
- * as much as it saves.
+ * if the range has work for at least TREES_THREAD_WORK row-feature steps
+ * (rows times cost, the caller's rough cost of a row in such steps):
+ * starting a thread costs 20-200 microseconds here, so smaller ranges
+ * run both halves in the backend thread.  Which thread ran a half never
+ * changes a result bit, so this threshold is free to tune.
  */
 static void
-RunHalves(int threads, int begin, int end,
+RunHalves(int threads, int begin, int end, int cost,
 		  void (*fn) (void *ctx, int half, int from, int to), void *ctx)
 {
 	int			mid = begin + (end - begin) / 2;
 	int64		off;
 
-	if (end - begin < TREES_HALVES_MIN)
+	if ((int64) (end - begin) * cost < TREES_THREAD_WORK)
 		threads = 1;
 
 	for (off = 0; begin + off < mid || mid + off < end; off += TREES_SLICE)
@@ -1170,7 +1174,7 @@ PrepareData(TreeState *s, TrainData *d)
 	keys = palloc_extended(sizeof(RowKey) * (Size) n, MCXT_ALLOC_HUGE);
 	hc.s = s;
 	hc.keys = keys;
-	RunHalves(s->o.threads, 0, n, HashHalf, &hc);
+	RunHalves(s->o.threads, 0, n, 2 + s->w / 4, HashHalf, &hc);
 	SortRowKeys(s, keys, n);
 	pos = palloc_extended(sizeof(int) * (Size) n, MCXT_ALLOC_HUGE);
 	for (i = 0; i < n; i++)
@@ -1250,7 +1254,7 @@ PrepareData(TreeState *s, TrainData *d)
 	bc.s = s;
 	bc.d = d;
 	bc.pos = pos;
-	RunHalves(s->o.threads, 0, n, BinHalf, &bc);
+	RunHalves(s->o.threads, 0, n, 4 * Max(1, pnum), BinHalf, &bc);
 	for (r = 0; q > 0 && r < n; r++)
 	{
 		const double *row = RowAt(s, r) + 1;
@@ -1461,7 +1465,7 @@ BuildHist(Grower *gr, Leaf *L, HBin *hist)
 	}
 	c.out[1] = gr->hist2;
 	memset(gr->hist2, 0, sizeof(HBin) * gr->hsize);
-	RunHalves(gr->threads, L->begin, L->end, HistHalf, &c);
+	RunHalves(gr->threads, L->begin, L->end, Max(1, gr->nactive), HistHalf, &c);
 	for (i = 0; i < gr->hsize; i++)
 	{
 		hist[i].g += gr->hist2[i].g;
@@ -1539,7 +1543,7 @@ Partition(Grower *gr, const Leaf *P)
 	c.nb = gr->d->nbins[P->f];
 	c.start[0] = P->begin;
 	c.start[1] = P->begin + (P->end - P->begin) / 2;
-	RunHalves(gr->threads, P->begin, P->end, PartHalf, &c);
+	RunHalves(gr->threads, P->begin, P->end, 3, PartHalf, &c);
 	w = P->begin + c.nleft[0];
 	memmove(gr->idx + w, gr->idx + c.start[1], sizeof(int) * c.nleft[1]);
 	memmove(gr->gh + w, gr->gh + c.start[1], sizeof(GH) * c.nleft[1]);
@@ -2107,7 +2111,7 @@ Gradients(Grower *gr, const double *y, const double *pred, bool logistic, int nr
 {
 	GradCtx		c = {gr, y, pred, logistic};
 
-	RunHalves(gr->threads, 0, nroot, GradHalf, &c);
+	RunHalves(gr->threads, 0, nroot, logistic ? 10 : 1, GradHalf, &c);
 }
 
 /* log loss of one row from its margin, without overflow */
@@ -2288,7 +2292,7 @@ Boost(TreeState *s, TrainData *d, Ensemble *e)
 		pc.valid = valid;
 		pc.inroot = inroot;
 		pc.pred = pred;
-		RunHalves(gr.threads, 0, n, PredHalf, &pc);
+		RunHalves(gr.threads, 0, n, (valid || inroot) ? 4 : 2, PredHalf, &pc);
 		pfree(leafval);
 
 		if (valid)
