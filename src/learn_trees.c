@@ -61,17 +61,24 @@
  *	 - it is created with every signal blocked (pthread_sigmask around
  *	   pthread_create), so PostgreSQL's signal handlers run only in the
  *	   backend thread;
- *	 - each helper lives for one round of TREES_SLICE rows per half: the
- *	   backend thread does its half (the same kind of plain loop, no PG
- *	   calls either) and joins the helper before it does anything else, in
- *	   particular before CHECK_FOR_INTERRUPTS or any palloc, so an ERROR or
- *	   cancel can never unwind past a running helper or free its arrays.
+ *	 - the helper is started once per backend (the first time it is
+ *	   wanted) and then sleeps on a condition variable; all it shares with
+ *	   the backend thread besides a job's arrays (mutex, condition
+ *	   variables, the job pointer) is in static storage, never freed;
+ *	 - it touches a job's arrays only between claiming the job and clearing
+ *	   "running", and the backend thread waits for that before it leaves
+ *	   the round (RunRound), doing nothing but the same kind of plain loop
+ *	   in between: no CHECK_FOR_INTERRUPTS, no palloc, no PG call.  So an
+ *	   ERROR or cancel, which can only be raised between rounds, never
+ *	   unwinds past a running helper or frees arrays it is using; between
+ *	   rounds the helper is asleep and holds no pointer into them.
  * Determinism does not depend on the helper: nodes of TREES_HALVES_MIN
  * rows or more are always summed as two halves (first half, second half,
  * added bin by bin in that order), partitions of two halves are laid out
- * exactly as a one-pass stable partition, and gradients are per row.  With
- * "threads": 1, or if pthread_create fails, the backend thread runs the
- * second half itself right after the first: the same bits
+ * exactly as a one-pass stable partition, and gradients are per row.
+ * Whoever claims the second half first runs it: the helper, or the backend
+ * thread after the first half (with "threads": 1, if pthread_create
+ * failed, or if the helper has not woken up yet): the same bits either way
  * (sql/trees_threads.sql compares the model bytes).
  *
  * Interrupts: CHECK_FOR_INTERRUPTS in the backend thread after every round
@@ -778,15 +785,16 @@ TreesDeserialize(FunctionCallInfo fcinfo, bool forest)
  * two halves: the backend thread and (optionally) one helper thread
  *
  * A job below is "do the same thing on two halves of a row range".  The
- * backend thread always does half 0; half 1 is done by a helper thread if
- * threads = 2 and pthread_create succeeds, else by the backend thread
- * right after half 0.  Each half has its own output (histogram buffer,
- * partition counters), and the halves' outputs are combined by the backend
- * thread in a fixed order, so the result is the same bits whichever thread
- * ran half 1 and whenever it finished.  The work is cut into rounds of
- * TREES_SLICE rows per half; after each round both threads have stopped
- * (pthread_join) and the backend thread checks for interrupts, so an error
- * or cancel never leaves a helper thread running.
+ * backend thread always does half 0; half 1 is offered to the helper
+ * thread (threads = 2) and done by whichever thread claims it first: the
+ * helper, or the backend thread right after half 0, so a round never
+ * waits for a helper that is not running.  Each half has its own output
+ * (histogram buffer, partition counters), and the halves' outputs are
+ * combined by the backend thread in a fixed order, so the result is the
+ * same bits whichever thread ran half 1 and whenever it finished.  The
+ * work is cut into rounds of TREES_SLICE rows per half; at the end of each
+ * round the helper is idle again and the backend thread checks for
+ * interrupts, so an error or cancel never leaves the helper working.
  * ---------------------------------------------------------------- */
 
 typedef struct HalfJob
@@ -798,44 +806,133 @@ typedef struct HalfJob
 	int			to;
 } HalfJob;
 
+/*
+ * The helper thread.  It is started once per backend, the first time a
+ * round wants it, and then waits on a condition variable for the rest of
+ * the backend's life.  Everything it shares with the backend thread is in
+ * static storage (never freed), and it touches a job's arrays only
+ * between claiming the job and clearing "running", which the backend
+ * thread always waits for before it leaves RunRound.  The backend thread
+ * claims the second half itself if the helper has not yet (helper busy,
+ * not scheduled, or never started), so a round never waits for a helper
+ * that has not begun.
+ */
+static struct
+{
+	pthread_mutex_t mu;
+	pthread_cond_t wake;		/* a job was posted */
+	pthread_cond_t idle;		/* the helper finished its job */
+	uint64		posted;			/* jobs posted so far */
+	HalfJob    *job;			/* the open job, or NULL */
+	bool		claimed;		/* someone took job */
+	bool		running;		/* the helper is running job */
+	int			state;			/* 0 not started, 1 running, -1 failed */
+} helper = {
+	.mu = PTHREAD_MUTEX_INITIALIZER,
+	.wake = PTHREAD_COND_INITIALIZER,
+	.idle = PTHREAD_COND_INITIALIZER,
+	.posted = 0,
+	.job = NULL,
+	.claimed = false,
+	.running = false,
+	.state = 0,
+};
+
 /* helper thread: plain C on preallocated arrays, nothing else */
 static void *
 HalfWorker(void *arg)
 {
-	HalfJob    *j = arg;
+	uint64		seen = 0;
 
-	j->fn(j->ctx, j->half, j->from, j->to);
+	pthread_mutex_lock(&helper.mu);
+	for (;;)
+	{
+		HalfJob    *j;
+
+		while (helper.posted == seen)
+			pthread_cond_wait(&helper.wake, &helper.mu);
+		seen = helper.posted;
+		if (helper.job == NULL || helper.claimed)
+			continue;
+		j = helper.job;
+		helper.claimed = true;
+		helper.running = true;
+		pthread_mutex_unlock(&helper.mu);
+		j->fn(j->ctx, j->half, j->from, j->to);
+		pthread_mutex_lock(&helper.mu);
+		helper.running = false;
+		pthread_cond_signal(&helper.idle);
+	}
 	return NULL;
 }
 
 /*
- * One round: a in the backend thread, b in a helper thread if possible.
+ * Start the helper if it is not running; false if it cannot be.
  */
-static void
-RunRound(int threads, HalfJob *a, HalfJob *b)
+static bool
+HelperReady(void)
 {
-	pthread_t	th;
-	int			rc = -1;
-
-	if (threads > 1 && b->to > b->from)
+	if (helper.state == 0)
 	{
 		sigset_t	all,
 					old;
+		pthread_t	th;
 
+		helper.state = -1;
 		/* the helper starts with every signal blocked: handlers run here only */
 		sigfillset(&all);
 		if (pthread_sigmask(SIG_SETMASK, &all, &old) == 0)
 		{
-			rc = pthread_create(&th, NULL, HalfWorker, b);
+			if (pthread_create(&th, NULL, HalfWorker, NULL) == 0)
+			{
+				pthread_detach(th);
+				helper.state = 1;
+			}
 			pthread_sigmask(SIG_SETMASK, &old, NULL);
 		}
 	}
+	return helper.state == 1;
+}
+
+/*
+ * One round: a in the backend thread; b in the helper thread if it claims
+ * it first, else in the backend thread after a.  Same work, same bits.
+ */
+static void
+RunRound(int threads, HalfJob *a, HalfJob *b)
+{
+	bool		offered = false;
+	bool		mine = true;
+
+	if (threads > 1 && b->to > b->from && HelperReady())
+	{
+		pthread_mutex_lock(&helper.mu);
+		helper.job = b;
+		helper.claimed = false;
+		helper.posted++;
+		pthread_cond_signal(&helper.wake);
+		pthread_mutex_unlock(&helper.mu);
+		offered = true;
+	}
 	if (a->to > a->from)
 		a->fn(a->ctx, a->half, a->from, a->to);
-	if (rc == 0)
-		pthread_join(th, NULL);
-	else if (b->to > b->from)
-		b->fn(b->ctx, b->half, b->from, b->to);	/* same work, same bits */
+	if (offered)
+	{
+		pthread_mutex_lock(&helper.mu);
+		mine = !helper.claimed;
+		helper.claimed = true;
+		pthread_mutex_unlock(&helper.mu);
+	}
+	if (mine && b->to > b->from)
+		b->fn(b->ctx, b->half, b->from, b->to);
+	if (offered)
+	{
+		pthread_mutex_lock(&helper.mu);
+		while (helper.running)
+			pthread_cond_wait(&helper.idle, &helper.mu);
+		helper.job = NULL;
+		pthread_mutex_unlock(&helper.mu);
+	}
 }
 
 /*
