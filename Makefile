@@ -25,6 +25,8 @@ REGRESS_OPTS = --load-extension=$(EXTENSION)
 # No -ffast-math style flags: reassociation would undo compensated sums.
 # -ffp-contract=off keeps a*b+c from being fused differently per build.
 override PG_CFLAGS += -ffp-contract=off
+# The same for the bitcode that JIT may inline (clang fuses by default).
+override BITCODE_CFLAGS += -ffp-contract=off
 SHLIB_LINK += -lm
 
 EXTRA_CLEAN = $(DATA_built)

@@ -4,9 +4,10 @@
 #   bench/run.sh [ROWS]        ROWS = 1000000 (default) or 10000000
 #
 # Connection: the usual PG* variables (PGHOST, PGPORT, PGUSER, PGDATABASE).
-# Every timing is the median of 3 runs after 1 warm-up run, in one session.
+# Every timing is the median of 3 runs (BENCH_RUNS) after 1 warm-up run, in one session.
 # buypower functions that do not exist yet (pg_proc) print "n/a".
-# Env: BENCH_PYTHON (default /usr/bin/python3), BENCH_REGEN=1 forces new data.
+# Env: BENCH_PYTHON (default /usr/bin/python3), BENCH_REGEN=1 forces new data,
+# BENCH_RUNS=N times N runs after the warm-up instead of 3 (e.g. 1 at 10M rows).
 
 set -euo pipefail
 
@@ -16,6 +17,10 @@ case $N in
 esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=${BENCH_PYTHON:-/usr/bin/python3}
+RUNS=${BENCH_RUNS:-3}
+case $RUNS in
+	'' | *[!0-9]* | 0) echo "BENCH_RUNS must be a positive integer" >&2; exit 2 ;;
+esac
 TAG="buypower bench data v1, n=$N"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -55,7 +60,7 @@ has_fn() {
 # time_sql SETTINGS QUERY [UNTIMED_SQL_BEFORE_EACH_RUN] -> median seconds, or "error"
 time_sql() {
 	local script="$1"$'\n\\o /dev/null\n' i
-	for i in 0 1 2 3; do
+	for i in $(seq 0 "$RUNS"); do
 		script+="${3:-}"$'\n\\timing on\n'"$2;"$'\n\\timing off\n'
 	done
 	local out
@@ -65,18 +70,19 @@ time_sql() {
 		echo error
 		return
 	fi
-	median_ms <<<"$(awk '/^Time:/ { print $2 }' <<<"$out" | tail -n 3)"
+	median_ms <<<"$(awk '/^Time:/ { print $2 }' <<<"$out" | tail -n "$RUNS")"
 }
 
-# median_ms: three lines of milliseconds on stdin -> median seconds
+# median_ms: RUNS lines of milliseconds on stdin -> median seconds (the
+# upper middle one for an even count)
 median_ms() {
-	sort -g | sed -n 2p | awk '{ printf "%.3f\n", $1 / 1000 }'
+	sort -g | sed -n "$((RUNS / 2 + 1))p" | awk '{ printf "%.3f\n", $1 / 1000 }'
 }
 
-# time_cmd COMMAND -> median seconds of 3 runs after 1 warm-up (end to end, wall clock)
+# time_cmd COMMAND -> median seconds of RUNS runs after 1 warm-up (end to end, wall clock)
 time_cmd() {
 	local i t0 t1 times=""
-	for i in 0 1 2 3; do
+	for i in $(seq 0 "$RUNS"); do
 		t0=$(date +%s%N)
 		if ! bash -c "$1" >"$WORK/cmd.out" 2>"$WORK/err"; then
 			log "error in: $1"
@@ -87,7 +93,7 @@ time_cmd() {
 		t1=$(date +%s%N)
 		[ "$i" = 0 ] || times+="$(((t1 - t0) / 1000))"$'\n'
 	done
-	sed '/^$/d' <<<"$times" | sort -g | sed -n 2p | awk '{ printf "%.3f\n", $1 / 1000000 }'
+	sed '/^$/d' <<<"$times" | sort -g | sed -n "$((RUNS / 2 + 1))p" | awk '{ printf "%.3f\n", $1 / 1000000 }'
 }
 
 # Results: parallel arrays, one entry per table row.
@@ -143,6 +149,11 @@ if has_fn linreg && has_fn predict; then
 fi
 bp "buypower.predict(m, x1..x10) into a table" serial "linreg predict" \
 	"CREATE TEMP TABLE bench_pred AS SELECT id, buypower.predict(b.m, $XA) AS p FROM bench_rows, bench_model b" \
+	"DROP TABLE IF EXISTS bench_pred;"
+# The same, the model read once by a scalar subquery (an InitPlan) instead of
+# a cross join, whose nested loop rescans the one-row table for every row.
+bp "buypower.predict((SELECT m ...), x1..x10) into a table" serial "linreg predict" \
+	"CREATE TEMP TABLE bench_pred AS SELECT id, buypower.predict((SELECT m FROM bench_model), $XA) AS p FROM bench_rows" \
 	"DROP TABLE IF EXISTS bench_pred;"
 
 # Coefficients for the hand-written expression: from buypower.summary(m) if it
@@ -239,7 +250,7 @@ CPU=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 	echo
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'); PostgreSQL $PGV (jit=$JIT); buypower $BPV; $(nproc) cores ($CPU); $PYV; BLAS: $BLAS;" \
 		"OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}."
-	echo "Seconds are the median of 3 runs after 1 warm-up. \"serial\": max_parallel_workers_per_gather = 0." \
+	echo "Seconds are the median of $RUNS run(s) after 1 warm-up. \"serial\": max_parallel_workers_per_gather = 0." \
 		"\"2 workers\": max_parallel_workers_per_gather = 2 with parallel_setup_cost = parallel_tuple_cost = 0 (forces the parallel plan)." \
 		"\"default\": server settings. \"× scan\" = seconds / scan limit in the same setting (serial scan limit for default)."
 	echo
@@ -265,7 +276,8 @@ CPU=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 	pr "linreg, 10 features" "buypower.linreg(y, x1..x10)" "2 workers" "PL/Python sklearn LinearRegression" default
 	pr "linreg, 10 features" "buypower.linreg(y, x1..x10)" serial "export (COPY CSV) + sklearn LinearRegression" default
 	pr "linreg, 1 feature" "buypower.linreg(y, ARRAY[x1])" serial "regr_slope(y, x1), regr_intercept(y, x1)" serial
-	pr "predict into a table" "buypower.predict(m, x1..x10) into a table" serial "hand-written b0 + b1*x1 + ... + b10*x10 into a table" serial
+	pr "predict into a table (cross join)" "buypower.predict(m, x1..x10) into a table" serial "hand-written b0 + b1*x1 + ... + b10*x10 into a table" serial
+	pr "predict into a table (scalar subquery)" "buypower.predict((SELECT m ...), x1..x10) into a table" serial "hand-written b0 + b1*x1 + ... + b10*x10 into a table" serial
 	pr "logreg, 10 features" "buypower.logreg(label, x1..x10)" serial "PL/Python sklearn LogisticRegression" default
 	pr "logreg, 10 features" "buypower.logreg(label, x1..x10)" "2 workers" "PL/Python sklearn LogisticRegression" default
 	pr "logreg, 10 features" "buypower.logreg(label, x1..x10)" serial "export (COPY CSV) + sklearn LogisticRegression" default

@@ -76,6 +76,13 @@ FROM generate_series(1, 100001) i;
 -- buffered rows are bounded by buypower.max_training_memory
 SET buypower.max_training_memory = '1MB';
 SELECT buypower.linreg(i::float8, ARRAY[i::float8, 1], ARRAY['a'], '{}') FROM generate_series(1, 50000) i;
+-- and so are the categorical values seen: 2,000 rows take 48 kB, but their
+-- 2,000 distinct 1,000-character values take 2 MB
+SELECT buypower.linreg(i::float8, ARRAY[1::float8], ARRAY[repeat(i::text, 1000 / length(i::text) + 1)], '{}')
+FROM generate_series(1, 2000) i;
+-- the same rows with short values fit
+SELECT buypower.linreg(i::float8, ARRAY[(i * i % 13)::float8], ARRAY[(i % 7)::text], '{}') IS NOT NULL AS fits
+FROM generate_series(1, 2000) i;
 RESET buypower.max_training_memory;
 
 -- model text with bad preprocessing is rejected

@@ -45,6 +45,17 @@ BpAggContext(FunctionCallInfo fcinfo, const LearnerOps *ops)
 }
 
 /*
+ * Elements of an array already known to have at most one dimension: what
+ * ArrayGetNItems computes, without its overflow checks, which an array
+ * value has passed when it was built.  Called for every row.
+ */
+static inline int
+OneDimLength(ArrayType *a)
+{
+	return ARR_NDIM(a) == 1 ? ARR_DIMS(a)[0] : 0;
+}
+
+/*
  * Return the values of a feature array, which must be one-dimensional,
  * NULL-free and not too long.  The pointer is into the array itself.
  */
@@ -61,7 +72,7 @@ BpGetFeatures(ArrayType *a, int *n)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("feature array must not contain nulls"),
 				 errhint("Filter out rows with missing features, or replace them with coalesce().")));
-	*n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	*n = OneDimLength(a);
 	if (*n > BP_MAX_FEATURES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -108,7 +119,7 @@ BpGetFeaturesNullable(ArrayType *a, int *n, double *scratch, bool *hasnull,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("feature array must be one-dimensional, not %d-dimensional",
 						ARR_NDIM(a))));
-	*n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	*n = OneDimLength(a);
 	if (*n > BP_MAX_FEATURES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

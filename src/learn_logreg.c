@@ -6,10 +6,10 @@
  *
  * Storage.  Newton's method revisits every row once per iteration, so the
  * state keeps the training rows: p features and the label as p + 1
- * doubles, in a list of blocks allocated in the aggregate context (16 kB
- * at first, doubling up to 8 MB, so small groups stay small and no single
- * allocation ever approaches 1 GB).  Memory is 8 (p + 1) bytes per row
- * plus under one block; buypower.max_training_memory caps it.
+ * doubles, in a RowStore (rowstore.c) in the aggregate context: blocks of
+ * 16 kB at first, doubling up to 8 MB, so small groups stay small and no
+ * single allocation ever approaches 1 GB.  Memory is 8 (p + 1) bytes per
+ * row plus under one block; buypower.max_training_memory caps it.
  *
  * Parallel plans.  Workers scan their share of the table and collect its
  * rows; each worker's rows are serialized, sent to the leader and
@@ -35,9 +35,8 @@
 #include "aggstate.h"
 #include "linalg.h"
 #include "model.h"
+#include "rowstore.h"
 
-#define LOGREG_FIRST_BLOCK	(16 * 1024)
-#define LOGREG_MAX_BLOCK	(8 * 1024 * 1024)
 #define LOGREG_PIVOT_TOL	1e-10	/* singular Hessian: 1 - R^2 below this */
 #define LOGREG_SEP_RHO		1e-6	/* separation: curvature ratio below this */
 #define LOGREG_ARMIJO		1e-4
@@ -46,23 +45,13 @@
 #define LOGREG_SUB_ROWS		25000	/* about this many rows in the subsample */
 #define LOGREG_SUB_TOL		1e-6
 #define LOGREG_SUB_MAX_ITER 25
-
-typedef struct LogregBlock
-{
-	struct LogregBlock *next;
-	int64		nrows;			/* rows stored */
-	int64		capacity;		/* rows that fit */
-	double		data[FLEXIBLE_ARRAY_MEMBER];	/* rows of p + 1: x, then y */
-} LogregBlock;
+#define LOGREG_BLOCK		64		/* rows per LinalgCrossAdd in a full pass */
 
 typedef struct LogregLearner
 {
 	int			p;
-	int64		nrows;
 	int64		npos;			/* rows with label 1 */
-	Size		bytes;			/* allocated in blocks */
-	LogregBlock *head;
-	LogregBlock *tail;
+	RowStore	rows;			/* p + 1 doubles each: x, then y */
 } LogregLearner;
 
 /*
@@ -74,6 +63,8 @@ LogregCreate(BpAggState *s)
 	LogregLearner *L = palloc0(sizeof(LogregLearner));
 
 	L->p = s->nfeatures;
+	/* the learner's own context: the transition runs in a per-tuple one */
+	RowStoreInit(&L->rows, L->p + 1, CurrentMemoryContext);
 	s->learner = L;
 }
 
@@ -92,60 +83,13 @@ LogregTooMuchData(void)
 }
 
 /*
- * Append an empty block for more rows, within the memory limit.  It goes
- * in the learner's own context: the transition function runs in a
- * per-tuple context.
- */
-static LogregBlock *
-LogregAddBlock(LogregLearner *L)
-{
-	Size		rowbytes = sizeof(double) * (L->p + 1);
-	Size		limit = (Size) bp_max_training_memory * 1024;
-	Size		size = L->tail ? Min(2 * (L->tail->capacity * rowbytes), LOGREG_MAX_BLOCK) : LOGREG_FIRST_BLOCK;
-	LogregBlock *b;
-
-	size = Max(size, rowbytes);
-	if (L->bytes >= limit)
-		LogregTooMuchData();
-	size = Min(size, limit - L->bytes);
-	if (size < rowbytes)
-		LogregTooMuchData();
-	b = MemoryContextAlloc(GetMemoryChunkContext(L),
-						   offsetof(LogregBlock, data) + size);
-	b->next = NULL;
-	b->nrows = 0;
-	b->capacity = size / rowbytes;
-	L->bytes += size;
-	if (L->tail)
-		L->tail->next = b;
-	else
-		L->head = b;
-	L->tail = b;
-	return b;
-}
-
-/*
  * Append nrows rows (p + 1 doubles each), copying them.
  */
 static void
 LogregAppendRows(LogregLearner *L, const double *rows, int64 nrows)
 {
-	int			w = L->p + 1;
-
-	while (nrows > 0)
-	{
-		LogregBlock *b = L->tail;
-		int64		k;
-
-		if (b == NULL || b->nrows == b->capacity)
-			b = LogregAddBlock(L);
-		k = Min(nrows, b->capacity - b->nrows);
-		memcpy(b->data + b->nrows * w, rows, sizeof(double) * w * k);
-		b->nrows += k;
-		L->nrows += k;
-		rows += k * w;
-		nrows -= k;
-	}
+	if (!RowStoreAppend(&L->rows, rows, nrows, (Size) bp_max_training_memory * 1024))
+		LogregTooMuchData();
 }
 
 /*
@@ -155,20 +99,18 @@ static void
 LogregAccum(BpAggState *s, double y, const double *x)
 {
 	LogregLearner *L = s->learner;
-	LogregBlock *b = L->tail;
+	int64		got;
 	double	   *row;
 
 	if (y != 0.0 && y != 1.0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("logreg label must be 0 or 1, not %g", y)));
-	if (b == NULL || b->nrows == b->capacity)
-		b = LogregAddBlock(L);
-	row = b->data + b->nrows * (L->p + 1);
+	row = RowStoreReserve(&L->rows, 1, &got, (Size) bp_max_training_memory * 1024);
+	if (row == NULL)
+		LogregTooMuchData();
 	memcpy(row, x, sizeof(double) * L->p);
 	row[L->p] = y;
-	b->nrows++;
-	L->nrows++;
 	L->npos += (y == 1.0);
 }
 
@@ -180,9 +122,9 @@ LogregMerge(BpAggState *ds, BpAggState *ss)
 {
 	LogregLearner *D = ds->learner;
 	LogregLearner *S = ss->learner;
-	LogregBlock *b;
+	RowBlock   *b;
 
-	for (b = S->head; b != NULL; b = b->next)
+	for (b = S->rows.head; b != NULL; b = b->next)
 		LogregAppendRows(D, b->data, b->nrows);
 	D->npos += S->npos;
 }
@@ -207,19 +149,19 @@ LogregSerialize(BpAggState *s, StringInfo buf)
 {
 	LogregLearner *L = s->learner;
 	int			w = L->p + 1;
-	double		bytes = (double) buf->len + 8.0 + 8.0 * w * (double) L->nrows;
-	LogregBlock *b;
+	double		bytes = (double) buf->len + 8.0 + 8.0 * w * (double) L->rows.nrows;
+	RowBlock   *b;
 
 	if (bytes > (double) (MaxAllocSize - VARHDRSZ - 1))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("logreg aggregate state of a parallel worker is too large to send to the leader"),
 				 errdetail("A worker holds %lld rows of %d features, more than 1 GB.",
-						   (long long) L->nrows, L->p),
+						   (long long) L->rows.nrows, L->p),
 				 errhint("Run SET max_parallel_workers_per_gather = 0 before training.")));
 	enlargeStringInfo(buf, (int) (bytes - buf->len));
-	pq_sendint64(buf, L->nrows);
-	for (b = L->head; b != NULL; b = b->next)
+	pq_sendint64(buf, L->rows.nrows);
+	for (b = L->rows.head; b != NULL; b = b->next)
 	{
 		int64		i;
 
@@ -254,32 +196,33 @@ LogregDeserialize(BpAggState *s, StringInfo buf)
 	if (nrows != s->n || nrows < 0 ||
 		(double) nrows * w * 8.0 != (double) (buf->len - buf->cursor))
 		LogregBadState();
-	while (L->nrows < nrows)
+	while (L->rows.nrows < nrows)
 	{
-		LogregBlock *b = LogregAddBlock(L);
-		int64		k = Min(b->capacity, nrows - L->nrows),
+		int64		k,
 					i;
+		double	   *dst = RowStoreReserve(&L->rows, nrows - L->rows.nrows, &k,
+										  (Size) bp_max_training_memory * 1024);
 		const char *src = buf->data + buf->cursor;
 
+		if (dst == NULL)
+			LogregTooMuchData();
 		for (i = 0; i < k * w; i++)
 		{
 			uint64		u;
 
 			memcpy(&u, src + 8 * i, 8);
 			u = pg_ntoh64(u);
-			memcpy(&b->data[i], &u, 8);
+			memcpy(&dst[i], &u, 8);
 		}
 		for (i = 0; i < k; i++)
 		{
-			double		y = b->data[i * w + w - 1];
+			double		y = dst[i * w + w - 1];
 
 			if (y != 0.0 && y != 1.0)
 				LogregBadState();
 			L->npos += (y == 1.0);
 		}
 		buf->cursor += (int) (8 * k * w);
-		b->nrows = k;
-		L->nrows += k;
 	}
 }
 
@@ -298,7 +241,12 @@ typedef struct LogregProblem
 	double		l2;				/* penalty on the slopes */
 	int64		stride;			/* use every stride-th row */
 	double		penscale;		/* subsample share of the rows, for l2 */
-	double	   *z;				/* scratch: one design row */
+	double	   *bz;				/* scratch: a block of design rows, z */
+	double	   *ba;				/* ... each row times its curvature weight */
+	double	   *by;				/* ... their labels */
+	double	   *bm;				/* ... margins */
+	double	   *bd;				/* ... curvature weights */
+	double	   *br;				/* ... and residuals */
 } LogregProblem;
 
 /* Objective value, gradient and packed upper Hessian at one point */
@@ -375,9 +323,9 @@ LogregLossPass(const LogregProblem *P, const double *beta, LogregEval *E)
 				count = 0;
 	double		loss = 0.0,
 				e;
-	LogregBlock *b;
+	RowBlock   *b;
 
-	for (b = P->L->head; b != NULL; b = b->next)
+	for (b = P->L->rows.head; b != NULL; b = b->next)
 	{
 		int64		r;
 
@@ -397,68 +345,94 @@ LogregLossPass(const LogregProblem *P, const double *beta, LogregEval *E)
 }
 
 /*
- * Add one row's gradient and Hessian terms: g += r z, H += d z z^T.
+ * Add one block of nb gathered rows (P->bz, labels in P->by) at beta:
+ * margins for the whole block, then per row the loss and the weights of
+ *
+ *	g = sum_i w_i (mu_i - y_i) z_i,		H = sum_i w_i mu_i (1 - mu_i) z_i z_i^T,
+ *
+ * then the block's cross-products (LinalgCrossAdd), column by column with
+ * vector dot products instead of one short row update at a time.  Every
+ * margin is summed in the order of RowMargin's loop, and the loss row by
+ * row, so the loss pass and this one agree to the bit.
  */
-static inline void
-RowDerivatives(const LogregProblem *P, const double *x, double r, double d,
-			   LogregEval *E)
+static void
+LogregBlockTerms(const LogregProblem *P, const double *beta, int nb,
+				 double *loss, LogregEval *E)
 {
-	double	   *restrict z = P->z;
-	double	   *restrict H = E->H;
-	int			q = P->q,
-				i,
-				j;
+	double	   *restrict mg = P->bm,
+			   *restrict dv = P->bd,
+			   *restrict br = P->br;
+	const double *by = P->by;
+	int			r;
 
-	if (P->xoff)
-		z[0] = 1.0;
-	memcpy(z + P->xoff, x, sizeof(double) * P->p);
-	for (i = 0; i < q; i++)
+	for (r = 0; r < nb; r++)
+		mg[r] = P->xoff ? beta[0] : 0.0;
+	LinalgAddCols(mg, P->bz + (Size) P->xoff * LOGREG_BLOCK, LOGREG_BLOCK,
+				  beta + P->xoff, P->p, nb);
+	for (r = 0; r < nb; r++)
 	{
-		double		a = d * z[i];
+		double		y = by[r],
+					wt = (y != 0.0 ? P->wpos : P->wneg),
+					e,
+					mu;
 
-		E->g[i] += r * z[i];
-		for (j = i; j < q; j++)
-			H[j - i] += a * z[j];
-		H += q - i;
+		*loss += wt * LogLoss(mg[r], y, &e);
+		mu = (mg[r] >= 0.0) ? 1.0 / (1.0 + e) : e / (1.0 + e);
+		/* mu (1 - mu) = e / (1 + e)^2 for either sign of m */
+		dv[r] = wt * e / ((1.0 + e) * (1.0 + e));
+		br[r] = wt * (mu - y);
 	}
+	LinalgScaleRows(P->ba, P->bz, LOGREG_BLOCK, dv, P->q, nb);
+	LinalgCrossAdd(E->H, E->g, P->q, br, P->ba, P->bz, LOGREG_BLOCK, nb);
 }
 
 /*
- * One pass over the (sub)sampled rows: objective, gradient and Hessian.
+ * One pass over the (sub)sampled rows: objective, gradient and Hessian,
+ * LOGREG_BLOCK rows at a time, gathered column-major.
  */
 static void
 LogregFullPass(const LogregProblem *P, const double *beta, LogregEval *E)
 {
-	int			w = P->p + 1;
+	const int	w = P->p + 1,
+				p = P->p,
+				xoff = P->xoff;
+	int			nb = 0,
+				c;
 	int64		skip = 0,
 				count = 0;
 	double		loss = 0.0;
-	LogregBlock *b;
+	double	   *restrict bz = P->bz,
+			   *restrict by = P->by;
+	RowBlock   *b;
 
 	memset(E->g, 0, sizeof(double) * P->q);
 	memset(E->H, 0, sizeof(double) * P->q * (P->q + 1) / 2);
-	for (b = P->L->head; b != NULL; b = b->next)
+	if (xoff)
+		for (c = 0; c < LOGREG_BLOCK; c++)
+			bz[c] = 1.0;
+	for (b = P->L->rows.head; b != NULL; b = b->next)
 	{
 		int64		r;
 
 		for (r = skip; r < b->nrows; r += P->stride)
 		{
 			const double *x = b->data + r * w;
-			double		y = x[P->p],
-						wt = (y != 0.0 ? P->wpos : P->wneg),
-						m = RowMargin(P, beta, x),
-						e,
-						mu;
 
-			loss += wt * LogLoss(m, y, &e);
-			mu = (m >= 0.0) ? 1.0 / (1.0 + e) : e / (1.0 + e);
-			/* mu (1 - mu) = e / (1 + e)^2 for either sign of m */
-			RowDerivatives(P, x, wt * (mu - y), wt * e / ((1.0 + e) * (1.0 + e)), E);
-			if ((++count & 4095) == 0)
-				CHECK_FOR_INTERRUPTS();
+			for (c = 0; c < p; c++)
+				bz[(Size) (c + xoff) * LOGREG_BLOCK + nb] = x[c];
+			by[nb] = x[p];
+			if (++nb == LOGREG_BLOCK)
+			{
+				LogregBlockTerms(P, beta, nb, &loss, E);
+				nb = 0;
+				if ((count += LOGREG_BLOCK) % (64 * LOGREG_BLOCK) == 0)
+					CHECK_FOR_INTERRUPTS();
+			}
 		}
 		skip = r - b->nrows;
 	}
+	if (nb > 0)
+		LogregBlockTerms(P, beta, nb, &loss, E);
 	E->loss = loss;
 	LogregAddPenalty(P, beta, E, true);
 }
@@ -679,13 +653,13 @@ static void
 LogregSetup(BpAggState *s, LogregProblem *P)
 {
 	LogregLearner *L = s->learner;
-	int64		nneg = L->nrows - L->npos;
+	int64		nneg = L->rows.nrows - L->npos;
 
 	if (L->npos == 0 || nneg == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("logreg needs rows of both classes"),
-				 errdetail("All %lld rows have label %d.", (long long) L->nrows,
+				 errdetail("All %lld rows have label %d.", (long long) L->rows.nrows,
 						   L->npos > 0 ? 1 : 0)));
 	memset(P, 0, sizeof(*P));
 	P->L = L;
@@ -699,15 +673,20 @@ LogregSetup(BpAggState *s, LogregProblem *P)
 	if (s->opts.class_weight == CLASS_WEIGHT_BALANCED)
 	{
 		/* n / (2 n_class), as scikit-learn's class_weight="balanced" */
-		P->wneg = (double) L->nrows / (2.0 * nneg);
-		P->wpos = (double) L->nrows / (2.0 * L->npos);
+		P->wneg = (double) L->rows.nrows / (2.0 * nneg);
+		P->wpos = (double) L->rows.nrows / (2.0 * L->npos);
 	}
 	else if (s->opts.class_weight == CLASS_WEIGHT_GIVEN)
 	{
 		P->wneg = s->opts.weight_neg;
 		P->wpos = s->opts.weight_pos;
 	}
-	P->z = palloc(sizeof(double) * P->q);
+	P->bz = palloc(sizeof(double) * P->q * LOGREG_BLOCK);
+	P->ba = palloc(sizeof(double) * P->q * LOGREG_BLOCK);
+	P->by = palloc(sizeof(double) * LOGREG_BLOCK);
+	P->bm = palloc(sizeof(double) * LOGREG_BLOCK);
+	P->bd = palloc(sizeof(double) * LOGREG_BLOCK);
+	P->br = palloc(sizeof(double) * LOGREG_BLOCK);
 }
 
 /*
@@ -720,7 +699,7 @@ LogregStart(const LogregProblem *P, double *beta)
 	memset(beta, 0, sizeof(double) * P->q);
 	if (P->xoff)
 		beta[0] = log((P->wpos * P->L->npos) /
-					  (P->wneg * (P->L->nrows - P->L->npos)));
+					  (P->wneg * (P->L->rows.nrows - P->L->npos)));
 }
 
 /*
@@ -733,7 +712,7 @@ LogregStart(const LogregProblem *P, double *beta)
 static bool
 LogregWarmStart(LogregProblem *P, LogregRun *R, double *beta, int max_iter)
 {
-	int64		n = P->L->nrows;
+	int64		n = P->L->rows.nrows;
 	int64		nsub;
 	LogregStatus st;
 	Size		j;
@@ -850,9 +829,9 @@ LogregStats(const BpAggState *s, const LogregProblem *P, const LogregRun *R,
 			double *stats, int *nstats)
 {
 	double		w1 = P->wpos * P->L->npos,
-				w0 = P->wneg * (P->L->nrows - P->L->npos),
+				w0 = P->wneg * (P->L->rows.nrows - P->L->npos),
 				k = P->q,
-				n = (double) P->L->nrows,
+				n = (double) P->L->rows.nrows,
 				ll = -R->cur.loss,
 				ll0;
 

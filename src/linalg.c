@@ -6,8 +6,8 @@
  * Matrices are row-major with an explicit leading dimension, except the
  * row blocks fed to LinalgQrAddRows, which are column-major so that every
  * inner loop runs over contiguous memory.  Loops that take long on large
- * inputs call CHECK_FOR_INTERRUPTS.  Sums use a fixed order (four
- * accumulators), so results do not depend on the compiler.
+ * inputs call CHECK_FOR_INTERRUPTS.  Sums use a fixed order (sixteen
+ * accumulators, see Dot), so results do not depend on the compiler.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,27 +21,68 @@
 #include "linalg.h"
 
 /*
- * Dot product with four independent accumulators.
+ * Four doubles side by side.  GCC and Clang lower this generic vector type
+ * to whatever the target has (two SSE2 registers, or one AVX register in the
+ * AVX2 clone below), always lane by lane with plain IEEE multiplies and
+ * adds, so every target computes the same bits.  The type is declared
+ * 8-byte aligned (palloc promises no more), so loads and stores are
+ * unaligned ones; macros, not functions, so no vector crosses a call.
+ */
+#if defined(__GNUC__)
+#define BP_VEC4 1
+typedef double V4 __attribute__((vector_size(32), aligned(8), may_alias));
+#define LOADV4(p)		(*(const V4 *) (p))
+#define STOREV4(p, v)	(*(V4 *) (p) = (v))
+#endif
+
+/*
+ * Dot product with sixteen independent accumulators: element i goes to
+ * accumulator i % 16, the remainder (i >= n - n % 16) to a seventeenth,
+ * and they are added in a fixed tree.  The sums are independent, so
+ * vector units run them side by side instead of waiting on one chain of
+ * additions; the order is fixed, so the result does not depend on the
+ * compiler or the CPU.
  */
 static inline double
 Dot(const double *a, const double *b, int n)
 {
-	double		s0 = 0.0,
-				s1 = 0.0,
-				s2 = 0.0,
-				s3 = 0.0;
+	double		lane[16];
+	double		tail = 0.0;
 	int			i = 0;
 
-	for (; i + 4 <= n; i += 4)
+#ifdef BP_VEC4
+	V4			s0 = {0.0, 0.0, 0.0, 0.0},
+				s1 = s0,
+				s2 = s0,
+				s3 = s0;
+
+	for (; i + 16 <= n; i += 16)
 	{
-		s0 += a[i] * b[i];
-		s1 += a[i + 1] * b[i + 1];
-		s2 += a[i + 2] * b[i + 2];
-		s3 += a[i + 3] * b[i + 3];
+		s0 += LOADV4(a + i) * LOADV4(b + i);
+		s1 += LOADV4(a + i + 4) * LOADV4(b + i + 4);
+		s2 += LOADV4(a + i + 8) * LOADV4(b + i + 8);
+		s3 += LOADV4(a + i + 12) * LOADV4(b + i + 12);
 	}
+	STOREV4(lane, s0);
+	STOREV4(lane + 4, s1);
+	STOREV4(lane + 8, s2);
+	STOREV4(lane + 12, s3);
+#else
+	int			l;
+
+	memset(lane, 0, sizeof(lane));
+	for (; i + 16 <= n; i += 16)
+		for (l = 0; l < 16; l++)
+			lane[l] += a[i + l] * b[i + l];
+#endif
 	for (; i < n; i++)
-		s0 += a[i] * b[i];
-	return (s0 + s1) + (s2 + s3);
+		tail += a[i] * b[i];
+
+	/* lanes l and l + 4 (and so on) belong to the same vector: pair them so */
+	return ((((lane[0] + lane[4]) + (lane[8] + lane[12])) +
+			 ((lane[1] + lane[5]) + (lane[9] + lane[13]))) +
+			(((lane[2] + lane[6]) + (lane[10] + lane[14])) +
+			 ((lane[3] + lane[7]) + (lane[11] + lane[15])))) + tail;
 }
 
 /*
@@ -54,14 +95,20 @@ LinalgDot(const double *a, const double *b, int n)
 }
 
 /*
- * y -= f * x
+ * y -= f * x, element by element (so vectors give the same bits).
  */
 static inline void
 Axpy(double f, const double *restrict x, double *restrict y, int n)
 {
-	int			i;
+	int			i = 0;
 
-	for (i = 0; i < n; i++)
+#ifdef BP_VEC4
+	V4			fv = {f, f, f, f};
+
+	for (; i + 4 <= n; i += 4)
+		STOREV4(y + i, LOADV4(y + i) - fv * LOADV4(x + i));
+#endif
+	for (; i < n; i++)
 		y[i] -= f * x[i];
 }
 
@@ -82,8 +129,8 @@ Axpy(double f, const double *restrict x, double *restrict y, int n)
  * This is the training hot loop, so it is compiled twice and picked at load
  * time (GCC target_clones): plain x86-64 and AVX2.  The two give the same
  * bits: the AVX2 clone only runs the same independent lanes (Axpy's
- * elements, Dot's four accumulators) side by side, and -ffp-contract=off
- * keeps it from fusing multiplies and adds.
+ * elements, Dot's sixteen accumulators) four at a time instead of two, and
+ * -ffp-contract=off keeps it from fusing multiplies and adds.
  *
  * [1] G. H. Golub, C. F. Van Loan, Matrix Computations, 4th ed., 5.1-5.2.
  */
@@ -121,6 +168,94 @@ LinalgQrAddRows(double *R, int q, double *blk, int ldb, int m)
 			R[k * q + j] -= f * v0;
 			Axpy(f, vk, vj, m);
 		}
+	}
+}
+
+/*
+ * Add a block of m weighted rows to a gradient and a packed upper Hessian:
+ *
+ *	g[i] += sum_r w[r] z[i][r],		H[i][j] += sum_r a[i][r] z[j][r]  (j >= i)
+ *
+ * where z and a (a = the rows' curvature weights times z) are column-major
+ * with leading dimension ld.  Each entry is one Dot over the block, so the
+ * vector units work on m rows at a time rather than one row's short
+ * products; the order of every sum is fixed, as in Dot.  Compiled twice,
+ * as LinalgQrAddRows is, with the same bits from both clones.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void
+LinalgCrossAdd(double *H, double *g, int q, const double *w, const double *a,
+			   const double *z, int ld, int m)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < q; i++)
+	{
+		const double *ai = a + (Size) i * ld;
+
+		g[i] += Dot(w, z + (Size) i * ld, m);
+		for (j = i; j < q; j++)
+			*H++ += Dot(ai, z + (Size) j * ld, m);
+	}
+}
+
+/*
+ * out[r] += sum_c coef[c] cols[c][r] for r < m, the columns (leading
+ * dimension ld) added one after another, so every out[r] is summed in the
+ * same order as a loop over one row's values would; the rows run side by
+ * side in vectors.
+ */
+void
+LinalgAddCols(double *restrict out, const double *restrict cols, int ld,
+			  const double *coef, int ncols, int m)
+{
+	int			c,
+				r;
+
+	for (c = 0; c < ncols; c++)
+	{
+		const double *x = cols + (Size) c * ld;
+		double		f = coef[c];
+
+		r = 0;
+#ifdef BP_VEC4
+		{
+			V4			fv = {f, f, f, f};
+
+			for (; r + 4 <= m; r += 4)
+				STOREV4(out + r, LOADV4(out + r) + fv * LOADV4(x + r));
+		}
+#endif
+		for (; r < m; r++)
+			out[r] += f * x[r];
+	}
+}
+
+/*
+ * out[c][r] = w[r] cols[c][r]: scale the rows of a column-major block.
+ */
+void
+LinalgScaleRows(double *restrict out, const double *restrict cols, int ld,
+				const double *w, int ncols, int m)
+{
+	int			c,
+				r;
+
+	for (c = 0; c < ncols; c++)
+	{
+		const double *x = cols + (Size) c * ld;
+		double	   *y = out + (Size) c * ld;
+
+		r = 0;
+#ifdef BP_VEC4
+		for (; r + 4 <= m; r += 4)
+			STOREV4(y + r, LOADV4(w + r) * LOADV4(x + r));
+#endif
+		for (; r < m; r++)
+			y[r] = w[r] * x[r];
 	}
 }
 

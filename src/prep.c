@@ -39,9 +39,6 @@
 #include "postgres.h"
 
 #include <math.h>
-#ifndef WIN32
-#include <sys/mman.h>
-#endif
 
 #include "access/tupmacs.h"
 #include "catalog/pg_type.h"
@@ -56,8 +53,6 @@
 #include "aggstate.h"
 #include "prep.h"
 
-#define PREP_FIRST_BLOCK	(16 * 1024)
-#define PREP_MAX_BLOCK		(8 * 1024 * 1024)
 #define PREP_IQR_K			1.5
 #define PREP_ZSCORE_K		3.0
 #define PREP_MAX_MAX_CATEGORIES 1000
@@ -311,6 +306,7 @@ PrepStart(BpAggState *s, int nnum, int ncat)
 	ps->nnum = nnum;
 	ps->ncat = ncat;
 	ps->w = 1 + nnum + ncat;
+	RowStoreInit(&ps->rows, ps->w, GetMemoryChunkContext(ps));
 	ps->scale = o->scale;
 	if (ps->scale == PREP_SCALE_DEFAULT)
 		ps->scale = s->opts.l2 > 0 ? PREP_SCALE_STANDARD : PREP_SCALE_NONE;
@@ -370,27 +366,21 @@ PrepTooMuchData(const BpAggState *s)
 			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 			 errmsg("%s training data exceeds buypower.max_training_memory (%d kB)",
 					s->ops->name, bp_max_training_memory),
-			 errdetail("Categorical features, scaling (except standard scaling for linreg), clipping, median imputation and missing indicators keep the training rows in memory until the end."),
+			 errdetail("Categorical features, scaling (except standard scaling for linreg), clipping, median imputation and missing indicators keep the training rows (and the categorical values seen) in memory until the end."),
 			 errhint("Raise buypower.max_training_memory, or train on a sample of the table (TABLESAMPLE).")));
 }
 
 /*
- * Ask for transparent huge pages on the 2 MB-aligned interior of a large
- * block, where the kernel allows it ("madvise" mode): filling a million
- * rows otherwise takes a page fault per 4 kB, which measured as much as
- * the rest of the buffering.  Only a hint; errors are ignored.
+ * Count a vocabulary's growth against buypower.max_training_memory, with
+ * the buffered rows: a categorical column of long distinct values must hit
+ * the limit, not the machine's memory.
  */
 static void
-PrepHugePages(void *p, Size size)
+PrepCountVocab(const BpAggState *s, PrepState *ps, Size grown)
 {
-#if !defined(WIN32) && defined(MADV_HUGEPAGE)
-	uintptr_t	huge = 2 * 1024 * 1024,
-				start = TYPEALIGN(huge, (uintptr_t) p),
-				end = TYPEALIGN_DOWN(huge, (uintptr_t) p + size);
-
-	if (end > start)
-		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
-#endif
+	ps->vocab_bytes += grown;
+	if (ps->rows.bytes + ps->vocab_bytes > (Size) bp_max_training_memory * 1024)
+		PrepTooMuchData(s);
 }
 
 /*
@@ -399,41 +389,10 @@ PrepHugePages(void *p, Size size)
 static void
 PrepAppendRows(const BpAggState *s, PrepState *ps, const double *rows, int64 nrows)
 {
-	Size		rowbytes = sizeof(double) * ps->w;
 	Size		limit = (Size) bp_max_training_memory * 1024;
 
-	while (nrows > 0)
-	{
-		PrepBlock  *b = ps->tail;
-		int64		k;
-
-		if (b == NULL || b->nrows == b->capacity)
-		{
-			Size		size = b ? Min(2 * b->capacity * rowbytes, PREP_MAX_BLOCK) : PREP_FIRST_BLOCK;
-
-			size = Min(Max(size, rowbytes), limit - Min(limit, ps->bytes));
-			if (size < rowbytes)
-				PrepTooMuchData(s);
-			b = MemoryContextAlloc(GetMemoryChunkContext(ps),
-								   offsetof(PrepBlock, data) + size);
-			PrepHugePages(b, offsetof(PrepBlock, data) + size);
-			b->next = NULL;
-			b->nrows = 0;
-			b->capacity = size / rowbytes;
-			ps->bytes += size;
-			if (ps->tail)
-				ps->tail->next = b;
-			else
-				ps->head = b;
-			ps->tail = b;
-		}
-		k = Min(nrows, b->capacity - b->nrows);
-		memcpy(b->data + b->nrows * ps->w, rows, rowbytes * k);
-		b->nrows += k;
-		ps->nrows += k;
-		rows += k * ps->w;
-		nrows -= k;
-	}
+	if (!RowStoreAppend(&ps->rows, rows, nrows, limit - Min(limit, ps->vocab_bytes)))
+		PrepTooMuchData(s);
 }
 
 /*
@@ -485,6 +444,22 @@ PrepCategoricalValues(ArrayType *cats, int ncat, const char **values, int *lens)
 }
 
 /*
+ * Add the rows counted once (nclean) to every feature's observed count, so
+ * that nobs is complete: before nobs is merged, sent or read.
+ */
+static void
+PrepSyncCounts(PrepState *ps)
+{
+	int			j;
+
+	if (ps->nclean == 0)
+		return;
+	for (j = 0; j < ps->nnum; j++)
+		ps->nobs[j] += ps->nclean;
+	ps->nclean = 0;
+}
+
+/*
  * Take one checked row: x has nnum values, NaN where the input was NULL
  * (hasnull says whether any is); cats is the categorical array or NULL.
  * Runs in the aggregate context.
@@ -503,15 +478,30 @@ PrepAccum(BpAggState *s, double y, const double *x, bool hasnull, ArrayType *cat
 						 errmsg("%s feature %d is null", s->ops->name, j + 1),
 						 errdetail("The \"impute\" option for this feature is \"error\"."),
 						 errhint("Choose \"mean\", \"median\" or \"zero\" imputation, or filter out rows with missing features.")));
-	if (ps->need_mean)
+	if (ps->need_mean && !hasnull && ps->all_shifted)
+	{
+		/* the common row: no branch per feature, counted once */
+		for (j = 0; j < ps->nnum; j++)
+			ps->sumdev[j] += x[j] - ps->shift[j];
+		ps->nclean++;
+	}
+	else if (ps->need_mean)
+	{
+		bool		all = true;
+
 		for (j = 0; j < ps->nnum; j++)
 		{
 			if (isnan(x[j]))
+			{
+				all &= ps->nobs[j] > 0;
 				continue;
+			}
 			if (ps->nobs[j]++ == 0)
 				ps->shift[j] = x[j];
 			ps->sumdev[j] += x[j] - ps->shift[j];
 		}
+		ps->all_shifted = all;
+	}
 	if (!ps->buffer_all && !hasnull)
 	{
 		s->ops->accum(s, y, x);
@@ -534,7 +524,14 @@ PrepAccum(BpAggState *s, double y, const double *x, bool hasnull, ArrayType *cat
 				ps->row[1 + ps->nnum + j] = -1;
 			}
 			else
-				ps->row[1 + ps->nnum + j] = VocabAdd(ps->vocab[j], values[j], lens[j], 1, j + 1);
+			{
+				Vocab	   *v = ps->vocab[j];
+				Size		before = v->bytes;
+
+				ps->row[1 + ps->nnum + j] = VocabAdd(v, values[j], lens[j], 1, j + 1);
+				if (v->bytes != before)
+					PrepCountVocab(s, ps, v->bytes - before);
+			}
 		}
 	}
 	PrepAppendRows(s, ps, ps->row, 1);
@@ -551,16 +548,21 @@ PrepMerge(BpAggState *dst, BpAggState *src)
 	PrepState  *D = dst->prep;
 	PrepState  *S = src->prep;
 	int32	  **remap = palloc0(sizeof(int32 *) * (S->ncat + 1));
-	PrepBlock  *b;
+	RowBlock   *b;
 	int			j;
 
 	if (D->buffer_all != S->buffer_all)
 		elog(ERROR, "cannot merge preprocessing states collected in different modes");
 	for (j = 0; j < S->ncat; j++)
 	{
+		Size		before = D->vocab[j]->bytes;
+
 		remap[j] = palloc(sizeof(int32) * (S->vocab[j]->n + 1));
 		VocabMerge(D->vocab[j], S->vocab[j], remap[j], j + 1);
+		PrepCountVocab(dst, D, D->vocab[j]->bytes - before);
 	}
+	PrepSyncCounts(D);
+	PrepSyncCounts(S);
 	if (D->need_mean)
 		for (j = 0; j < D->nnum; j++)
 		{
@@ -571,7 +573,7 @@ PrepMerge(BpAggState *dst, BpAggState *src)
 			D->sumdev[j] += S->sumdev[j] + (double) S->nobs[j] * (S->shift[j] - D->shift[j]);
 			D->nobs[j] += S->nobs[j];
 		}
-	for (b = S->head; b != NULL; b = b->next)
+	for (b = S->rows.head; b != NULL; b = b->next)
 	{
 		int64		r;
 
@@ -608,9 +610,9 @@ void
 PrepSerialize(BpAggState *s, StringInfo buf)
 {
 	PrepState  *ps = s->prep;
-	PrepBlock  *b;
+	RowBlock   *b;
 	int			j;
-	double		bytes = (double) buf->len + 8.0 * ps->w * (double) ps->nrows;
+	double		bytes = (double) buf->len + 8.0 * ps->w * (double) ps->rows.nrows;
 
 	if (bytes > (double) (MaxAllocSize - VARHDRSZ - 1024))
 		ereport(ERROR,
@@ -622,6 +624,7 @@ PrepSerialize(BpAggState *s, StringInfo buf)
 	pq_sendint32(buf, ps->ncat);
 	pq_sendbyte(buf, ps->buffer_all);
 	pq_sendbyte(buf, ps->need_mean);
+	PrepSyncCounts(ps);
 	if (ps->need_mean)
 		for (j = 0; j < ps->nnum; j++)
 		{
@@ -631,9 +634,9 @@ PrepSerialize(BpAggState *s, StringInfo buf)
 		}
 	for (j = 0; j < ps->ncat; j++)
 		VocabSerialize(ps->vocab[j], buf);
-	pq_sendint64(buf, ps->nrows);
-	enlargeStringInfo(buf, (int) (8 * ps->w * ps->nrows));
-	for (b = ps->head; b != NULL; b = b->next)
+	pq_sendint64(buf, ps->rows.nrows);
+	enlargeStringInfo(buf, (int) (8 * ps->w * ps->rows.nrows));
+	for (b = ps->rows.head; b != NULL; b = b->next)
 	{
 		int64		i;
 
@@ -836,11 +839,11 @@ CompareDoubles(const void *a, const void *b)
 static double *
 GatherColumn(const PrepState *ps, int j, const PrepFeature *f, int64 *n)
 {
-	double	   *v = palloc_extended(sizeof(double) * (Size) (ps->nrows + 1), MCXT_ALLOC_HUGE);
-	PrepBlock  *b;
+	double	   *v = palloc_extended(sizeof(double) * (Size) (ps->rows.nrows + 1), MCXT_ALLOC_HUGE);
+	RowBlock   *b;
 
 	*n = 0;
-	for (b = ps->head; b != NULL; b = b->next)
+	for (b = ps->rows.head; b != NULL; b = b->next)
 		for (int64 r = 0; r < b->nrows; r++)
 		{
 			double		x = RowValue(b->data + r * ps->w, j, f);
@@ -860,14 +863,14 @@ RowQuantiles(const PrepState *ps, const int64 *count, const int *nq,
 				j,
 				t;
 	QBracket  (*qb)[PREP_MAXQ] = palloc0(sizeof(QBracket) * PREP_MAXQ * (p + 1));
-	int64		stride = Max(ps->nrows / PREP_SAMPLE, 1);
+	int64		stride = Max(ps->rows.nrows / PREP_SAMPLE, 1);
 	double	   *sample = palloc(sizeof(double) * (PREP_SAMPLE + 1) * (p + 1));
 	int		   *ns = palloc0(sizeof(int) * (p + 1));
 	int64		r0 = 0;
-	PrepBlock  *b;
+	RowBlock   *b;
 
 	/* the sample: every stride-th row, sorted per column */
-	for (b = ps->head; b != NULL; b = b->next)
+	for (b = ps->rows.head; b != NULL; b = b->next)
 	{
 		int64		r;
 
@@ -910,7 +913,7 @@ RowQuantiles(const PrepState *ps, const int64 *count, const int *nq,
 	 * each bracket running down a chunk's column with its counters in
 	 * registers.
 	 */
-	for (b = ps->head; b != NULL; b = b->next)
+	for (b = ps->rows.head; b != NULL; b = b->next)
 	{
 		int64		r0;
 
@@ -1053,7 +1056,7 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 	double		(*q)[PREP_MAXQ] = palloc0(sizeof(double) * PREP_MAXQ * (p + 1));
 	double		(*qv)[PREP_MAXQ] = palloc0(sizeof(double) * PREP_MAXQ * (p + 1));
 	const PrepFeature **fp = palloc0(sizeof(PrepFeature *) * (p + 1));
-	PrepBlock  *b;
+	RowBlock   *b;
 	double		k;
 
 	/*
@@ -1064,12 +1067,12 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 	{
 		nobs[j] = ps->nobs[j];
 		mean[j] = nobs[j] > 0 ? ps->shift[j] + ps->sumdev[j] / nobs[j] : 0.0;
-		nall[j] = ps->nrows;
+		nall[j] = ps->rows.nrows;
 		sum[j] = 0.0;
 	}
 	if (o->clip == PREP_CLIP_ZSCORE)
 	{
-		for (b = ps->head; b != NULL; b = b->next)
+		for (b = ps->rows.head; b != NULL; b = b->next)
 			for (int64 r = 0; r < b->nrows; r++)
 			{
 				const double *x = b->data + r * ps->w + 1;
@@ -1105,7 +1108,7 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 	{
 		int			t = 0;
 
-		f[j].nmissing = (double) (ps->nrows - nobs[j]);
+		f[j].nmissing = (double) (ps->rows.nrows - nobs[j]);
 		if (f[j].impute == PREP_IMPUTE_MEAN)
 			f[j].fill = mean[j];
 		else if (f[j].impute == PREP_IMPUTE_MEDIAN)
@@ -1148,7 +1151,7 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 			shift[j] = Min(Max(nobs[j] > 0 ? mean[j] : f[j].fill, f[j].lower), f[j].upper);
 			sum[j] = sum2[j] = 0.0;
 		}
-		for (b = ps->head; b != NULL; b = b->next)
+		for (b = ps->rows.head; b != NULL; b = b->next)
 			for (int64 r = 0; r < b->nrows; r++)
 			{
 				const double *row = b->data + r * ps->w;
@@ -1163,7 +1166,7 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 			}
 		for (j = 0; j < p; j++)
 		{
-			double		n = (double) ps->nrows;
+			double		n = (double) ps->rows.nrows;
 
 			f[j].center = shift[j] + sum[j] / n;
 			f[j].scale = sqrt(Max(sum2[j] - sum[j] * sum[j] / n, 0.0) / n);
@@ -1192,7 +1195,7 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 			f[j].scale = 1.0;
 		if (!isfinite(f[j].center))
 			float_overflow_error();
-		if (nobs[j] == 0 && ps->nrows > 0 &&
+		if (nobs[j] == 0 && ps->rows.nrows > 0 &&
 			(f[j].impute == PREP_IMPUTE_MEAN || f[j].impute == PREP_IMPUTE_MEDIAN))
 			ereport(NOTICE,
 					(errmsg("%s feature %d is null in every row", s->ops->name, j + 1),
@@ -1219,7 +1222,7 @@ LearnFeature(const BpAggState *s, const PrepState *ps, int j, PrepFeature *f)
 		return;
 	if (f->impute == PREP_IMPUTE_MEAN && nobs > 0)
 		f->fill = ps->shift[j] + ps->sumdev[j] / nobs;
-	if (f->impute == PREP_IMPUTE_MEAN && nobs == 0 && ps->nrows > 0)
+	if (f->impute == PREP_IMPUTE_MEAN && nobs == 0 && ps->rows.nrows > 0)
 		ereport(NOTICE,
 				(errmsg("%s feature %d is null in every row", s->ops->name, j + 1),
 				 errdetail("Its missing values are imputed as 0.")));
@@ -1286,7 +1289,7 @@ PrepStreamStandard(const BpAggState *s, PrepState *ps, PrepFeature *f)
 {
 	BpAggState *t = palloc(sizeof(BpAggState));
 	double	   *x = palloc(sizeof(double) * (ps->nnum + 1));
-	PrepBlock  *b;
+	RowBlock   *b;
 	int64		count = 0;
 	int			j;
 
@@ -1300,7 +1303,7 @@ PrepStreamStandard(const BpAggState *s, PrepState *ps, PrepFeature *f)
 		s->ops->merge(t, (BpAggState *) s);
 		t->n = s->n;
 	}
-	for (b = ps->head; b != NULL; b = b->next)
+	for (b = ps->rows.head; b != NULL; b = b->next)
 		for (int64 r = 0; r < b->nrows; r++)
 		{
 			const double *row = b->data + r * ps->w;
@@ -1524,16 +1527,17 @@ PrepFinish(BpAggState *s)
 	int32	   *levels = palloc(sizeof(int32) * (ps->ncat + 1));
 	double	   *design;
 	BpAggState *t;
-	PrepBlock  *b;
+	RowBlock   *b;
 	int64		count = 0;
 	int			j;
 
+	PrepSyncCounts(ps);
 	ps->nimputed = ps->nclipped = 0;
 	ps->streamed = NULL;
 	LearnPrep(s, ps, maps);
 	if (ps->stream_std)
 		return ps->streamed;	/* replayed and rescaled already */
-	if (!ps->buffer_all && ps->nrows == 0)
+	if (!ps->buffer_all && ps->rows.nrows == 0)
 		return s;				/* nothing to replay: the learner has it all */
 
 	t = palloc(sizeof(BpAggState));
@@ -1548,7 +1552,7 @@ PrepFinish(BpAggState *s)
 		t->n = s->n;
 	}
 	design = palloc(sizeof(double) * (ps->learned->ndesign + 1));
-	for (b = ps->head; b != NULL; b = b->next)
+	for (b = ps->rows.head; b != NULL; b = b->next)
 	{
 		int64		r;
 

@@ -39,6 +39,7 @@
 
 #include "buypower.h"
 #include "model.h"
+#include "rowstore.h"
 #include "vocab.h"
 
 /* imputation methods (stored in models: never renumber) */
@@ -145,14 +146,6 @@ typedef struct Prep
 } Prep;
 
 /* Rows kept for the end, in blocks */
-typedef struct PrepBlock
-{
-	struct PrepBlock *next;
-	int64		nrows;
-	int64		capacity;
-	double		data[FLEXIBLE_ARRAY_MEMBER];	/* rows: y, x (NaN = NULL), ids */
-} PrepBlock;
-
 /* The training state of the layer (one per aggregate group) */
 typedef struct PrepState
 {
@@ -166,11 +159,14 @@ typedef struct PrepState
 	bool		late_std;		/* buffered, standard scaling learned from
 								 * the learner's moments after the replay */
 	uint8		scale;			/* resolved PREP_SCALE_* */
-	int64		nrows;			/* buffered */
-	Size		bytes;
-	PrepBlock  *head;
-	PrepBlock  *tail;
-	int64	   *nobs;			/* streaming: observed values per feature */
+	RowStore	rows;			/* buffered rows, w doubles each */
+	Size		vocab_bytes;	/* of the vocabularies, counted with the rows
+								 * against buypower.max_training_memory */
+	int64	   *nobs;			/* streaming: observed values per feature,
+								 * except the nclean rows below */
+	int64		nclean;			/* rows summed while every feature had its
+								 * shift and none was NULL: count for all */
+	bool		all_shifted;	/* every feature has seen a value */
 	double	   *shift;			/* streaming: first observed value */
 	double	   *sumdev;			/* streaming: sum of (x - shift) */
 	Vocab	  **vocab;			/* per slot */
