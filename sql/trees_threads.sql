@@ -2,7 +2,7 @@
 -- the same model bytes, serial or parallel plan (doc/trees.md, Threads).
 -- 150,000 rows, so nodes of 32768 rows or more are summed in two halves, and
 -- the root's histogram and partition are big enough for the helper thread when
--- "threads" is 2 (RunHalves in src/learn_trees.c: at least 400,000 row-steps).
+-- "threads" is 2 (RunHalves in src/learn_trees.c: at least 100,000 row-steps).
 CREATE TABLE thr AS
 SELECT i AS id,
        ((hashint4(i) & 65535) / 65536.0)::float8 AS x1,

@@ -121,7 +121,7 @@
 #define TREES_SLICE			262144	/* rows per half between interrupt checks */
 #define TREES_HIST_BLOCK	1024	/* rows per block of a histogram pass */
 #define TREES_HALVES_MIN	32768	/* nodes this big are summed in two halves */
-#define TREES_THREAD_WORK	(400 * 1000)	/* least work for a helper thread */
+#define TREES_THREAD_WORK	(100 * 1000)	/* least work for a helper thread */
 #define TREES_MAX_ROWS		((int64) PG_INT32_MAX - 1)
 #define TREES_HASH52		((UINT64CONST(1) << 52) - 1)
 
@@ -940,7 +940,7 @@ RunRound(int threads, HalfJob *a, HalfJob *b)
  * midpoint, in rounds of TREES_SLICE rows per half.  A helper thread only
  * if the range has work for at least TREES_THREAD_WORK row-feature steps
  * (rows times cost, the caller's rough cost of a row in such steps):
- * starting a thread costs 20-200 microseconds here, so smaller ranges
+ * waking the helper costs tens of microseconds here, so smaller ranges
  * run both halves in the backend thread.  Which thread ran a half never
  * changes a result bit, so this threshold is free to tune.
  */
