@@ -5,7 +5,9 @@
 #
 # One table (bench/gen.sql), one run of each, the same settings everywhere:
 # label ~ x1..x10, 100 trees, depth 6, learning rate 0.1, 255 bins.
-#   gbdt serial / 2 workers     buypower.gbdt in the database
+#   gbdt serial / 2 workers     buypower.gbdt in the database (final function: backend
+#                               thread + 1 helper thread, the default "threads": 2)
+#   gbdt serial, 1 thread       the same with "threads": 1 (same model bytes)
 #   XGBoost, numpy              data already in a numpy array, fit only, 2 threads
 #   export + XGBoost            \copy to CSV | python: parse + fit, end to end
 #   PL/Python XGBoost           plpy.execute + numpy + fit inside the server
@@ -21,6 +23,7 @@ TAG="buypower bench data v1, n=$N"
 X="x1, x2, x3, x4, x5, x6, x7, x8, x9, x10"
 XA="ARRAY[$X]"
 OPTS='{"trees": 100, "max_depth": 6, "learning_rate": 0.1}'
+OPTS1='{"trees": 100, "max_depth": 6, "learning_rate": 0.1, "threads": 1}'
 SERIAL="SET max_parallel_workers_per_gather = 0;"
 PAR2="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;"
 
@@ -65,6 +68,7 @@ SQL
 
 G1=$(time_sql "$SERIAL" "SELECT buypower.gbdt(label, $XA, '$OPTS') IS NOT NULL FROM bench_rows")
 G2=$(time_sql "$PAR2" "SELECT buypower.gbdt(label, $XA, '$OPTS') IS NOT NULL FROM bench_rows")
+G0=$(time_sql "$SERIAL" "SELECT buypower.gbdt(label, $XA, '$OPTS1') IS NOT NULL FROM bench_rows")
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 psql_ -c "\\copy (SELECT $X, label::int FROM bench_rows) TO '$WORK/rows.csv' CSV"
@@ -83,8 +87,9 @@ cat <<EOF2
 
 | what | seconds | vs gbdt serial |
 |---|---:|---:|
-| buypower.gbdt, serial | $G1 | 1.00 |
-| buypower.gbdt, 2 workers (scan only; trees in the leader) | $G2 | $(ratio "$G2" "$G1") |
+| buypower.gbdt, serial (2 threads in the final function) | $G1 | 1.00 |
+| buypower.gbdt, 2 workers (scan only; trees in the leader, 2 threads) | $G2 | $(ratio "$G2" "$G1") |
+| buypower.gbdt, serial, "threads": 1 | $G0 | $(ratio "$G0" "$G1") |
 | XGBoost hist, 2 threads, data already in numpy (fit only) | $XNP | $(ratio "$XNP" "$G1") |
 | export (\\copy CSV) + XGBoost hist, end to end | $XEXP | $(ratio "$XEXP" "$G1") |
 | PL/Python XGBoost hist, in the server | $XPL | $(ratio "$XPL" "$G1") |

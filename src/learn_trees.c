@@ -9,8 +9,15 @@
  * then features; a NULL feature is NaN) in fixed-size blocks in the
  * aggregate context.  Parallel workers serialize their rows, the leader
  * appends them.  Memory: 8 (p + 1) bytes per row while rows arrive, then
- * in the final function n (p + 80) bytes more (bins, sort keys, gradients,
- * partition indexes), capped by buypower.max_training_memory.
+ * in the final function at most n (p + 80) bytes more, capped by
+ * buypower.max_training_memory: the canonical sort needs 32 bytes per row
+ * (keys and radix buffer, freed before training); training p (codes) + 8
+ * (targets) + 40 (row indexes and gradients, each twice for the stable
+ * partition) + 8 (train scores) + 2 (sampling flags), or for a forest 16
+ * (bootstrap counts, out-of-bag sums) instead of the last 10.  The raw rows
+ * cannot be freed once binned: the final function must leave the state as
+ * it found it (FINALFUNC_MODIFY = READ_ONLY; PostgreSQL may share one state
+ * between two identical aggregate calls).
  *
  * Determinism.  Rows reach the final function in an order that depends on
  * the plan (workers, scan order).  The final function first sorts them into
@@ -33,18 +40,58 @@
  * child's histogram is built from its rows, the larger one's is the
  * parent's minus it; the last level builds none.  Rows of a node are a
  * range of an index array, partitioned stably on every split (so indexes
- * stay ascending and the column reads stay close to sequential).  Split
- * gain and leaf weights are XGBoost's: G^2 / (H + l2), -G / (H + l2).
+ * stay ascending and the column reads stay close to sequential), and their
+ * gradients are moved along in a parallel array, so a histogram pass reads
+ * them sequentially.  A histogram is built feature by feature over blocks
+ * of rows: one column of codes (n bytes) and one feature's bins at a time.
+ * Split gain and leaf weights are XGBoost's: G^2 / (H + l2), -G / (H + l2).
  * Missing values go to whichever side gains more (learned default).
  *
- * Everything runs in the backend's one thread, with CHECK_FOR_INTERRUPTS
- * after every histogram feature pass and every tree.
+ * Threads.  The final function may use one helper thread (option "threads",
+ * 1 or 2, default 2) for the row loops: histograms and partitions of nodes
+ * of at least TREES_HALVES_MIN rows, the gradients, train scores, the
+ * rows' hashes and the binning of numeric features.  How the helper is kept
+ * away from PostgreSQL:
+ *	 - it runs only HistHalf, PartHalf, GradHalf, PredHalf, HashHalf and
+ *	   BinHalf (through HalfWorker), with hash_bytes_extended (src/common,
+ *	   plain arithmetic) and WalkBinned as the only callees besides libc:
+ *	   loops over arrays the backend thread allocated before starting it,
+ *	   calling nothing else but memcpy and exp; no palloc/pfree, no elog/ereport
+ *	   (not even Assert), no CHECK_FOR_INTERRUPTS, no PG data structure;
+ *	 - it is created with every signal blocked (pthread_sigmask around
+ *	   pthread_create), so PostgreSQL's signal handlers run only in the
+ *	   backend thread;
+ *	 - the helper is started once per backend (the first time it is
+ *	   wanted) and then sleeps on a condition variable; all it shares with
+ *	   the backend thread besides a job's arrays (mutex, condition
+ *	   variables, the job pointer) is in static storage, never freed;
+ *	 - it touches a job's arrays only between claiming the job and clearing
+ *	   "running", and the backend thread waits for that before it leaves
+ *	   the round (RunRound), doing nothing but the same kind of plain loop
+ *	   in between: no CHECK_FOR_INTERRUPTS, no palloc, no PG call.  So an
+ *	   ERROR or cancel, which can only be raised between rounds, never
+ *	   unwinds past a running helper or frees arrays it is using; between
+ *	   rounds the helper is asleep and holds no pointer into them.
+ * Determinism does not depend on the helper: nodes of TREES_HALVES_MIN
+ * rows or more are always summed as two halves (first half, second half,
+ * added bin by bin in that order), partitions of two halves are laid out
+ * exactly as a one-pass stable partition, and gradients are per row.
+ * Whoever claims the second half first runs it: the helper, or the backend
+ * thread after the first half (with "threads": 1, if pthread_create
+ * failed, or if the helper has not woken up yet): the same bits either way
+ * (sql/trees_threads.sql compares the model bytes).
+ *
+ * Interrupts: CHECK_FOR_INTERRUPTS in the backend thread after every round
+ * of at most TREES_SLICE rows per half (a few milliseconds), every split
+ * and every tree, so statement_timeout and cancel work within a second.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
@@ -66,12 +113,15 @@
 #include "trees.h"
 #include "vocab.h"
 
-#define TREES_STATE_FORMAT	2	/* 2: categorical slots (hashes, vocabularies) */
+#define TREES_STATE_FORMAT	3	/* 2: categorical slots; 3: "threads" option */
 #define TREES_BLOCK_BYTES	(1024 * 1024)
 #define TREES_SAMPLE_ROWS	200000
 #define TREES_MAX_BINS		255
 #define TREES_HIST_BUDGET	((Size) 128 * 1024 * 1024)
-#define TREES_PREFETCH		16	/* rows ahead */
+#define TREES_SLICE			262144	/* rows per half between interrupt checks */
+#define TREES_HIST_BLOCK	1024	/* rows per block of a histogram pass */
+#define TREES_HALVES_MIN	32768	/* nodes this big are summed in two halves */
+#define TREES_THREAD_WORK	(100 * 1000)	/* least work for a helper thread */
 #define TREES_MAX_ROWS		((int64) PG_INT32_MAX - 1)
 #define TREES_HASH52		((UINT64CONST(1) << 52) - 1)
 
@@ -101,6 +151,7 @@ typedef struct TreeOpts
 	double		cat_smooth;
 	int32		cat_min_rows;	/* levels with fewer rows in a node go right */
 	int32		max_cat_threshold;	/* most levels scanned from each end */
+	int32		threads;		/* 1 or 2 (default): threads in the final function */
 	int32		nnames;
 	int32		names_len;
 	char	   *names;
@@ -178,6 +229,7 @@ ParseTreeOptions(Jsonb *jb, bool forest, TreeOpts *o)
 	o->cat_smooth = 10;
 	o->cat_min_rows = 10;
 	o->max_cat_threshold = 32;
+	o->threads = 2;
 	o->names = "";
 	if (jb == NULL)
 		return;
@@ -219,6 +271,8 @@ ParseTreeOptions(Jsonb *jb, bool forest, TreeOpts *o)
 			o->cat_min_rows = OptInt(forest, key, &v, 1, PG_INT32_MAX / 2);
 		else if (strcmp(key, "max_cat_threshold") == 0)
 			o->max_cat_threshold = OptInt(forest, key, &v, 1, TREE_MAX_LEVELS + 2);
+		else if (strcmp(key, "threads") == 0)
+			o->threads = OptInt(forest, key, &v, 1, 2);
 		else if (forest && strcmp(key, "max_features") == 0)
 			o->max_features = OptRange(forest, key, &v, 0, true, 1, false);
 		else if (!forest && strcmp(key, "growth") == 0)
@@ -622,6 +676,7 @@ TreesSerialize(FunctionCallInfo fcinfo, bool forest)
 	pq_sendfloat8(&buf, s->o.cat_smooth);
 	pq_sendint32(&buf, s->o.cat_min_rows);
 	pq_sendint32(&buf, s->o.max_cat_threshold);
+	pq_sendint32(&buf, s->o.threads);
 	pq_sendint32(&buf, s->o.nnames);
 	pq_sendint32(&buf, s->o.names_len);
 	pq_sendbytes(&buf, s->o.names, s->o.names_len);
@@ -690,12 +745,14 @@ TreesDeserialize(FunctionCallInfo fcinfo, bool forest)
 	s->o.cat_smooth = pq_getmsgfloat8(&buf);
 	s->o.cat_min_rows = pq_getmsgint(&buf, 4);
 	s->o.max_cat_threshold = pq_getmsgint(&buf, 4);
+	s->o.threads = pq_getmsgint(&buf, 4);
 	s->o.nnames = pq_getmsgint(&buf, 4);
 	s->o.names_len = pq_getmsgint(&buf, 4);
 	if (p < -1 || p > BP_MAX_FEATURES || q < 0 || q > BP_MAX_FEATURES ||
 		(p < 0 && q != 0) || s->nskipped < 0 ||
 		s->o.max_categories < 1 || s->o.max_categories > TREE_MAX_LEVELS ||
 		s->o.cat_min_rows < 1 || s->o.max_cat_threshold < 1 ||
+		s->o.threads < 1 || s->o.threads > 2 ||
 		!(s->o.cat_smooth >= 0) ||
 		s->o.nnames < 0 || s->o.nnames > BP_MAX_FEATURES || s->o.names_len < 0 ||
 		s->o.names_len > buf.len - buf.cursor)
@@ -725,6 +782,189 @@ TreesDeserialize(FunctionCallInfo fcinfo, bool forest)
 }
 
 /* ----------------------------------------------------------------
+ * two halves: the backend thread and (optionally) one helper thread
+ *
+ * A job below is "do the same thing on two halves of a row range".  The
+ * backend thread always does half 0; half 1 is offered to the helper
+ * thread (threads = 2) and done by whichever thread claims it first: the
+ * helper, or the backend thread right after half 0, so a round never
+ * waits for a helper that is not running.  Each half has its own output
+ * (histogram buffer, partition counters), and the halves' outputs are
+ * combined by the backend thread in a fixed order, so the result is the
+ * same bits whichever thread ran half 1 and whenever it finished.  The
+ * work is cut into rounds of TREES_SLICE rows per half; at the end of each
+ * round the helper is idle again and the backend thread checks for
+ * interrupts, so an error or cancel never leaves the helper working.
+ * ---------------------------------------------------------------- */
+
+typedef struct HalfJob
+{
+	void		(*fn) (void *ctx, int half, int from, int to);
+	void	   *ctx;
+	int			half;
+	int			from;
+	int			to;
+} HalfJob;
+
+/*
+ * The helper thread.  It is started once per backend, the first time a
+ * round wants it, and then waits on a condition variable for the rest of
+ * the backend's life.  Everything it shares with the backend thread is in
+ * static storage (never freed), and it touches a job's arrays only
+ * between claiming the job and clearing "running", which the backend
+ * thread always waits for before it leaves RunRound.  The backend thread
+ * claims the second half itself if the helper has not yet (helper busy,
+ * not scheduled, or never started), so a round never waits for a helper
+ * that has not begun.
+ */
+static struct
+{
+	pthread_mutex_t mu;
+	pthread_cond_t wake;		/* a job was posted */
+	pthread_cond_t idle;		/* the helper finished its job */
+	uint64		posted;			/* jobs posted so far */
+	HalfJob    *job;			/* the open job, or NULL */
+	bool		claimed;		/* someone took job */
+	bool		running;		/* the helper is running job */
+	int			state;			/* 0 not started, 1 running, -1 failed */
+} helper = {
+	.mu = PTHREAD_MUTEX_INITIALIZER,
+	.wake = PTHREAD_COND_INITIALIZER,
+	.idle = PTHREAD_COND_INITIALIZER,
+	.posted = 0,
+	.job = NULL,
+	.claimed = false,
+	.running = false,
+	.state = 0,
+};
+
+/* helper thread: plain C on preallocated arrays, nothing else */
+static void *
+HalfWorker(void *arg)
+{
+	uint64		seen = 0;
+
+	pthread_mutex_lock(&helper.mu);
+	for (;;)
+	{
+		HalfJob    *j;
+
+		while (helper.posted == seen)
+			pthread_cond_wait(&helper.wake, &helper.mu);
+		seen = helper.posted;
+		if (helper.job == NULL || helper.claimed)
+			continue;
+		j = helper.job;
+		helper.claimed = true;
+		helper.running = true;
+		pthread_mutex_unlock(&helper.mu);
+		j->fn(j->ctx, j->half, j->from, j->to);
+		pthread_mutex_lock(&helper.mu);
+		helper.running = false;
+		pthread_cond_signal(&helper.idle);
+	}
+	return NULL;
+}
+
+/*
+ * Start the helper if it is not running; false if it cannot be.
+ */
+static bool
+HelperReady(void)
+{
+	if (helper.state == 0)
+	{
+		sigset_t	all,
+					old;
+		pthread_t	th;
+
+		helper.state = -1;
+		/* the helper starts with every signal blocked: handlers run here only */
+		sigfillset(&all);
+		if (pthread_sigmask(SIG_SETMASK, &all, &old) == 0)
+		{
+			if (pthread_create(&th, NULL, HalfWorker, NULL) == 0)
+			{
+				pthread_detach(th);
+				helper.state = 1;
+			}
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+		}
+	}
+	return helper.state == 1;
+}
+
+/*
+ * One round: a in the backend thread; b in the helper thread if it claims
+ * it first, else in the backend thread after a.  Same work, same bits.
+ */
+static void
+RunRound(int threads, HalfJob *a, HalfJob *b)
+{
+	bool		offered = false;
+	bool		mine = true;
+
+	if (threads > 1 && b->to > b->from && HelperReady())
+	{
+		pthread_mutex_lock(&helper.mu);
+		helper.job = b;
+		helper.claimed = false;
+		helper.posted++;
+		pthread_cond_signal(&helper.wake);
+		pthread_mutex_unlock(&helper.mu);
+		offered = true;
+	}
+	if (a->to > a->from)
+		a->fn(a->ctx, a->half, a->from, a->to);
+	if (offered)
+	{
+		pthread_mutex_lock(&helper.mu);
+		mine = !helper.claimed;
+		helper.claimed = true;
+		pthread_mutex_unlock(&helper.mu);
+	}
+	if (mine && b->to > b->from)
+		b->fn(b->ctx, b->half, b->from, b->to);
+	if (offered)
+	{
+		pthread_mutex_lock(&helper.mu);
+		while (helper.running)
+			pthread_cond_wait(&helper.idle, &helper.mu);
+		helper.job = NULL;
+		pthread_mutex_unlock(&helper.mu);
+	}
+}
+
+/*
+ * fn on rows [begin, mid) as half 0 and [mid, end) as half 1, mid the
+ * midpoint, in rounds of TREES_SLICE rows per half.  A helper thread only
+ * if the range has work for at least TREES_THREAD_WORK row-feature steps
+ * (rows times cost, the caller's rough cost of a row in such steps):
+ * waking the helper costs tens of microseconds here, so smaller ranges
+ * run both halves in the backend thread.  Which thread ran a half never
+ * changes a result bit, so this threshold is free to tune.
+ */
+static void
+RunHalves(int threads, int begin, int end, int cost,
+		  void (*fn) (void *ctx, int half, int from, int to), void *ctx)
+{
+	int			mid = begin + (end - begin) / 2;
+	int64		off;
+
+	if ((int64) (end - begin) * cost < TREES_THREAD_WORK)
+		threads = 1;
+
+	for (off = 0; begin + off < mid || mid + off < end; off += TREES_SLICE)
+	{
+		HalfJob		a = {fn, ctx, 0, (int) Min(begin + off, mid), (int) Min(begin + off + TREES_SLICE, mid)};
+		HalfJob		b = {fn, ctx, 1, (int) Min(mid + off, end), (int) Min(mid + off + TREES_SLICE, end)};
+
+		RunRound(threads, &a, &b);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* ----------------------------------------------------------------
  * training data: canonical order and bins
  * ---------------------------------------------------------------- */
 
@@ -746,14 +986,13 @@ CompareRowKeys(const void *a, const void *b, void *arg)
 	return memcmp(RowAt(s, ka->row), RowAt(s, kb->row), sizeof(double) * s->w);
 }
 
-static int
-CompareDoubles(const void *a, const void *b)
-{
-	double		x = *(const double *) a,
-				y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
+/* SortDoubles(v, n): an inlined quicksort of finite doubles */
+#define ST_SORT SortDoubles
+#define ST_ELEMENT_TYPE double
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 typedef struct TrainData
 {
@@ -945,6 +1184,56 @@ SortRowKeys(const TreeState *s, RowKey *keys, int n)
 	pfree(tmp);
 }
 
+typedef struct HashCtx
+{
+	const TreeState *s;
+	RowKey	   *keys;
+} HashCtx;
+
+/* sort keys of stored rows [from, to): hash_bytes_extended is plain C */
+static void
+HashHalf(void *ctx, int half, int from, int to)
+{
+	HashCtx    *c = ctx;
+	int			i;
+
+	for (i = from; i < to; i++)
+	{
+		c->keys[i].hash = hash_bytes_extended((const unsigned char *) RowAt(c->s, i),
+											  sizeof(double) * c->s->w, 0);
+		c->keys[i].row = i;
+	}
+}
+
+typedef struct BinCtx
+{
+	const TreeState *s;
+	TrainData  *d;
+	const int  *pos;
+} BinCtx;
+
+/* codes of the numeric features of stored rows [from, to) */
+static void
+BinHalf(void *ctx, int half, int from, int to)
+{
+	BinCtx	   *c = ctx;
+	const TreeState *s = c->s;
+	TrainData  *d = c->d;
+	Size		n = d->n;
+	int			r,
+				f;
+
+	for (r = from; r < to; r++)
+	{
+		const double *row = RowAt(s, r) + 1;
+		uint8	   *out = d->bins + c->pos[r];
+
+		for (f = 0; f < d->pnum; f++)
+			out[f * n] = isnan(row[f]) ? d->nbins[f] :
+				BinOf(d->cuts[f], d->nbins[f] - 1, row[f]);
+	}
+}
+
 /*
  * Sort the rows canonically, take the targets, bin the features.
  *
@@ -958,6 +1247,9 @@ PrepareData(TreeState *s, TrainData *d)
 	int			n = (int) s->nrows;
 	int			p = s->p + s->q;
 	int			pnum = s->p;
+	int			q = s->q;
+	BinCtx		bc;
+	HashCtx		hc;
 	HashLevel **tabs = NULL;
 	RowKey	   *keys;
 	int		   *pos;
@@ -977,14 +1269,9 @@ PrepareData(TreeState *s, TrainData *d)
 		TooMuchData(s, need);
 
 	keys = palloc_extended(sizeof(RowKey) * (Size) n, MCXT_ALLOC_HUGE);
-	for (i = 0; i < n; i++)
-	{
-		keys[i].hash = hash_bytes_extended((const unsigned char *) RowAt(s, i),
-										   sizeof(double) * s->w, 0);
-		keys[i].row = i;
-		if ((i & 0xFFFF) == 0xFFFF)
-			CHECK_FOR_INTERRUPTS();
-	}
+	hc.s = s;
+	hc.keys = keys;
+	RunHalves(s->o.threads, 0, n, 2 + s->w / 4, HashHalf, &hc);
 	SortRowKeys(s, keys, n);
 	pos = palloc_extended(sizeof(int) * (Size) n, MCXT_ALLOC_HUGE);
 	for (i = 0; i < n; i++)
@@ -1045,7 +1332,7 @@ PrepareData(TreeState *s, TrainData *d)
 			if (m[f] == 0)
 				continue;		/* all missing: nbins 0, code 0 */
 			anyvalues = true;
-			qsort(sample[f], m[f], sizeof(double), CompareDoubles);
+			SortDoubles(sample[f], m[f]);
 			d->cuts[f0 + f] = palloc(sizeof(double) * s->o.bins);
 			d->nbins[f0 + f] = MakeCuts(sample[f], m[f], s->o.bins, d->cuts[f0 + f]);
 		}
@@ -1056,17 +1343,22 @@ PrepareData(TreeState *s, TrainData *d)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("%s features are NULL in every row", LearnerName(s->forest))));
 
-	/* codes, row-major: a row's p codes are adjacent */
-	for (r = 0; r < n; r++)
+	/*
+	 * Codes, column-major: feature f's codes are bins[f n .. f n + n).
+	 * Numeric ones in two halves of the stored rows (a helper thread may
+	 * take one: plain loops, see the top of the file), then categorical.
+	 */
+	bc.s = s;
+	bc.d = d;
+	bc.pos = pos;
+	RunHalves(s->o.threads, 0, n, 4 * Max(1, pnum), BinHalf, &bc);
+	for (r = 0; q > 0 && r < n; r++)
 	{
 		const double *row = RowAt(s, r) + 1;
-		uint8	   *out = d->bins + (Size) pos[r] * p;
+		uint8	   *out = d->bins + pos[r];
 
-		for (f = 0; f < pnum; f++)
-			out[f] = isnan(row[f]) ? d->nbins[f] :
-				BinOf(d->cuts[f], d->nbins[f] - 1, row[f]);
-		for (; f < p; f++)
-			out[f] = isnan(row[f]) ? d->nbins[f] :
+		for (f = pnum; f < p; f++)
+			out[(Size) f * n] = isnan(row[f]) ? d->nbins[f] :
 				LevelOf(tabs[f - pnum], s->vocab[f - pnum]->n, row[f]);
 		if ((r & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
@@ -1082,10 +1374,13 @@ PrepareData(TreeState *s, TrainData *d)
 
 typedef struct HBin
 {
-	double		g;
+	double		g;				/* g and h adjacent, as in GH */
 	double		h;
 	int64		n;
 } HBin;
+
+/* two doubles added lane by lane (GCC/clang vector extension) */
+typedef double V2D __attribute__((vector_size(16)));
 
 typedef struct TNode
 {
@@ -1130,15 +1425,22 @@ typedef struct Leaf
 	int64		nl;
 } Leaf;
 
+/* gradient and hessian of one row, kept in node order beside idx */
+typedef struct GH
+{
+	double		g;
+	double		h;
+} GH;
+
 typedef struct Grower
 {
 	const TrainData *d;
 	int			hsize;
 	int		   *hoff;
-	double	   *g;
-	double	   *h;
-	int		   *idx;
+	int		   *idx;			/* rows of the tree, node after node */
+	GH		   *gh;				/* their gradients, in the same order */
 	int		   *tmp;
+	GH		   *tmpgh;
 	bool	   *featok;			/* features this tree may use */
 	int		   *active;			/* the usable ones of them (>= 2 bins) */
 	int			nactive;
@@ -1156,6 +1458,8 @@ typedef struct Grower
 	int			max_cat_threshold;
 	double		leaf_scale;		/* learning rate */
 	pg_prng_state *rng;
+	int			threads;		/* 1, or 2: a helper thread takes half the rows */
+	HBin	   *hist2;			/* the second half's histogram */
 	Size		hist_kept;
 	/* output */
 	TNode	   *out;
@@ -1173,50 +1477,179 @@ NewHist(Grower *gr)
 }
 
 /*
- * Histogram of the rows of a leaf over the tree's features.  Bins are
- * row-major, so each row costs one cache line for all its features.
+ * Histogram of rows idx[from..to) for features act[0..nact): feature
+ * by feature, so each pass reads one column of codes (n bytes, mostly
+ * cache-resident) and the node's gradients sequentially, and adds into one
+ * feature's bins (a few kB).  Within a bin the sum runs in node order.
+ * Rows go in blocks of TREES_HIST_BLOCK, all features per block.
+ */
+static void
+FillHist(const uint8 *bins, Size n, const int *idx, const GH *gh,
+		 int from, int to, const int *act, int nact, const int *hoff,
+		 HBin *hist)
+{
+	int			k0,
+				j,
+				k;
+
+	/* blocks of rows whose indexes and gradients stay in L1 across features */
+	for (k0 = from; k0 < to; k0 += TREES_HIST_BLOCK)
+	{
+		int			k1 = Min(to, k0 + TREES_HIST_BLOCK);
+
+		for (j = 0; j < nact; j++)
+		{
+			const uint8 *col = bins + (Size) act[j] * n;
+			HBin	   *hf = hist + hoff[act[j]];
+
+			for (k = k0; k < k1; k++)
+			{
+				HBin	   *b = &hf[col[idx[k]]];
+				V2D			x,
+							y;
+
+				/* (g, h) as one two-lane add: each lane is the scalar sum */
+				memcpy(&x, &b->g, sizeof(x));
+				memcpy(&y, &gh[k], sizeof(y));
+				x += y;
+				memcpy(&b->g, &x, sizeof(x));
+				b->n++;
+			}
+		}
+	}
+}
+
+typedef struct HistCtx
+{
+	const Grower *gr;
+	HBin	   *out[2];
+} HistCtx;
+
+static void
+HistHalf(void *ctx, int half, int from, int to)
+{
+	HistCtx    *c = ctx;
+	const Grower *gr = c->gr;
+
+	FillHist(gr->d->bins, gr->d->n, gr->idx, gr->gh, from, to,
+			 gr->active, gr->nactive, gr->hoff, c->out[half]);
+}
+
+/*
+ * Histogram of the rows of a leaf (hist is zeroed).  A node of at least
+ * TREES_HALVES_MIN rows is summed as two halves added bin by bin, whether
+ * or not a helper thread runs one of them: the bits depend on the rows
+ * only.
  */
 static void
 BuildHist(Grower *gr, Leaf *L, HBin *hist)
 {
-	const TrainData *d = gr->d;
-	int			p = d->p;
-	const int  *idx = gr->idx;
-	const int  *act = gr->active;
-	int			nact = gr->nactive;
-	int			k,
-				j;
+	HistCtx		c;
+	int			i;
 
-	for (k = L->begin; k < L->end; k++)
+	c.gr = gr;
+	c.out[0] = hist;
+	if (L->end - L->begin < TREES_HALVES_MIN)
 	{
-		int			r = idx[k];
-		double		g,
-					h;
-		const uint8 *row = d->bins + (Size) r * p;
+		int64		k;
 
-		/* rows of a deep node are scattered: fetch ahead of use */
-		if (k + TREES_PREFETCH < L->end)
+		for (k = L->begin; k < L->end; k += TREES_SLICE)
 		{
-			int			rr = idx[k + TREES_PREFETCH];
-
-			__builtin_prefetch(d->bins + (Size) rr * p);
-			__builtin_prefetch(gr->g + rr);
-			__builtin_prefetch(gr->h + rr);
-		}
-		g = gr->g[r];
-		h = gr->h[r];
-
-		for (j = 0; j < nact; j++)
-		{
-			HBin	   *b = &hist[gr->hoff[act[j]] + row[act[j]]];
-
-			b->g += g;
-			b->h += h;
-			b->n++;
-		}
-		if (((k - L->begin) & 0xFFFF) == 0xFFFF)
+			HistHalf(&c, 0, (int) k, (int) Min(L->end, k + TREES_SLICE));
 			CHECK_FOR_INTERRUPTS();
+		}
+		return;
 	}
+	c.out[1] = gr->hist2;
+	memset(gr->hist2, 0, sizeof(HBin) * gr->hsize);
+	RunHalves(gr->threads, L->begin, L->end, Max(1, gr->nactive), HistHalf, &c);
+	for (i = 0; i < gr->hsize; i++)
+	{
+		hist[i].g += gr->hist2[i].g;
+		hist[i].h += gr->hist2[i].h;
+		hist[i].n += gr->hist2[i].n;
+	}
+}
+
+/*
+ * Stable partition of a leaf's rows, in two halves: each half moves its
+ * left-going rows to the front of its own range and its right-going rows
+ * to the same offsets of tmp; then the backend thread lays out left of
+ * half 0, left of half 1, right of half 0, right of half 1 -- exactly the
+ * order a one-pass stable partition gives.
+ */
+typedef struct PartCtx
+{
+	Grower	   *gr;
+	const Leaf *P;
+	const uint8 *col;
+	int			nb;
+	int			start[2];		/* first row of each half */
+	int			nleft[2];
+	int			nright[2];
+} PartCtx;
+
+static void
+PartHalf(void *ctx, int half, int from, int to)
+{
+	PartCtx    *c = ctx;
+	const Leaf *P = c->P;
+	int		   *idx = c->gr->idx;
+	GH		   *gh = c->gr->gh;
+	int		   *tmp = c->gr->tmp;
+	GH		   *tmpgh = c->gr->tmpgh;
+	const uint8 *col = c->col;
+	int			w = c->start[half] + c->nleft[half],
+				t = c->start[half] + c->nright[half],
+				i;
+
+	for (i = from; i < to; i++)
+	{
+		int			r = idx[i];
+		GH			x = gh[i];
+		int			code = col[r];
+		int			goleft;
+
+		if (P->cat)
+			goleft = (int) ((P->cset[code >> 6] >> (code & 63)) & 1);
+		else
+			goleft = (code == c->nb) ? P->dleft : (code <= P->bin);
+		/* both writes, one kept: no branch on a coin-flip condition */
+		idx[w] = r;
+		gh[w] = x;
+		tmp[t] = r;
+		tmpgh[t] = x;
+		w += goleft;
+		t += 1 - goleft;
+	}
+	c->nleft[half] = w - c->start[half];
+	c->nright[half] = t - c->start[half];
+}
+
+/* returns the end of the left part */
+static int
+Partition(Grower *gr, const Leaf *P)
+{
+	PartCtx		c;
+	int			w;
+
+	memset(&c, 0, sizeof(c));
+	c.gr = gr;
+	c.P = P;
+	c.col = gr->d->bins + (Size) P->f * gr->d->n;
+	c.nb = gr->d->nbins[P->f];
+	c.start[0] = P->begin;
+	c.start[1] = P->begin + (P->end - P->begin) / 2;
+	RunHalves(gr->threads, P->begin, P->end, 3, PartHalf, &c);
+	w = P->begin + c.nleft[0];
+	memmove(gr->idx + w, gr->idx + c.start[1], sizeof(int) * c.nleft[1]);
+	memmove(gr->gh + w, gr->gh + c.start[1], sizeof(GH) * c.nleft[1]);
+	w += c.nleft[1];
+	memcpy(gr->idx + w, gr->tmp + c.start[0], sizeof(int) * c.nright[0]);
+	memcpy(gr->gh + w, gr->tmpgh + c.start[0], sizeof(GH) * c.nright[0]);
+	memcpy(gr->idx + w + c.nright[0], gr->tmp + c.start[1], sizeof(int) * c.nright[1]);
+	memcpy(gr->gh + w + c.nright[0], gr->tmpgh + c.start[1], sizeof(GH) * c.nright[1]);
+	return w;
 }
 
 static inline double
@@ -1460,8 +1893,8 @@ GrowTree(Grower *gr, int nroot)
 	root->end = nroot;
 	for (k = 0; k < nroot; k++)
 	{
-		root->G += gr->g[gr->idx[k]];
-		root->H += gr->h[gr->idx[k]];
+		root->G += gr->gh[k].g;
+		root->H += gr->gh[k].h;
 	}
 	root->cnt = nroot;
 	root->seq = seq++;
@@ -1483,10 +1916,7 @@ GrowTree(Grower *gr, int nroot)
 				   *B,
 				   *small,
 				   *large;
-		const uint8 *col;
-		int			nb,
-					w,
-					t,
+		int			w,
 					i;
 		TNode	   *node;
 
@@ -1511,30 +1941,7 @@ GrowTree(Grower *gr, int nroot)
 			gr->hist_kept -= sizeof(HBin) * gr->hsize;
 
 		/* partition its rows, stably */
-		col = gr->d->bins + P.f;
-		nb = gr->d->nbins[P.f];
-		w = P.begin;
-		t = 0;
-		for (i = P.begin; i < P.end; i++)
-		{
-			int			r = gr->idx[i];
-			int			code;
-			bool		goleft;
-
-			if (i + TREES_PREFETCH < P.end)
-				__builtin_prefetch(col + (Size) gr->idx[i + TREES_PREFETCH] * gr->d->p);
-			code = col[(Size) r * gr->d->p];
-			if (P.cat)
-				goleft = (P.cset[code >> 6] >> (code & 63)) & 1;
-			else
-				goleft = (code == nb) ? P.dleft : (code <= P.bin);
-
-			if (goleft)
-				gr->idx[w++] = r;
-			else
-				gr->tmp[t++] = r;
-		}
-		memcpy(gr->idx + w, gr->tmp, sizeof(int) * t);
+		w = Partition(gr, &P);
 
 		node = &gr->out[P.out];
 		node->feature = P.f;
@@ -1651,7 +2058,7 @@ WalkBinned(const TrainData *d, const TNode *nodes, int i)
 	while (nodes[k].left != 0)
 	{
 		int			f = nodes[k].feature;
-		int			code = d->bins[(Size) i * d->p + f];
+		int			code = d->bins[(Size) f * d->n + i];
 
 		if (nodes[k].cat)
 			k = nodes[k].left + (((nodes[k].cset[code >> 6] >> (code & 63)) & 1) ? 0 : 1);
@@ -1687,10 +2094,10 @@ InitGrower(Grower *gr, const TrainData *d, const TreeOpts *o, pg_prng_state *rng
 		gr->hoff[f] = gr->hsize;
 		gr->hsize += d->nbins[f] + 1;
 	}
-	gr->g = palloc_extended(sizeof(double) * (Size) d->n, MCXT_ALLOC_HUGE);
-	gr->h = palloc_extended(sizeof(double) * (Size) d->n, MCXT_ALLOC_HUGE);
 	gr->idx = palloc_extended(sizeof(int) * (Size) d->n, MCXT_ALLOC_HUGE);
+	gr->gh = palloc_extended(sizeof(GH) * (Size) d->n, MCXT_ALLOC_HUGE);
 	gr->tmp = palloc_extended(sizeof(int) * (Size) d->n, MCXT_ALLOC_HUGE);
+	gr->tmpgh = palloc_extended(sizeof(GH) * (Size) d->n, MCXT_ALLOC_HUGE);
 	gr->featok = palloc(sizeof(bool) * d->p);
 	gr->cand = palloc(sizeof(int) * d->p);
 	gr->active = palloc(sizeof(int) * d->p);
@@ -1708,6 +2115,8 @@ InitGrower(Grower *gr, const TrainData *d, const TreeOpts *o, pg_prng_state *rng
 	gr->max_cat_threshold = o->max_cat_threshold;
 	gr->leaf_scale = o->learning_rate;
 	gr->rng = rng;
+	gr->threads = o->threads;
+	gr->hist2 = palloc(sizeof(HBin) * gr->hsize);
 	gr->maxout = 64;
 	gr->out = palloc(sizeof(TNode) * gr->maxout);
 	gr->maxleaves = 64;
@@ -1748,7 +2157,58 @@ CheckNodeTotal(const TreeState *s, Ensemble *e)
 static inline double
 Sigmoid(double eta)
 {
-	return (eta >= 0) ? 1.0 / (1.0 + exp(-eta)) : exp(eta) / (1.0 + exp(eta));
+	double		e = exp(-fabs(eta));	/* one exp, never overflowing */
+
+	return (eta >= 0) ? 1.0 / (1.0 + e) : e / (1.0 + e);
+}
+
+typedef struct GradCtx
+{
+	Grower	   *gr;
+	const double *y;
+	const double *pred;
+	bool		logistic;
+} GradCtx;
+
+static void
+GradHalf(void *ctx, int half, int from, int to)
+{
+	GradCtx    *c = ctx;
+	Grower	   *gr = c->gr;
+	const double *y = c->y;
+	const double *pred = c->pred;
+	bool		logistic = c->logistic;
+	int			k;
+
+	for (k = from; k < to; k++)
+	{
+		int			r = gr->idx[k];
+
+		if (logistic)
+		{
+			double		pr = Sigmoid(pred[r]);
+
+			gr->gh[k].g = pr - y[r];
+			gr->gh[k].h = Max(pr * (1 - pr), 1e-16);
+		}
+		else
+		{
+			gr->gh[k].g = pred[r] - y[r];
+			gr->gh[k].h = 1;
+		}
+	}
+}
+
+/*
+ * Gradients of the root's rows idx[0..nroot), in that order (row by row:
+ * the same bits in any split).
+ */
+static void
+Gradients(Grower *gr, const double *y, const double *pred, bool logistic, int nroot)
+{
+	GradCtx		c = {gr, y, pred, logistic};
+
+	RunHalves(gr->threads, 0, nroot, logistic ? 10 : 1, GradHalf, &c);
 }
 
 /* log loss of one row from its margin, without overflow */
@@ -1782,6 +2242,33 @@ Loss(bool logistic, const double *y, const double *pred, const bool *rowset,
 	return logistic ? sum / m : sqrt(sum / m);
 }
 
+typedef struct PredCtx
+{
+	const TrainData *d;
+	const TNode *nodes;
+	const double *leafval;
+	const int  *leafof;
+	const bool *valid;
+	const bool *inroot;
+	double	   *pred;
+} PredCtx;
+
+/* train scores of rows [from, to) after a tree: its leaf, or a walk */
+static void
+PredHalf(void *ctx, int half, int from, int to)
+{
+	PredCtx    *c = ctx;
+	int			i;
+
+	for (i = from; i < to; i++)
+	{
+		if ((c->valid && c->valid[i]) || (c->inroot && !c->inroot[i]))
+			c->pred[i] += WalkBinned(c->d, c->nodes, i);
+		else
+			c->pred[i] += c->leafval[c->leafof[i]];
+	}
+}
+
 static void
 Boost(TreeState *s, TrainData *d, Ensemble *e)
 {
@@ -1791,6 +2278,8 @@ Boost(TreeState *s, TrainData *d, Ensemble *e)
 	pg_prng_state rng;
 	Grower		gr;
 	double	   *pred;
+	double	   *leafval;
+	PredCtx		pc;
 	bool	   *valid = NULL;
 	bool	   *inroot = NULL;
 	int			ntrain = 0,
@@ -1847,23 +2336,6 @@ Boost(TreeState *s, TrainData *d, Ensemble *e)
 
 		for (i = 0; i < n; i++)
 		{
-			if (valid && valid[i])
-				continue;
-			if (logistic)
-			{
-				double		pr = Sigmoid(pred[i]);
-
-				gr.g[i] = pr - d->y[i];
-				gr.h[i] = Max(pr * (1 - pr), 1e-16);
-			}
-			else
-			{
-				gr.g[i] = pred[i] - d->y[i];
-				gr.h[i] = 1;
-			}
-		}
-		for (i = 0; i < n; i++)
-		{
 			bool		in = !(valid && valid[i]);
 
 			if (in && inroot)
@@ -1873,6 +2345,7 @@ Boost(TreeState *s, TrainData *d, Ensemble *e)
 			if (in)
 				gr.idx[nroot++] = i;
 		}
+		Gradients(&gr, d->y, pred, logistic, nroot);
 		if (o->colsample < 1)
 		{
 			int			kf = Max(1, (int) rint(o->colsample * d->p));
@@ -1897,18 +2370,27 @@ Boost(TreeState *s, TrainData *d, Ensemble *e)
 		e->trees[e->ntrees++] = SaveTree(&gr);
 		CheckNodeTotal(s, e);
 
-		/* rows in the tree's leaves, then the others by walking it */
+		/*
+		 * Rows in the tree's leaves: note each row's leaf (tmp is free
+		 * now), then add in row order, which reads pred sequentially;
+		 * the others by walking the tree.
+		 */
+		leafval = palloc(sizeof(double) * gr.nleaves);
 		for (k = 0; k < gr.nleaves; k++)
 		{
-			double		v = gr.out[gr.leaves[k].out].value;
-
+			leafval[k] = gr.out[gr.leaves[k].out].value;
 			for (i = gr.leaves[k].begin; i < gr.leaves[k].end; i++)
-				pred[gr.idx[i]] += v;
+				gr.tmp[gr.idx[i]] = k;
 		}
-		if (valid || inroot)
-			for (i = 0; i < n; i++)
-				if (inroot ? !inroot[i] : valid[i])
-					pred[i] += WalkBinned(d, e->trees[t].nodes, i);
+		pc.d = d;
+		pc.nodes = e->trees[t].nodes;
+		pc.leafval = leafval;
+		pc.leafof = gr.tmp;
+		pc.valid = valid;
+		pc.inroot = inroot;
+		pc.pred = pred;
+		RunHalves(gr.threads, 0, n, (valid || inroot) ? 4 : 2, PredHalf, &pc);
+		pfree(leafval);
 
 		if (valid)
 		{
@@ -2006,10 +2488,12 @@ Bag(TreeState *s, TrainData *d, Ensemble *e)
 			count[pg_prng_uint64_range(&rng, 0, n - 1)]++;
 		for (i = 0; i < n; i++)
 		{
-			gr.g[i] = -d->y[i] * count[i];
-			gr.h[i] = count[i];
 			if (count[i] > 0)
+			{
+				gr.gh[nroot].g = -d->y[i] * count[i];
+				gr.gh[nroot].h = count[i];
 				gr.idx[nroot++] = i;
+			}
 		}
 		GrowTree(&gr, nroot);
 		e->trees[e->ntrees++] = SaveTree(&gr);
