@@ -172,6 +172,13 @@ SELECT bool_and(abs(a.estimate - b.estimate) < 1e-9 * (1 + abs(b.estimate))) AS 
        (SELECT m::jsonb #> '{stats,n_imputed}' FROM serial_stream) AS n_imputed
 FROM buypower.summary((SELECT buypower.linreg(y, ARRAY[x1, x2]) FROM ptbig)) a
 JOIN buypower.summary((SELECT m FROM serial_stream)) b USING (term);
+-- the fill value pools the kept rows' sums with the means the QR holds for
+-- the streamed rows: the mean of all observed values, serial and parallel
+SELECT bool_and(abs((m::jsonb #>> '{preprocessing,features,1,fill}')::float8
+                    / (SELECT avg(x2) FROM ptbig) - 1) < 1e-13) AS stream_fill_is_mean,
+       count(*) AS fits
+FROM (SELECT m FROM serial_stream
+      UNION ALL SELECT buypower.linreg(y, ARRAY[x1, x2]) FROM ptbig) f;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;

@@ -339,6 +339,14 @@ PrepStart(BpAggState *s, int nnum, int ncat)
 	}
 	/* buffering: the observed counts and means are summed as rows arrive too */
 	ps->need_mean |= ps->buffer_all && nnum > 0;
+
+	/*
+	 * Streaming with an intercept, a learner that can give its moments
+	 * (linreg) knows the mean of every feature over the rows it was given,
+	 * so only the kept rows need sums of their own: see LearnFeature.
+	 */
+	ps->mean_from_learner = ps->need_mean && !ps->buffer_all &&
+		s->opts.intercept && s->ops->moments != NULL;
 	if (ps->need_mean)
 	{
 		ps->nobs = palloc0(sizeof(int64) * nnum);
@@ -478,14 +486,16 @@ PrepAccum(BpAggState *s, double y, const double *x, bool hasnull, ArrayType *cat
 						 errmsg("%s feature %d is null", s->ops->name, j + 1),
 						 errdetail("The \"impute\" option for this feature is \"error\"."),
 						 errhint("Choose \"mean\", \"median\" or \"zero\" imputation, or filter out rows with missing features.")));
-	if (ps->need_mean && !hasnull && ps->all_shifted)
+	if (!ps->need_mean || (ps->mean_from_learner && !hasnull))
+		;						/* no sums needed */
+	else if (!hasnull && ps->all_shifted)
 	{
 		/* the common row: no branch per feature, counted once */
 		for (j = 0; j < ps->nnum; j++)
 			ps->sumdev[j] += x[j] - ps->shift[j];
 		ps->nclean++;
 	}
-	else if (ps->need_mean)
+	else
 	{
 		bool		all = true;
 
@@ -1205,12 +1215,15 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 
 /*
  * Set feature j's defaults (no clipping, no scaling) and, when streaming,
- * its fill value: the mean of the observed values, from the shifted sums.
+ * its fill value: the mean of the observed values, from the shifted sums
+ * of the kept rows pooled with the learner's means of the streamed ones
+ * (ps->lmean, when the learner has them).
  */
 static void
 LearnFeature(const BpAggState *s, const PrepState *ps, int j, PrepFeature *f)
 {
-	int64		nobs = ps->need_mean ? ps->nobs[j] : 0;
+	int64		nobs = ps->need_mean ? ps->nobs[j] : 0,
+				nstream = ps->lmean ? s->n : 0;
 
 	memset(f, 0, sizeof(*f));
 	f->impute = ImputeOf(&s->opts.prep, j);
@@ -1222,7 +1235,11 @@ LearnFeature(const BpAggState *s, const PrepState *ps, int j, PrepFeature *f)
 		return;
 	if (f->impute == PREP_IMPUTE_MEAN && nobs > 0)
 		f->fill = ps->shift[j] + ps->sumdev[j] / nobs;
-	if (f->impute == PREP_IMPUTE_MEAN && nobs == 0 && ps->rows.nrows > 0)
+	/* with the streamed rows' mean from the learner: the pooled mean */
+	if (f->impute == PREP_IMPUTE_MEAN && nstream > 0)
+		f->fill = nobs == 0 ? ps->lmean[j] :
+			ps->lmean[j] + (f->fill - ps->lmean[j]) * ((double) nobs / (double) (nobs + nstream));
+	if (f->impute == PREP_IMPUTE_MEAN && nobs + nstream == 0 && ps->rows.nrows > 0)
 		ereport(NOTICE,
 				(errmsg("%s feature %d is null in every row", s->ops->name, j + 1),
 				 errdetail("Its missing values are imputed as 0.")));
@@ -1532,6 +1549,15 @@ PrepFinish(BpAggState *s)
 	int			j;
 
 	PrepSyncCounts(ps);
+	ps->lmean = NULL;
+	if (ps->mean_from_learner && s->learner != NULL && s->n > 0)
+	{
+		double	   *css = palloc(sizeof(double) * (ps->nnum + 1));
+
+		ps->lmean = palloc(sizeof(double) * (ps->nnum + 1));
+		s->ops->moments(s, ps->lmean, css);
+		pfree(css);
+	}
 	ps->nimputed = ps->nclipped = 0;
 	ps->streamed = NULL;
 	LearnPrep(s, ps, maps);

@@ -154,6 +154,9 @@ typedef struct PrepState
 	int			w;				/* doubles per buffered row */
 	bool		buffer_all;		/* else stream rows without NULLs */
 	bool		need_mean;		/* streaming: keep sums for mean imputation */
+	bool		mean_from_learner;	/* ... of the kept (NULL) rows only: the
+									 * streamed rows' means come from the
+									 * learner's moments */
 	bool		stream_std;		/* streaming standard scaling (learner's
 								 * moments/rescale): only NULL rows kept */
 	bool		late_std;		/* buffered, standard scaling learned from
@@ -177,6 +180,8 @@ typedef struct PrepState
 	StringInfoData voc;			/* MTAG_VOCAB payload */
 	StringInfoData names;		/* design names, NUL-separated */
 	Prep	   *learned;
+	double	   *lmean;			/* mean_from_learner: the streamed rows'
+								 * means, read by PrepFinish */
 	struct BpAggState *streamed;	/* stream_std: the rescaled learner */
 	int64		nimputed;
 	int64		nclipped;
