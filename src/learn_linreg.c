@@ -99,9 +99,8 @@ static void
 LinregAccum(BpAggState *s, double y, const double *x)
 {
 	LinregLearner *L = s->learner;
-	double	   *b = L->buf + L->nbuf;
-	int			p = s->nfeatures;
-	int			j;
+	int			p = s->nfeatures,
+				j;
 
 	if (!L->have_shift && L->xoff)
 	{
@@ -109,11 +108,25 @@ LinregAccum(BpAggState *s, double y, const double *x)
 		L->shift[p] = y;
 		L->have_shift = true;
 	}
-	if (L->xoff)
-		b[0] = 1.0;
-	for (j = 0; j < p; j++)
-		b[(Size) (j + L->xoff) * LINREG_BLOCK] = x[j] - L->shift[j];
-	b[(Size) (L->q - 1) * LINREG_BLOCK] = y - L->shift[p];
+
+	/*
+	 * The row's cells are written through b alone (restrict, in this block
+	 * only), so the compiler need not reload the shift after every store.
+	 */
+	{
+		double	   *restrict b = L->buf + L->nbuf;
+		const double *k = L->shift;
+
+		if (L->xoff)
+		{
+			b[0] = 1.0;
+			b += LINREG_BLOCK;
+		}
+		/* column j of the block after the intercept's; y last */
+		for (j = 0; j < p; j++)
+			b[(Size) j * LINREG_BLOCK] = x[j] - k[j];
+		b[(Size) p * LINREG_BLOCK] = y - k[p];
+	}
 	if (++L->nbuf == LINREG_BLOCK)
 		LinregFlush(L);
 }
