@@ -36,6 +36,19 @@ typedef double V4 __attribute__((vector_size(32), aligned(8), may_alias));
 #endif
 
 /*
+ * Add up sixteen lanes and a tail in Dot's fixed order: lanes l and
+ * l + 4 (and so on) belong to the same vector, so they are paired first.
+ */
+static pg_attribute_always_inline double
+LaneSum(const double *lane, double tail)
+{
+	return ((((lane[0] + lane[4]) + (lane[8] + lane[12])) +
+			 ((lane[1] + lane[5]) + (lane[9] + lane[13]))) +
+			(((lane[2] + lane[6]) + (lane[10] + lane[14])) +
+			 ((lane[3] + lane[7]) + (lane[11] + lane[15])))) + tail;
+}
+
+/*
  * Dot product with sixteen independent accumulators: element i goes to
  * accumulator i % 16, the remainder (i >= n - n % 16) to a seventeenth,
  * and they are added in a fixed tree.  The sums are independent, so
@@ -43,7 +56,7 @@ typedef double V4 __attribute__((vector_size(32), aligned(8), may_alias));
  * additions; the order is fixed, so the result does not depend on the
  * compiler or the CPU.
  */
-static inline double
+static pg_attribute_always_inline double
 Dot(const double *a, const double *b, int n)
 {
 	double		lane[16];
@@ -78,11 +91,76 @@ Dot(const double *a, const double *b, int n)
 	for (; i < n; i++)
 		tail += a[i] * b[i];
 
-	/* lanes l and l + 4 (and so on) belong to the same vector: pair them so */
-	return ((((lane[0] + lane[4]) + (lane[8] + lane[12])) +
-			 ((lane[1] + lane[5]) + (lane[9] + lane[13]))) +
-			(((lane[2] + lane[6]) + (lane[10] + lane[14])) +
-			 ((lane[3] + lane[7]) + (lane[11] + lane[15])))) + tail;
+	return LaneSum(lane, tail);
+}
+
+/*
+ * Dot(a, b, n) and Dot(a, c, n) in one pass over a: the same lanes and the
+ * same order, so the same bits as two calls.
+ */
+static pg_attribute_always_inline void
+Dot2(const double *a, const double *b, const double *c, int n,
+	 double *ab, double *ac)
+{
+	double		lb[16],
+				lc[16];
+	double		tb = 0.0,
+				tc = 0.0;
+	int			i = 0;
+
+#ifdef BP_VEC4
+	V4			b0 = {0.0, 0.0, 0.0, 0.0},
+				b1 = b0,
+				b2 = b0,
+				b3 = b0,
+				c0 = b0,
+				c1 = b0,
+				c2 = b0,
+				c3 = b0;
+
+	for (; i + 16 <= n; i += 16)
+	{
+		V4			a0 = LOADV4(a + i),
+					a1 = LOADV4(a + i + 4),
+					a2 = LOADV4(a + i + 8),
+					a3 = LOADV4(a + i + 12);
+
+		b0 += a0 * LOADV4(b + i);
+		c0 += a0 * LOADV4(c + i);
+		b1 += a1 * LOADV4(b + i + 4);
+		c1 += a1 * LOADV4(c + i + 4);
+		b2 += a2 * LOADV4(b + i + 8);
+		c2 += a2 * LOADV4(c + i + 8);
+		b3 += a3 * LOADV4(b + i + 12);
+		c3 += a3 * LOADV4(c + i + 12);
+	}
+	STOREV4(lb, b0);
+	STOREV4(lb + 4, b1);
+	STOREV4(lb + 8, b2);
+	STOREV4(lb + 12, b3);
+	STOREV4(lc, c0);
+	STOREV4(lc + 4, c1);
+	STOREV4(lc + 8, c2);
+	STOREV4(lc + 12, c3);
+#else
+	int			l;
+
+	memset(lb, 0, sizeof(lb));
+	memset(lc, 0, sizeof(lc));
+	for (; i + 16 <= n; i += 16)
+		for (l = 0; l < 16; l++)
+		{
+			lb[l] += a[i + l] * b[i + l];
+			lc[l] += a[i + l] * c[i + l];
+		}
+#endif
+	for (; i < n; i++)
+	{
+		tb += a[i] * b[i];
+		tc += a[i] * c[i];
+	}
+	*ab = LaneSum(lb, tb);
+	*ac = LaneSum(lc, tc);
 }
 
 /*
@@ -97,7 +175,7 @@ LinalgDot(const double *a, const double *b, int n)
 /*
  * y -= f * x, element by element (so vectors give the same bits).
  */
-static inline void
+static pg_attribute_always_inline void
 Axpy(double f, const double *restrict x, double *restrict y, int n)
 {
 	int			i = 0;
@@ -110,6 +188,34 @@ Axpy(double f, const double *restrict x, double *restrict y, int n)
 #endif
 	for (; i < n; i++)
 		y[i] -= f * x[i];
+}
+
+/*
+ * y -= f * x and z -= g * x in one pass over x (the same bits as two Axpy).
+ */
+static pg_attribute_always_inline void
+Axpy2(double f, double g, const double *restrict x, double *restrict y,
+	  double *restrict z, int n)
+{
+	int			i = 0;
+
+#ifdef BP_VEC4
+	V4			fv = {f, f, f, f},
+				gv = {g, g, g, g};
+
+	for (; i + 4 <= n; i += 4)
+	{
+		V4			xv = LOADV4(x + i);
+
+		STOREV4(y + i, LOADV4(y + i) - fv * xv);
+		STOREV4(z + i, LOADV4(z + i) - gv * xv);
+	}
+#endif
+	for (; i < n; i++)
+	{
+		y[i] -= f * x[i];
+		z[i] -= g * x[i];
+	}
 }
 
 /*
@@ -160,7 +266,24 @@ LinalgQrAddRows(double *R, int q, double *blk, int ldb, int m)
 		v0 = rkk - alpha;
 		beta = 2.0 / (v0 * v0 + s);
 		R[k * q + k] = alpha;
-		for (j = k + 1; j < q; j++)
+		/* two columns per pass over vk: the same bits as one at a time */
+		for (j = k + 1; j + 1 < q; j += 2)
+		{
+			double	   *vj = blk + (Size) j * ldb,
+					   *vl = vj + ldb;
+			double		dj,
+						dl,
+						fj,
+						fl;
+
+			Dot2(vk, vj, vl, m, &dj, &dl);
+			fj = beta * (v0 * R[k * q + j] + dj);
+			fl = beta * (v0 * R[k * q + j + 1] + dl);
+			R[k * q + j] -= fj * v0;
+			R[k * q + j + 1] -= fl * v0;
+			Axpy2(fj, fl, vk, vj, vl, m);
+		}
+		if (j < q)
 		{
 			double	   *vj = blk + (Size) j * ldb;
 			double		f = beta * (v0 * R[k * q + j] + Dot(vk, vj, m));
