@@ -28,6 +28,7 @@
 
 #include "buypower.h"
 #include "aggstate.h"
+#include "linalg.h"
 
 #define BP_STATE_FORMAT		1
 
@@ -128,9 +129,10 @@ BpGetFeaturesNullable(ArrayType *a, int *n, double *scratch, bool *hasnull,
 	src = (const double *) ARR_DATA_PTR(a);
 	if (!ARR_HASNULL(a))
 	{
-		for (i = 0; i < *n; i++)
-			if (!isfinite(src[i]))
-				NotFiniteFeature(learner, i + 1);
+		if (!LinalgAllFinite(src, *n))
+			for (i = 0; i < *n; i++)
+				if (!isfinite(src[i]))
+					NotFiniteFeature(learner, i + 1);
 		return src;
 	}
 	bitmap = ARR_NULLBITMAP(a);

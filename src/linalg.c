@@ -164,6 +164,32 @@ Dot2(const double *a, const double *b, const double *c, int n,
 }
 
 /*
+ * Are all of x[0..n-1] finite?  x * 0 is 0 for a finite x and NaN for an
+ * infinity or a NaN, and a sum with a NaN in it is NaN: one branch for the
+ * whole array instead of one per element, in vectors.  Called for every
+ * row of training and scoring.
+ */
+bool
+LinalgAllFinite(const double *x, int n)
+{
+	double		acc = 0.0;
+	int			i = 0;
+
+#ifdef BP_VEC4
+	V4			v = {0.0, 0.0, 0.0, 0.0};
+	double		lane[4];
+
+	for (; i + 4 <= n; i += 4)
+		v += LOADV4(x + i) * 0.0;
+	STOREV4(lane, v);
+	acc = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+#endif
+	for (; i < n; i++)
+		acc += x[i] * 0.0;
+	return acc == 0.0;
+}
+
+/*
  * Dot product, for callers outside this file.
  */
 double

@@ -10,6 +10,7 @@
 #ifndef BUYPOWER_LINALG_H
 #define BUYPOWER_LINALG_H
 
+extern bool LinalgAllFinite(const double *x, int n);
 extern double LinalgDot(const double *a, const double *b, int n);
 extern void LinalgQrAddRows(double *R, int q, double *blk, int ldb, int m);
 extern void LinalgCrossAdd(double *H, double *g, int q, const double *w,

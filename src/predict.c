@@ -27,6 +27,7 @@
 
 #include "aggstate.h"
 #include "distrib.h"
+#include "linalg.h"
 #include "model.h"
 #include "trees.h"
 #include "prep.h"
@@ -132,11 +133,12 @@ ScoringFeatures(const Model *m, ArrayType *a)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("model expects %d features, not %d", m->nfeatures, n),
 				 errhint("Pass the feature columns in the order used for training.")));
-	for (j = 0; j < n; j++)
-		if (!isfinite(x[j]))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("feature %d is not finite", j + 1)));
+	if (!LinalgAllFinite(x, n))
+		for (j = 0; j < n; j++)
+			if (!isfinite(x[j]))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("feature %d is not finite", j + 1)));
 	return x;
 }
 
