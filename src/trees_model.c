@@ -540,6 +540,28 @@ TreeStep(const TreeScoreNode *nodes, const double *values, const uint8 *catsets,
 }
 
 /*
+ * Add a group's leaves (node indexes i) to sum in tree order.  Lanes past
+ * the last tree (ntrees < TREE_LANES: the last group) walked it again and
+ * are left out.
+ */
+static pg_attribute_always_inline double
+AddLeaves(double sum, const double *V, const Size *i, int ntrees)
+{
+	int			k;
+
+	if (likely(ntrees == TREE_LANES))
+	{
+#pragma GCC unroll 32
+		for (k = 0; k < TREE_LANES; k++)
+			sum += V[i[k]];
+	}
+	else
+		for (k = 0; k < ntrees; k++)
+			sum += V[i[k]];
+	return sum;
+}
+
+/*
  * Sum of the leaves a row reaches, added in tree order (0, 1, 2, ...) as
  * the stored walk adds them, so the sum is the same to the bit.  Trees go
  * TREE_LANES at a time, each group for as many steps as its deepest tree.
@@ -571,18 +593,7 @@ TreesSum(const TreeView *tv, const double *x, int walk)
 			for (k = 0; k < TREE_LANES; k++)
 				i[k] = TreeStep(N, V, cs, x, i[k], walk);
 		}
-		if (likely(ntrees == TREE_LANES))
-		{
-#pragma GCC unroll 32
-			for (k = 0; k < TREE_LANES; k++)
-				sum += V[i[k]];
-		}
-		else
-		{
-			/* the last group: lanes past the last tree walked it again */
-			for (k = 0; k < ntrees; k++)
-				sum += V[i[k]];
-		}
+		sum = AddLeaves(sum, V, i, ntrees);
 	}
 	return sum;
 }
@@ -620,18 +631,7 @@ TreesSumBinned(const TreeView *tv, const uint8 *xb)
 				i[k] += n->delta + (xb[n->feature] > n->bin);
 			}
 		}
-		if (likely(ntrees == TREE_LANES))
-		{
-#pragma GCC unroll 32
-			for (k = 0; k < TREE_LANES; k++)
-				sum += V[i[k]];
-		}
-		else
-		{
-			/* the last group: lanes past the last tree walked it again */
-			for (k = 0; k < ntrees; k++)
-				sum += V[i[k]];
-		}
+		sum = AddLeaves(sum, V, i, ntrees);
 	}
 	return sum;
 }
