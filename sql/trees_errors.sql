@@ -96,3 +96,13 @@ SELECT '{"format": 1, "algorithm": "gbdt", "nfeatures": 2, "objective": "identit
          "coefficients": [1, 2, 3], "trees": [[{"leaf": 1}]], "stats": {}}'::buypower.model;
 SELECT '{"format": 1, "algorithm": "gbdt", "nfeatures": 2, "objective": "identity", "base_score": 0,
          "trees": [[{"leaf": 1}]], "importance": {"gain": [1], "splits": [1], "cover": [1]}, "stats": {}}'::buypower.model;
+-- statistics are read by the same code as linear models': unknown names,
+-- non-numbers and a non-object are errors; null and "Infinity" are values
+SELECT '{"format": 1, "algorithm": "gbdt", "nfeatures": 2, "objective": "identity", "base_score": 0,
+         "trees": [[{"leaf": 1}]], "stats": {"wow": 1}}'::buypower.model;
+SELECT '{"format": 1, "algorithm": "gbdt", "nfeatures": 2, "objective": "identity", "base_score": 0,
+         "trees": [[{"leaf": 1}]], "stats": {"n": "ten"}}'::buypower.model;
+SELECT '{"format": 1, "algorithm": "gbdt", "nfeatures": 2, "objective": "identity", "base_score": 0,
+         "trees": [[{"leaf": 1}]], "stats": [1]}'::buypower.model;
+SELECT ('{"format": 1, "algorithm": "gbdt", "nfeatures": 2, "objective": "identity", "base_score": 0,
+         "trees": [[{"leaf": 1}]], "stats": {"r2": null, "n": 10, "sigma": "Infinity"}}'::buypower.model)::jsonb -> 'stats' AS stats;

@@ -200,5 +200,8 @@ extern const char *ModelStatName(int id);
 extern int	ModelStatFromName(const char *name);
 extern const char *ModelFeatureName(const Model *m, int j);
 extern void ModelJsonDouble(StringInfo out, double v);
+struct JsonbContainer;
+extern void ModelReadStats(const char *input, struct JsonbContainer *c,
+						   double **stats, int *nstats);
 
 #endif							/* BUYPOWER_MODEL_H */

@@ -364,6 +364,22 @@ ReadStats(ParsedModel *pm, JsonbContainer *c)
 }
 
 /*
+ * ReadStats for the other JSON reader (tree models, trees_model.c): the
+ * same checks and messages; input names the text in errors.
+ */
+void
+ModelReadStats(const char *input, JsonbContainer *c, double **stats, int *nstats)
+{
+	ParsedModel pm;
+
+	memset(&pm, 0, sizeof(pm));
+	pm.input = input;
+	ReadStats(&pm, c);
+	*stats = pm.stats;
+	*nstats = pm.nstats;
+}
+
+/*
  * ParseError as a callback for PrepFromJson.
  */
 static void

@@ -938,20 +938,6 @@ TPNumber(TreesParse *tp, JsonbValue *v, const char *what)
 											  NumericGetDatum(v->val.numeric)));
 }
 
-static double
-TPLoose(TreesParse *tp, JsonbValue *v, const char *what)
-{
-	if (v->type == jbvNull)
-		return get_float8_nan();
-	if (v->type == jbvString && v->val.string.len == 8 &&
-		strncmp(v->val.string.val, "Infinity", 8) == 0)
-		return get_float8_infinity();
-	if (v->type == jbvString && v->val.string.len == 9 &&
-		strncmp(v->val.string.val, "-Infinity", 9) == 0)
-		return -get_float8_infinity();
-	return TPNumber(tp, v, what);
-}
-
 static int
 TPInt(TreesParse *tp, JsonbValue *v, const char *what, int lo, int hi)
 {
@@ -1216,45 +1202,9 @@ TPImportance(TreesParse *tp, JsonbValue *v)
 static void
 TPStats(TreesParse *tp, JsonbValue *v)
 {
-	JsonbIterator *it;
-	JsonbValue	k;
-	JsonbIteratorToken tok;
-	int			n = 0,
-				i,
-				j;
-
 	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
 		TPError(tp, "Key \"stats\" must be an object.");
-	tp->stats = palloc(sizeof(double) * 2 * (MSTAT_MAX + 1));
-	it = JsonbIteratorInit(v->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
-	{
-		char	   *name;
-		int			id;
-
-		if (tok != WJB_KEY)
-			continue;
-		name = pnstrdup(k.val.string.val, k.val.string.len);
-		id = ModelStatFromName(name);
-		if (id == 0)
-			TPError(tp, psprintf("Unknown statistic \"%s\".", name));
-		JsonbIteratorNext(&it, &k, true);
-		tp->stats[n++] = id;
-		tp->stats[n++] = TPLoose(tp, &k, "Every statistic");
-	}
-	/* models keep statistics in id order */
-	for (i = 2; i < n; i += 2)
-		for (j = i; j > 0 && tp->stats[j - 2] > tp->stats[j]; j -= 2)
-		{
-			double		id = tp->stats[j],
-						val = tp->stats[j + 1];
-
-			tp->stats[j] = tp->stats[j - 2];
-			tp->stats[j + 1] = tp->stats[j - 1];
-			tp->stats[j - 2] = id;
-			tp->stats[j - 1] = val;
-		}
-	tp->nstats = n;
+	ModelReadStats(tp->input, v->val.binary.data, &tp->stats, &tp->nstats);
 }
 
 static void
