@@ -20,20 +20,6 @@
 
 #include "linalg.h"
 
-/*
- * Four doubles side by side.  GCC and Clang lower this generic vector type
- * to whatever the target has (two SSE2 registers, or one AVX register in the
- * AVX2 clone below), always lane by lane with plain IEEE multiplies and
- * adds, so every target computes the same bits.  The type is declared
- * 8-byte aligned (palloc promises no more), so loads and stores are
- * unaligned ones; macros, not functions, so no vector crosses a call.
- */
-#if defined(__GNUC__)
-#define BP_VEC4 1
-typedef double V4 __attribute__((vector_size(32), aligned(8), may_alias));
-#define LOADV4(p)		(*(const V4 *) (p))
-#define STOREV4(p, v)	(*(V4 *) (p) = (v))
-#endif
 
 /*
  * Add up sixteen lanes and a tail in Dot's fixed order: lanes l and
@@ -64,7 +50,7 @@ Dot(const double *a, const double *b, int n)
 	int			i = 0;
 
 #ifdef BP_VEC4
-	V4			s0 = {0.0, 0.0, 0.0, 0.0},
+	BpV4		s0 = {0.0, 0.0, 0.0, 0.0},
 				s1 = s0,
 				s2 = s0,
 				s3 = s0;
@@ -109,7 +95,7 @@ Dot2(const double *a, const double *b, const double *c, int n,
 	int			i = 0;
 
 #ifdef BP_VEC4
-	V4			b0 = {0.0, 0.0, 0.0, 0.0},
+	BpV4		b0 = {0.0, 0.0, 0.0, 0.0},
 				b1 = b0,
 				b2 = b0,
 				b3 = b0,
@@ -120,7 +106,7 @@ Dot2(const double *a, const double *b, const double *c, int n,
 
 	for (; i + 16 <= n; i += 16)
 	{
-		V4			a0 = LOADV4(a + i),
+		BpV4		a0 = LOADV4(a + i),
 					a1 = LOADV4(a + i + 4),
 					a2 = LOADV4(a + i + 8),
 					a3 = LOADV4(a + i + 12);
@@ -164,32 +150,6 @@ Dot2(const double *a, const double *b, const double *c, int n,
 }
 
 /*
- * Are all of x[0..n-1] finite?  x * 0 is 0 for a finite x and NaN for an
- * infinity or a NaN, and a sum with a NaN in it is NaN: one branch for the
- * whole array instead of one per element, in vectors.  Called for every
- * row of training and scoring.
- */
-bool
-LinalgAllFinite(const double *x, int n)
-{
-	double		acc = 0.0;
-	int			i = 0;
-
-#ifdef BP_VEC4
-	V4			v = {0.0, 0.0, 0.0, 0.0};
-	double		lane[4];
-
-	for (; i + 4 <= n; i += 4)
-		v += LOADV4(x + i) * 0.0;
-	STOREV4(lane, v);
-	acc = (lane[0] + lane[1]) + (lane[2] + lane[3]);
-#endif
-	for (; i < n; i++)
-		acc += x[i] * 0.0;
-	return acc == 0.0;
-}
-
-/*
  * Dot product, for callers outside this file.
  */
 double
@@ -207,7 +167,7 @@ Axpy(double f, const double *restrict x, double *restrict y, int n)
 	int			i = 0;
 
 #ifdef BP_VEC4
-	V4			fv = {f, f, f, f};
+	BpV4		fv = {f, f, f, f};
 
 	for (; i + 4 <= n; i += 4)
 		STOREV4(y + i, LOADV4(y + i) - fv * LOADV4(x + i));
@@ -226,12 +186,12 @@ Axpy2(double f, double g, const double *restrict x, double *restrict y,
 	int			i = 0;
 
 #ifdef BP_VEC4
-	V4			fv = {f, f, f, f},
+	BpV4		fv = {f, f, f, f},
 				gv = {g, g, g, g};
 
 	for (; i + 4 <= n; i += 4)
 	{
-		V4			xv = LOADV4(x + i);
+		BpV4		xv = LOADV4(x + i);
 
 		STOREV4(y + i, LOADV4(y + i) - fv * xv);
 		STOREV4(z + i, LOADV4(z + i) - gv * xv);
@@ -372,7 +332,7 @@ LinalgAddCols(double *restrict out, const double *restrict cols, int ld,
 		r = 0;
 #ifdef BP_VEC4
 		{
-			V4			fv = {f, f, f, f};
+			BpV4		fv = {f, f, f, f};
 
 			for (; r + 4 <= m; r += 4)
 				STOREV4(out + r, LOADV4(out + r) + fv * LOADV4(x + r));

@@ -2,15 +2,55 @@
  *
  * linalg.h
  *	  Dense kernels: streaming Householder QR, blocked cross-products,
- *	  triangular solves, Cholesky,
- *	  singular values.  No fmgr, no palloc inside loops.
+ *	  triangular solves, Cholesky, singular values, and the row check
+ *	  every transition runs.  No fmgr, no palloc inside loops.
  *
  *-------------------------------------------------------------------------
  */
 #ifndef BUYPOWER_LINALG_H
 #define BUYPOWER_LINALG_H
 
-extern bool LinalgAllFinite(const double *x, int n);
+/*
+ * Four doubles side by side.  GCC and Clang lower this generic vector type
+ * to whatever the target has (two SSE2 registers, or one AVX register in
+ * linalg.c's AVX2 clones), always lane by lane with plain IEEE multiplies and
+ * adds, so every target computes the same bits.  The type is declared
+ * 8-byte aligned (palloc promises no more), so loads and stores are
+ * unaligned ones; macros, not functions, so no vector crosses a call.
+ */
+#if defined(__GNUC__)
+#define BP_VEC4 1
+typedef double BpV4 __attribute__((vector_size(32), aligned(8), may_alias));
+#define LOADV4(p)		(*(const BpV4 *) (p))
+#define STOREV4(p, v)	(*(BpV4 *) (p) = (v))
+#endif
+
+/*
+ * Are all of x[0..n-1] finite?  x * 0 is 0 for a finite x and NaN for an
+ * infinity or a NaN, and a sum with a NaN in it is NaN: one branch for the
+ * whole array instead of one per element, in vectors.  Called for every
+ * row of training and scoring, so it is inline here.
+ */
+static inline bool
+LinalgAllFinite(const double *x, int n)
+{
+	double		acc = 0.0;
+	int			i = 0;
+
+#ifdef BP_VEC4
+	BpV4		v = {0.0, 0.0, 0.0, 0.0};
+	double		lane[4];
+
+	for (; i + 4 <= n; i += 4)
+		v += LOADV4(x + i) * 0.0;
+	STOREV4(lane, v);
+	acc = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+#endif
+	for (; i < n; i++)
+		acc += x[i] * 0.0;
+	return acc == 0.0;
+}
+
 extern double LinalgDot(const double *a, const double *b, int n);
 extern void LinalgQrAddRows(double *R, int q, double *blk, int ldb, int m);
 extern void LinalgCrossAdd(double *H, double *g, int q, const double *w,
