@@ -200,6 +200,7 @@ extern const char *ModelStatName(int id);
 extern int	ModelStatFromName(const char *name);
 extern const char *ModelFeatureName(const Model *m, int j);
 extern void ModelJsonDouble(StringInfo out, double v);
+extern void ModelNamesJson(StringInfo out, const Model *m);
 struct JsonbContainer;
 extern void ModelReadStats(const char *input, struct JsonbContainer *c,
 						   double **stats, int *nstats);

@@ -45,6 +45,30 @@
  * ---------------------------------------------------------------- */
 
 /*
+ * Append ", \"names\": [...]" for a model that stores feature names (for
+ * both JSON writers: model_io.c's and the trees'), walking the names once.
+ */
+void
+ModelNamesJson(StringInfo out, const Model *m)
+{
+	int			n,
+				i;
+	const char *p = ModelGetBytes(m, MTAG_NAMES, &n);
+
+	if (p == NULL)
+		return;
+	appendStringInfoString(out, ", \"names\": [");
+	for (i = 0; i < m->nfeatures; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(out, ", ");
+		escape_json(out, p);
+		p += strlen(p) + 1;
+	}
+	appendStringInfoChar(out, ']');
+}
+
+/*
  * Append a double as JSON: shortest exact decimal, null for NaN,
  * "Infinity" strings for infinities.
  */
@@ -108,17 +132,7 @@ ModelToJson(const Model *m)
 		appendStringInfo(&out, ", \"converged\": %s",
 						 (m->flags & MODEL_CONVERGED) ? "true" : "false");
 	appendStringInfo(&out, ", \"nfeatures\": %d", m->nfeatures);
-	if (ModelFindSection(m, MTAG_NAMES))
-	{
-		appendStringInfoString(&out, ", \"names\": [");
-		for (i = 0; i < m->nfeatures; i++)
-		{
-			if (i > 0)
-				appendStringInfoString(&out, ", ");
-			escape_json(&out, ModelFeatureName(m, i));
-		}
-		appendStringInfoChar(&out, ']');
-	}
+	ModelNamesJson(&out, m);
 	PrepToJson(&out, m);
 	appendStringInfoString(&out, ", \"coefficients\": ");
 	AppendJsonDoubles(&out, coef, m->nfeatures + 1, aliased);

@@ -770,17 +770,7 @@ TreesToJson(const Model *m)
 	initStringInfo(&out);
 	appendStringInfo(&out, "{\"format\": %d, \"algorithm\": \"%s\", \"nfeatures\": %d",
 					 m->version, ModelKindName(m->kind), m->nfeatures);
-	if (ModelFindSection(m, MTAG_NAMES))
-	{
-		appendStringInfoString(&out, ", \"names\": [");
-		for (i = 0; i < m->nfeatures; i++)
-		{
-			if (i > 0)
-				appendStringInfoString(&out, ", ");
-			escape_json(&out, ModelFeatureName(m, i));
-		}
-		appendStringInfoChar(&out, ']');
-	}
+	ModelNamesJson(&out, m);
 	if (tv.q > 0)
 	{
 		int			j;
