@@ -54,6 +54,24 @@ for my $what (sort keys %query)
 		$what, $full, $reps{$what}));
 }
 
+# Run a script that prints 'start' and 'end' epochs around a statement that
+# is cancelled; return its output, errors, the server time between the two
+# marks (-1 if one is missing) and the session's wall time.
+sub run_timed
+{
+	my ($label, $sql) = @_;
+	my ($out, $err) = ('', '');
+	my $s = time;
+	$node->psql('postgres', $sql, stdout => \$out, stderr => \$err, on_error_stop => 0);
+	my $elapsed = time - $s;
+	my ($start) = $out =~ /^start\|([\d.]+)$/m;
+	my ($end) = $out =~ /^end\|([\d.]+)$/m;
+	my $server = defined $start && defined $end ? $end - $start : -1;
+	note(sprintf('%s: cancelled after %.3f s in the server, %.3f s wall for the session',
+		$label, $server, $elapsed));
+	return ($out, $err, $server, $elapsed);
+}
+
 my %mode = (
 	serial => 'SET max_parallel_workers_per_gather = 0;',
 	parallel => 'SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; '
@@ -76,9 +94,7 @@ for my $mode (sort keys %mode)
 			unlike($plan, qr/Gather/, "$what $mode: plan is serial");
 		}
 
-		my ($out, $err) = ('', '');
-		my $s = time;
-		$node->psql('postgres', <<"SQL", stdout => \$out, stderr => \$err, on_error_stop => 0);
+		my ($out, $err, $server, $elapsed) = run_timed("$what $mode", <<"SQL");
 $mode{$mode}
 SET statement_timeout = '${TIMEOUT_MS}ms';
 SELECT 'start', extract(epoch FROM clock_timestamp());
@@ -91,12 +107,6 @@ SELECT 'after',
        buypower.auc(x[1] > 0, x[1])
 FROM (SELECT x FROM big LIMIT 1000) b;
 SQL
-		my $elapsed = time - $s;
-		my ($start) = $out =~ /^start\|([\d.]+)$/m;
-		my ($end) = $out =~ /^end\|([\d.]+)$/m;
-		my $server = defined $start && defined $end ? $end - $start : -1;
-		note(sprintf('%s %s: cancelled after %.3f s in the server, %.3f s wall for the session',
-			$what, $mode, $server, $elapsed));
 		like($err, qr/canceling statement due to statement timeout/,
 			"$what $mode: cancelled by statement_timeout");
 		cmp_ok($server, '>=', $TIMEOUT_MS / 1000 - 0.01, "$what $mode: ran until the timeout");
@@ -118,9 +128,7 @@ for my $mode (sort keys %mode)
 {
 	for my $what (sort keys %trees)
 	{
-		my ($out, $err) = ('', '');
-		my $s = time;
-		$node->psql('postgres', <<"SQL", stdout => \$out, stderr => \$err, on_error_stop => 0);
+		my ($out, $err, $server, $elapsed) = run_timed("$what $mode", <<"SQL");
 $mode{$mode}
 SET statement_timeout = '${TREES_TIMEOUT_MS}ms';
 SELECT 'start', extract(epoch FROM clock_timestamp());
@@ -130,12 +138,6 @@ RESET statement_timeout;
 SELECT 'after', buypower.predict(m, (SELECT x FROM big LIMIT 1)) BETWEEN 0 AND 1
 FROM (SELECT buypower.gbdt(x[1] > 0, x, '{"trees": 2}') AS m FROM (SELECT x FROM big LIMIT 1000) b) s;
 SQL
-		my $elapsed = time - $s;
-		my ($start) = $out =~ /^start\|([\d.]+)$/m;
-		my ($end) = $out =~ /^end\|([\d.]+)$/m;
-		my $server = defined $start && defined $end ? $end - $start : -1;
-		note(sprintf('%s %s: cancelled after %.3f s in the server, %.3f s wall for the session',
-			$what, $mode, $server, $elapsed));
 		like($err, qr/canceling statement due to statement timeout/,
 			"$what $mode: cancelled while growing trees");
 		cmp_ok($server, '>=', $TREES_TIMEOUT_MS / 1000 - 0.01, "$what $mode: ran until the timeout");
