@@ -48,16 +48,20 @@
  * Missing values go to whichever side gains more (learned default).
  *
  * Threads.  The final function may use one helper thread (option "threads",
- * 1 or 2, default 2) for the row loops: histograms and partitions of nodes
- * of at least TREES_HALVES_MIN rows, the gradients, train scores, the
- * rows' hashes and the binning of numeric features.  How the helper is kept
- * away from PostgreSQL:
- *	 - it runs only HistHalf, PartHalf, GradHalf, PredHalf, HashHalf and
- *	   BinHalf (through HalfWorker), with hash_bytes_extended (src/common,
- *	   plain arithmetic) and WalkBinned as the only callees besides libc:
+ * 1 or 2, default 2) for the row loops: histograms (by halves of the rows
+ * for nodes of at least TREES_HALVES_MIN rows, by halves of the features
+ * for smaller ones), partitions and their copies, the gradients, train
+ * scores and rows' leaves, the rows' hashes and the binning of numeric
+ * features.  How the helper is kept away from PostgreSQL:
+ *	 - it runs only HistHalf, PartHalf, PartCopyHalf, GradHalf, LeafOfHalf,
+ *	   PredHalf, HashHalf and BinHalf (through HalfWorker), with
+ *	   FillHist, hash_bytes_extended (src/common, plain arithmetic) and
+ *	   WalkBinned as the only callees besides libc:
  *	   loops over arrays the backend thread allocated before starting it,
- *	   calling nothing else but memcpy and exp; no palloc/pfree, no elog/ereport
- *	   (not even Assert), no CHECK_FOR_INTERRUPTS, no PG data structure;
+ *	   calling nothing else but memcpy, memmove and exp; no palloc/pfree, no
+ *	   elog/ereport (not even Assert), no CHECK_FOR_INTERRUPTS, no PG data
+ *	   structure; between jobs it spins briefly on two flags (atomic loads,
+ *	   a pause instruction), then sleeps;
  *	 - it is created with every signal blocked (pthread_sigmask around
  *	   pthread_create), so PostgreSQL's signal handlers run only in the
  *	   backend thread;
@@ -74,8 +78,9 @@
  *	   rounds the helper is asleep and holds no pointer into them.
  * Determinism does not depend on the helper: nodes of TREES_HALVES_MIN
  * rows or more are always summed as two halves (first half, second half,
- * added bin by bin in that order), partitions of two halves are laid out
- * exactly as a one-pass stable partition, and gradients are per row.
+ * added bin by bin in that order), smaller nodes split by features sum
+ * each bin exactly as one pass does, partitions of two halves are laid
+ * out exactly as a one-pass stable partition, and gradients are per row.
  * Whoever claims the second half first runs it: the helper, or the backend
  * thread after the first half (with "threads": 1, if pthread_create
  * failed, or if the helper has not woken up yet): the same bits either way
@@ -121,9 +126,13 @@
 #define TREES_SLICE			262144	/* rows per half between interrupt checks */
 #define TREES_HIST_BLOCK	1024	/* rows per block of a histogram pass */
 #define TREES_HALVES_MIN	32768	/* nodes this big are summed in two halves */
-#define TREES_THREAD_WORK	(100 * 1000)	/* least work for a helper thread */
+#define TREES_THREAD_WORK	(20 * 1000)	/* least work for a helper thread */
+#define TREES_PART_COST		3	/* a row of a partition, in row-feature steps */
 #define TREES_MAX_ROWS		((int64) PG_INT32_MAX - 1)
 #define TREES_HASH52		((UINT64CONST(1) << 52) - 1)
+
+StaticAssertDecl(TREES_HALVES_MIN <= TREES_SLICE,
+				 "a node split by features must fit in one round");
 
 /* ----------------------------------------------------------------
  * options
@@ -838,30 +847,58 @@ static struct
 	.state = 0,
 };
 
+/*
+ * Busy-wait a little before sleeping: a round's gaps are often tens of
+ * microseconds (a split search, an interrupt check), less than a sleep
+ * and wake-up costs on a VM.  TREES_SPIN pauses are some tens of
+ * microseconds; only loads of the two flags below, no lock.  Stores to
+ * posted and running stay under the mutex, as atomic stores, so the
+ * unlocked loads see them.
+ */
+#define TREES_SPIN			2000
+
+static inline void
+CpuRelax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
 /* helper thread: plain C on preallocated arrays, nothing else */
 static void *
 HalfWorker(void *arg)
 {
 	uint64		seen = 0;
 
-	pthread_mutex_lock(&helper.mu);
 	for (;;)
 	{
 		HalfJob    *j;
+		int			spin;
 
+		for (spin = 0; spin < TREES_SPIN &&
+			 __atomic_load_n(&helper.posted, __ATOMIC_ACQUIRE) == seen; spin++)
+			CpuRelax();
+		pthread_mutex_lock(&helper.mu);
 		while (helper.posted == seen)
 			pthread_cond_wait(&helper.wake, &helper.mu);
 		seen = helper.posted;
 		if (helper.job == NULL || helper.claimed)
+		{
+			pthread_mutex_unlock(&helper.mu);
 			continue;
+		}
 		j = helper.job;
 		helper.claimed = true;
-		helper.running = true;
+		__atomic_store_n(&helper.running, true, __ATOMIC_RELEASE);
 		pthread_mutex_unlock(&helper.mu);
 		j->fn(j->ctx, j->half, j->from, j->to);
 		pthread_mutex_lock(&helper.mu);
-		helper.running = false;
+		__atomic_store_n(&helper.running, false, __ATOMIC_RELEASE);
 		pthread_cond_signal(&helper.idle);
+		pthread_mutex_unlock(&helper.mu);
 	}
 	return NULL;
 }
@@ -909,7 +946,7 @@ RunRound(int threads, HalfJob *a, HalfJob *b)
 		pthread_mutex_lock(&helper.mu);
 		helper.job = b;
 		helper.claimed = false;
-		helper.posted++;
+		__atomic_store_n(&helper.posted, helper.posted + 1, __ATOMIC_RELEASE);
 		pthread_cond_signal(&helper.wake);
 		pthread_mutex_unlock(&helper.mu);
 		offered = true;
@@ -927,6 +964,11 @@ RunRound(int threads, HalfJob *a, HalfJob *b)
 		b->fn(b->ctx, b->half, b->from, b->to);
 	if (offered)
 	{
+		int			spin;
+
+		for (spin = 0; spin < TREES_SPIN &&
+			 __atomic_load_n(&helper.running, __ATOMIC_ACQUIRE); spin++)
+			CpuRelax();
 		pthread_mutex_lock(&helper.mu);
 		while (helper.running)
 			pthread_cond_wait(&helper.idle, &helper.mu);
@@ -939,9 +981,10 @@ RunRound(int threads, HalfJob *a, HalfJob *b)
  * fn on rows [begin, mid) as half 0 and [mid, end) as half 1, mid the
  * midpoint, in rounds of TREES_SLICE rows per half.  A helper thread only
  * if the range has work for at least TREES_THREAD_WORK row-feature steps
- * (rows times cost, the caller's rough cost of a row in such steps):
- * waking the helper costs tens of microseconds here, so smaller ranges
- * run both halves in the backend thread.  Which thread ran a half never
+ * (rows times cost, the caller's rough cost of a row in such steps, about
+ * 2 ns each): a helper that is spinning takes a half within microseconds,
+ * a sleeping one in tens of them, so smaller ranges run both halves in
+ * the backend thread.  Which thread ran a half never
  * changes a result bit, so this threshold is free to tune.
  */
 static void
@@ -1476,12 +1519,27 @@ NewHist(Grower *gr)
 	return palloc0(sizeof(HBin) * gr->hsize);
 }
 
+/* add one row's (g, h) to a bin: one two-lane add (each lane is the scalar sum) */
+static inline void
+HistAdd(HBin *b, V2D y)
+{
+	V2D			x;
+
+	memcpy(&x, &b->g, sizeof(x));
+	x += y;
+	memcpy(&b->g, &x, sizeof(x));
+	b->n++;
+}
+
 /*
- * Histogram of rows idx[from..to) for features act[0..nact): feature
- * by feature, so each pass reads one column of codes (n bytes, mostly
- * cache-resident) and the node's gradients sequentially, and adds into one
- * feature's bins (a few kB).  Within a bin the sum runs in node order.
- * Rows go in blocks of TREES_HIST_BLOCK, all features per block.
+ * Histogram of rows idx[from..to) for features act[0..nact).  Rows go in
+ * blocks of TREES_HIST_BLOCK (their indexes and gradients stay in L1);
+ * within a block, features go four at a time: one load of a row's index
+ * and gradients serves four columns and four independent bin updates
+ * (the features' bins are disjoint), then the rest one by one.  Each
+ * pass reads its columns of codes (n bytes each, mostly cache-resident)
+ * and the node's gradients sequentially.  Within a bin the sum runs in
+ * node order, whatever the grouping: the grouping changes no bit.
  */
 static void
 FillHist(const uint8 *bins, Size n, const int *idx, const GH *gh,
@@ -1492,28 +1550,44 @@ FillHist(const uint8 *bins, Size n, const int *idx, const GH *gh,
 				j,
 				k;
 
-	/* blocks of rows whose indexes and gradients stay in L1 across features */
 	for (k0 = from; k0 < to; k0 += TREES_HIST_BLOCK)
 	{
 		int			k1 = Min(to, k0 + TREES_HIST_BLOCK);
 
-		for (j = 0; j < nact; j++)
+		for (j = 0; j + 4 <= nact; j += 4)
 		{
-			const uint8 *col = bins + (Size) act[j] * n;
-			HBin	   *hf = hist + hoff[act[j]];
+			const uint8 *c0 = bins + (Size) act[j] * n;
+			const uint8 *c1 = bins + (Size) act[j + 1] * n;
+			const uint8 *c2 = bins + (Size) act[j + 2] * n;
+			const uint8 *c3 = bins + (Size) act[j + 3] * n;
+			HBin	   *h0 = hist + hoff[act[j]];
+			HBin	   *h1 = hist + hoff[act[j + 1]];
+			HBin	   *h2 = hist + hoff[act[j + 2]];
+			HBin	   *h3 = hist + hoff[act[j + 3]];
 
 			for (k = k0; k < k1; k++)
 			{
-				HBin	   *b = &hf[col[idx[k]]];
-				V2D			x,
-							y;
+				int			r = idx[k];
+				V2D			y;
 
-				/* (g, h) as one two-lane add: each lane is the scalar sum */
-				memcpy(&x, &b->g, sizeof(x));
 				memcpy(&y, &gh[k], sizeof(y));
-				x += y;
-				memcpy(&b->g, &x, sizeof(x));
-				b->n++;
+				HistAdd(&h0[c0[r]], y);
+				HistAdd(&h1[c1[r]], y);
+				HistAdd(&h2[c2[r]], y);
+				HistAdd(&h3[c3[r]], y);
+			}
+		}
+		for (; j < nact; j++)
+		{
+			const uint8 *c0 = bins + (Size) act[j] * n;
+			HBin	   *h0 = hist + hoff[act[j]];
+
+			for (k = k0; k < k1; k++)
+			{
+				V2D			y;
+
+				memcpy(&y, &gh[k], sizeof(y));
+				HistAdd(&h0[c0[idx[k]]], y);
 			}
 		}
 	}
@@ -1523,23 +1597,39 @@ typedef struct HistCtx
 {
 	const Grower *gr;
 	HBin	   *out[2];
+	int			fsplit;			/* > 0: split by features, not rows */
 } HistCtx;
 
+/*
+ * Half of a histogram.  Split by rows (fsplit 0): half "half" of the rows,
+ * all features, into out[half].  Split by features: all the rows given,
+ * half 0 the active features before fsplit and half 1 the others, both
+ * into out[0]: their bins are disjoint, so the halves never touch the
+ * same memory, and each bin is summed exactly as in one pass.
+ */
 static void
 HistHalf(void *ctx, int half, int from, int to)
 {
 	HistCtx    *c = ctx;
 	const Grower *gr = c->gr;
 
-	FillHist(gr->d->bins, gr->d->n, gr->idx, gr->gh, from, to,
-			 gr->active, gr->nactive, gr->hoff, c->out[half]);
+	if (c->fsplit > 0)
+		FillHist(gr->d->bins, gr->d->n, gr->idx, gr->gh, from, to,
+				 gr->active + (half ? c->fsplit : 0),
+				 half ? gr->nactive - c->fsplit : c->fsplit,
+				 gr->hoff, c->out[0]);
+	else
+		FillHist(gr->d->bins, gr->d->n, gr->idx, gr->gh, from, to,
+				 gr->active, gr->nactive, gr->hoff, c->out[half]);
 }
 
 /*
  * Histogram of the rows of a leaf (hist is zeroed).  A node of at least
- * TREES_HALVES_MIN rows is summed as two halves added bin by bin, whether
- * or not a helper thread runs one of them: the bits depend on the rows
- * only.
+ * TREES_HALVES_MIN rows is summed as two halves of its rows added bin by
+ * bin, whether or not a helper thread runs one of them: the bits depend
+ * on the rows only.  A smaller node is summed in one pass over its rows,
+ * or, when a helper thread may take work, as two halves of its features
+ * (half 1 in the helper if it claims it first): the same bits.
  */
 static void
 BuildHist(Grower *gr, Leaf *L, HBin *hist)
@@ -1549,15 +1639,22 @@ BuildHist(Grower *gr, Leaf *L, HBin *hist)
 
 	c.gr = gr;
 	c.out[0] = hist;
+	c.fsplit = 0;
 	if (L->end - L->begin < TREES_HALVES_MIN)
 	{
-		int64		k;
-
-		for (k = L->begin; k < L->end; k += TREES_SLICE)
+		if (gr->threads > 1 && gr->nactive >= 2 &&
+			(int64) (L->end - L->begin) * gr->nactive >= TREES_THREAD_WORK)
 		{
-			HistHalf(&c, 0, (int) k, (int) Min(L->end, k + TREES_SLICE));
-			CHECK_FOR_INTERRUPTS();
+			HalfJob		a = {HistHalf, &c, 0, L->begin, L->end};
+			HalfJob		b = {HistHalf, &c, 1, L->begin, L->end};
+
+			/* fewer than TREES_SLICE rows: one round */
+			c.fsplit = (gr->nactive + 1) / 2;
+			RunRound(gr->threads, &a, &b);
 		}
+		else
+			HistHalf(&c, 0, L->begin, L->end);
+		CHECK_FOR_INTERRUPTS();
 		return;
 	}
 	c.out[1] = gr->hist2;
@@ -1594,36 +1691,89 @@ PartHalf(void *ctx, int half, int from, int to)
 {
 	PartCtx    *c = ctx;
 	const Leaf *P = c->P;
-	int		   *idx = c->gr->idx;
-	GH		   *gh = c->gr->gh;
-	int		   *tmp = c->gr->tmp;
-	GH		   *tmpgh = c->gr->tmpgh;
-	const uint8 *col = c->col;
+	int		   *restrict idx = c->gr->idx;
+	GH		   *restrict gh = c->gr->gh;
+	int		   *restrict tmp = c->gr->tmp;
+	GH		   *restrict tmpgh = c->gr->tmpgh;
+	const uint8 *restrict col = c->col;
 	int			w = c->start[half] + c->nleft[half],
 				t = c->start[half] + c->nright[half],
 				i;
 
-	for (i = from; i < to; i++)
+	/* the split's fields in locals: the stores below cannot change them */
+	if (P->cat)
 	{
-		int			r = idx[i];
-		GH			x = gh[i];
-		int			code = col[r];
-		int			goleft;
+		uint64		cset[4];
 
-		if (P->cat)
-			goleft = (int) ((P->cset[code >> 6] >> (code & 63)) & 1);
-		else
-			goleft = (code == c->nb) ? P->dleft : (code <= P->bin);
-		/* both writes, one kept: no branch on a coin-flip condition */
-		idx[w] = r;
-		gh[w] = x;
-		tmp[t] = r;
-		tmpgh[t] = x;
-		w += goleft;
-		t += 1 - goleft;
+		memcpy(cset, P->cset, sizeof(cset));
+		for (i = from; i < to; i++)
+		{
+			int			r = idx[i];
+			GH			x = gh[i];
+			int			code = col[r];
+			int			goleft = (int) ((cset[code >> 6] >> (code & 63)) & 1);
+
+			/* both writes, one kept: no branch on a coin-flip condition */
+			idx[w] = r;
+			gh[w] = x;
+			tmp[t] = r;
+			tmpgh[t] = x;
+			w += goleft;
+			t += 1 - goleft;
+		}
+	}
+	else
+	{
+		int			nb = c->nb;
+		int			bin = P->bin;
+		int			dleft = P->dleft ? 1 : 0;
+
+		for (i = from; i < to; i++)
+		{
+			int			r = idx[i];
+			GH			x = gh[i];
+			int			code = col[r];
+			int			goleft = (code == nb) ? dleft : (code <= bin);
+
+			idx[w] = r;
+			gh[w] = x;
+			tmp[t] = r;
+			tmpgh[t] = x;
+			w += goleft;
+			t += 1 - goleft;
+		}
 	}
 	c->nleft[half] = w - c->start[half];
 	c->nright[half] = t - c->start[half];
+}
+
+/*
+ * Lay out the halves' parts: left of half 1 moves down next to left of
+ * half 0 (memmove within idx), then right of half 0 and right of half 1
+ * are copied from tmp.  Right of half 1 lands on [start[1] + nleft[1],
+ * end), which neither the move's source [start[1], start[1] + nleft[1])
+ * nor its target touch: so half 1 copies it while half 0 does the move
+ * and then right of half 0 (which overwrites the move's source).
+ */
+static void
+PartCopyHalf(void *ctx, int half, int from, int to)
+{
+	PartCtx    *c = ctx;
+	Grower	   *gr = c->gr;
+	int			w = c->P->begin + c->nleft[0] + c->nleft[1];
+
+	if (half == 0)
+	{
+		memmove(gr->idx + c->P->begin + c->nleft[0], gr->idx + c->start[1], sizeof(int) * c->nleft[1]);
+		memmove(gr->gh + c->P->begin + c->nleft[0], gr->gh + c->start[1], sizeof(GH) * c->nleft[1]);
+		memcpy(gr->idx + w, gr->tmp + c->start[0], sizeof(int) * c->nright[0]);
+		memcpy(gr->gh + w, gr->tmpgh + c->start[0], sizeof(GH) * c->nright[0]);
+	}
+	else
+	{
+		memcpy(gr->idx + w + c->nright[0], gr->tmp + c->start[1], sizeof(int) * c->nright[1]);
+		memcpy(gr->gh + w + c->nright[0], gr->tmpgh + c->start[1], sizeof(GH) * c->nright[1]);
+	}
 }
 
 /* returns the end of the left part */
@@ -1631,7 +1781,7 @@ static int
 Partition(Grower *gr, const Leaf *P)
 {
 	PartCtx		c;
-	int			w;
+	int			rows = P->end - P->begin;
 
 	memset(&c, 0, sizeof(c));
 	c.gr = gr;
@@ -1639,17 +1789,19 @@ Partition(Grower *gr, const Leaf *P)
 	c.col = gr->d->bins + (Size) P->f * gr->d->n;
 	c.nb = gr->d->nbins[P->f];
 	c.start[0] = P->begin;
-	c.start[1] = P->begin + (P->end - P->begin) / 2;
-	RunHalves(gr->threads, P->begin, P->end, 3, PartHalf, &c);
-	w = P->begin + c.nleft[0];
-	memmove(gr->idx + w, gr->idx + c.start[1], sizeof(int) * c.nleft[1]);
-	memmove(gr->gh + w, gr->gh + c.start[1], sizeof(GH) * c.nleft[1]);
-	w += c.nleft[1];
-	memcpy(gr->idx + w, gr->tmp + c.start[0], sizeof(int) * c.nright[0]);
-	memcpy(gr->gh + w, gr->tmpgh + c.start[0], sizeof(GH) * c.nright[0]);
-	memcpy(gr->idx + w + c.nright[0], gr->tmp + c.start[1], sizeof(int) * c.nright[1]);
-	memcpy(gr->gh + w + c.nright[0], gr->tmpgh + c.start[1], sizeof(GH) * c.nright[1]);
-	return w;
+	c.start[1] = P->begin + rows / 2;
+	RunHalves(gr->threads, P->begin, P->end, TREES_PART_COST, PartHalf, &c);
+	if (c.nleft[1] + c.nright[0] + c.nright[1] > 0)
+	{
+		/* from/to only say whether there is work: one round */
+		HalfJob		a = {PartCopyHalf, &c, 0, 0, c.nleft[1] + c.nright[0]};
+		HalfJob		b = {PartCopyHalf, &c, 1, 0, c.nright[1]};
+
+		RunRound((int64) rows * TREES_PART_COST >= TREES_THREAD_WORK ? gr->threads : 1,
+				 &a, &b);
+		CHECK_FOR_INTERRUPTS();
+	}
+	return P->begin + c.nleft[0] + c.nleft[1];
 }
 
 static inline double
@@ -2269,6 +2421,27 @@ PredHalf(void *ctx, int half, int from, int to)
 	}
 }
 
+/*
+ * Each root row's leaf, by row: tmp[idx[i]] = k for the positions i in
+ * [from, to) of leaf k (the leaves' ranges tile the root's range).
+ */
+static void
+LeafOfHalf(void *ctx, int half, int from, int to)
+{
+	Grower	   *gr = ctx;
+	int			k,
+				i;
+
+	for (k = 0; k < gr->nleaves; k++)
+	{
+		int			lo = Max(from, gr->leaves[k].begin);
+		int			hi = Min(to, gr->leaves[k].end);
+
+		for (i = lo; i < hi; i++)
+			gr->tmp[gr->idx[i]] = k;
+	}
+}
+
 static void
 Boost(TreeState *s, TrainData *d, Ensemble *e)
 {
@@ -2377,11 +2550,8 @@ Boost(TreeState *s, TrainData *d, Ensemble *e)
 		 */
 		leafval = palloc(sizeof(double) * gr.nleaves);
 		for (k = 0; k < gr.nleaves; k++)
-		{
 			leafval[k] = gr.out[gr.leaves[k].out].value;
-			for (i = gr.leaves[k].begin; i < gr.leaves[k].end; i++)
-				gr.tmp[gr.idx[i]] = k;
-		}
+		RunHalves(gr.threads, 0, nroot, 2, LeafOfHalf, &gr);
 		pc.d = d;
 		pc.nodes = e->trees[t].nodes;
 		pc.leafval = leafval;
