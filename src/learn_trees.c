@@ -1784,12 +1784,18 @@ typedef struct PartCtx
 	int			start[2];		/* first row of each half */
 	int			nleft[2];
 	int			nright[2];
+	bool		movegh;			/* move the gradients along */
 } PartCtx;
 
-static void
-PartHalf(void *ctx, int half, int from, int to)
+/*
+ * One half's stable partition: left-going rows to the front of its own
+ * range, right-going rows to the same offsets of tmp.  Instantiated for
+ * numeric or categorical splits, with or without moving the gradients
+ * (not needed when neither child will be split).
+ */
+static pg_attribute_always_inline void
+PartLoop(PartCtx *c, int half, int from, int to, bool cat, bool movegh)
 {
-	PartCtx    *c = ctx;
 	const Leaf *P = c->P;
 	int		   *restrict idx = c->gr->idx;
 	GH		   *restrict gh = c->gr->gh;
@@ -1799,52 +1805,59 @@ PartHalf(void *ctx, int half, int from, int to)
 	int			w = c->start[half] + c->nleft[half],
 				t = c->start[half] + c->nright[half],
 				i;
-
 	/* the split's fields in locals: the stores below cannot change them */
-	if (P->cat)
+	uint64		cset[4];
+	int			nb = c->nb;
+	int			bin = P->bin;
+	int			dleft = P->dleft ? 1 : 0;
+
+	memcpy(cset, P->cset, sizeof(cset));
+	for (i = from; i < to; i++)
 	{
-		uint64		cset[4];
+		int			r = idx[i];
+		int			code = col[r];
+		int			goleft;
 
-		memcpy(cset, P->cset, sizeof(cset));
-		for (i = from; i < to; i++)
+		if (cat)
+			goleft = (int) ((cset[code >> 6] >> (code & 63)) & 1);
+		else
+			goleft = (code == nb) ? dleft : (code <= bin);
+		/* both writes, one kept: no branch on a coin-flip condition */
+		idx[w] = r;
+		tmp[t] = r;
+		if (movegh)
 		{
-			int			r = idx[i];
 			GH			x = gh[i];
-			int			code = col[r];
-			int			goleft = (int) ((cset[code >> 6] >> (code & 63)) & 1);
 
-			/* both writes, one kept: no branch on a coin-flip condition */
-			idx[w] = r;
 			gh[w] = x;
-			tmp[t] = r;
 			tmpgh[t] = x;
-			w += goleft;
-			t += 1 - goleft;
 		}
-	}
-	else
-	{
-		int			nb = c->nb;
-		int			bin = P->bin;
-		int			dleft = P->dleft ? 1 : 0;
-
-		for (i = from; i < to; i++)
-		{
-			int			r = idx[i];
-			GH			x = gh[i];
-			int			code = col[r];
-			int			goleft = (code == nb) ? dleft : (code <= bin);
-
-			idx[w] = r;
-			gh[w] = x;
-			tmp[t] = r;
-			tmpgh[t] = x;
-			w += goleft;
-			t += 1 - goleft;
-		}
+		w += goleft;
+		t += 1 - goleft;
 	}
 	c->nleft[half] = w - c->start[half];
 	c->nright[half] = t - c->start[half];
+}
+
+static void
+PartHalf(void *ctx, int half, int from, int to)
+{
+	PartCtx    *c = ctx;
+
+	if (c->P->cat)
+	{
+		if (c->movegh)
+			PartLoop(c, half, from, to, true, true);
+		else
+			PartLoop(c, half, from, to, true, false);
+	}
+	else
+	{
+		if (c->movegh)
+			PartLoop(c, half, from, to, false, true);
+		else
+			PartLoop(c, half, from, to, false, false);
+	}
 }
 
 /*
@@ -1865,14 +1878,18 @@ PartCopyHalf(void *ctx, int half, int from, int to)
 	if (half == 0)
 	{
 		memmove(gr->idx + c->P->begin + c->nleft[0], gr->idx + c->start[1], sizeof(int) * c->nleft[1]);
-		memmove(gr->gh + c->P->begin + c->nleft[0], gr->gh + c->start[1], sizeof(GH) * c->nleft[1]);
 		memcpy(gr->idx + w, gr->tmp + c->start[0], sizeof(int) * c->nright[0]);
-		memcpy(gr->gh + w, gr->tmpgh + c->start[0], sizeof(GH) * c->nright[0]);
+		if (c->movegh)
+		{
+			memmove(gr->gh + c->P->begin + c->nleft[0], gr->gh + c->start[1], sizeof(GH) * c->nleft[1]);
+			memcpy(gr->gh + w, gr->tmpgh + c->start[0], sizeof(GH) * c->nright[0]);
+		}
 	}
 	else
 	{
 		memcpy(gr->idx + w + c->nright[0], gr->tmp + c->start[1], sizeof(int) * c->nright[1]);
-		memcpy(gr->gh + w + c->nright[0], gr->tmpgh + c->start[1], sizeof(GH) * c->nright[1]);
+		if (c->movegh)
+			memcpy(gr->gh + w + c->nright[0], gr->tmpgh + c->start[1], sizeof(GH) * c->nright[1]);
 	}
 }
 
@@ -1890,6 +1907,14 @@ Partition(Grower *gr, const Leaf *P)
 	c.nb = gr->d->nbins[P->f];
 	c.start[0] = P->begin;
 	c.start[1] = P->begin + rows / 2;
+
+	/*
+	 * Gradients are read again only for the histograms of children that
+	 * may be split (MaySplit): at the last level, the rows move alone.
+	 */
+	c.movegh = P->depth + 1 < gr->max_depth &&
+		(P->nl >= 2 * (int64) gr->min_rows ||
+		 P->cnt - P->nl >= 2 * (int64) gr->min_rows);
 	RunHalves(gr->threads, P->begin, P->end, TREES_PART_COST, PartHalf, &c);
 	if (c.nleft[1] + c.nright[0] + c.nright[1] > 0)
 	{
