@@ -27,23 +27,33 @@ RowStoreInit(RowStore *rs, int w, MemoryContext cxt)
 	rs->cxt = cxt;
 }
 
-/*
- * Ask for transparent huge pages on the 2 MB-aligned interior of a large
- * block, where the kernel allows it ("madvise" mode): filling a million
- * rows otherwise takes a page fault per 4 kB, which measured as much as
- * the rest of the buffering.  Only a hint; errors are ignored.
- */
-static void
-HugePages(void *p, Size size)
-{
-#if !defined(WIN32) && defined(MADV_HUGEPAGE)
-	uintptr_t	huge = 2 * 1024 * 1024,
-				start = TYPEALIGN(huge, (uintptr_t) p),
-				end = TYPEALIGN_DOWN(huge, (uintptr_t) p + size);
+#define ROWSTORE_HUGE			(2 * 1024 * 1024)
 
-	if (end > start)
-		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
+/*
+ * Allocate a block for size bytes of rows.  A block of 2 MB or more is
+ * placed so that its rows start on a 2 MB boundary, and those whole 2 MB
+ * pages are offered to the kernel as transparent huge pages ("madvise"
+ * mode; only a hint, errors ignored): filling a million rows otherwise
+ * takes a page fault per 4 kB, which measured as much as the rest of the
+ * buffering, and an unaligned 8 MB block gets only 3 huge pages of its 4.
+ * The padding before the block is never touched, so it costs address
+ * space only, and it is not counted against the store's limit.
+ */
+static RowBlock *
+AllocBlock(MemoryContext cxt, Size size)
+{
+	char	   *raw;
+	RowBlock   *b;
+
+	if (size < ROWSTORE_HUGE)
+		return MemoryContextAlloc(cxt, offsetof(RowBlock, data) + size);
+	raw = MemoryContextAllocHuge(cxt, offsetof(RowBlock, data) + size + ROWSTORE_HUGE);
+	b = (RowBlock *) (TYPEALIGN(ROWSTORE_HUGE, raw + offsetof(RowBlock, data)) -
+					  offsetof(RowBlock, data));
+#if !defined(WIN32) && defined(MADV_HUGEPAGE)
+	(void) madvise(b->data, TYPEALIGN_DOWN(ROWSTORE_HUGE, size), MADV_HUGEPAGE);
 #endif
+	return b;
 }
 
 /*
@@ -67,8 +77,7 @@ RowStoreReserve(RowStore *rs, int64 want, int64 *got, Size limit)
 		size = Min(Max(size, rowbytes), limit - Min(limit, rs->bytes));
 		if (size < rowbytes)
 			return NULL;
-		b = MemoryContextAlloc(rs->cxt, offsetof(RowBlock, data) + size);
-		HugePages(b, offsetof(RowBlock, data) + size);
+		b = AllocBlock(rs->cxt, size);
 		b->next = NULL;
 		b->nrows = 0;
 		b->capacity = size / rowbytes;
