@@ -6,8 +6,9 @@
  *
  * Learners that need every row at the end (logreg's Newton passes, the
  * preprocessing layer's quantiles and replay) keep them here.  Blocks
- * double from 16 kB to 8 MB, so a small group wastes little and a large
- * one costs few allocations; large blocks ask for transparent huge pages.
+ * double from 16 kB to 32 MB, so a small group wastes little and a large
+ * one costs few allocations; large blocks ask for transparent huge pages,
+ * and a helper thread faults their pages in ahead of the rows (rowstore.c).
  * Rows are read by walking the blocks:
  *
  *	for (b = rs->head; b != NULL; b = b->next)
