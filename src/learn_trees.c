@@ -36,14 +36,16 @@
  * threshold is cut[b] and a raw value goes left when value <= cut[b], which
  * is exactly the same rule.
  *
- * Growth.  Histograms of (gradient, hessian, count) per bin; the smaller
- * child's histogram is built from its rows, the larger one's is the
- * parent's minus it; the last level builds none.  Rows of a node are a
- * range of an index array, partitioned stably on every split (so indexes
- * stay ascending and the column reads stay close to sequential), and their
- * gradients are moved along in a parallel array, so a histogram pass reads
- * them sequentially.  A histogram is built feature by feature over blocks
- * of rows: one column of codes (n bytes) and one feature's bins at a time.
+ * Growth.  Histograms of (gradient, hessian, count, 0) per bin, four
+ * doubles, so a row is added with one four-lane add; the smaller child's
+ * histogram is built from its rows, the larger one's is the parent's
+ * minus it; the last level builds none.  Rows of a node are a range of an
+ * index array, partitioned stably on every split (so indexes stay
+ * ascending and the column reads stay close to sequential), and their
+ * gradients are moved along in a parallel array (unless neither child
+ * will be split), so a histogram pass reads them sequentially.  A
+ * histogram is built over blocks of rows, four features at a time: four
+ * columns of codes (n bytes each) and four features' bins.
  * Split gain and leaf weights are XGBoost's: G^2 / (H + l2), -G / (H + l2).
  * Missing values go to whichever side gains more (learned default).
  *
