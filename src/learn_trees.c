@@ -1771,11 +1771,16 @@ BuildHist(Grower *gr, Leaf *L, HBin *hist)
 }
 
 /*
- * Stable partition of a leaf's rows, in two halves: each half moves its
- * left-going rows to the front of its own range and its right-going rows
- * to the same offsets of tmp; then the backend thread lays out left of
- * half 0, left of half 1, right of half 0, right of half 1 -- exactly the
- * order a one-pass stable partition gives.
+ * Stable partition of a leaf's rows [begin, end), in two halves that run
+ * at once: half 0 goes forward over [begin, mid), keeping its left-going
+ * rows at the front of its range and putting its right-going rows at the
+ * same offsets of tmp; half 1 goes backward over [mid, end), keeping its
+ * right-going rows at the back of its range and putting its left-going
+ * rows at the back of tmp's.  Then the left rows of half 0 and the right
+ * rows of half 1 are already where a one-pass stable partition puts them
+ * (left of half 0, left of half 1, right of half 0, right of half 1);
+ * left of half 1 and right of half 0 are copied from tmp (disjoint
+ * sources and targets, so the two copies can run at once too).
  */
 typedef struct PartCtx
 {
@@ -1784,15 +1789,15 @@ typedef struct PartCtx
 	const uint8 *col;
 	int			nb;
 	int			start[2];		/* first row of each half */
+	int			end;			/* end of half 1 */
 	int			nleft[2];
 	int			nright[2];
 	bool		movegh;			/* move the gradients along */
 } PartCtx;
 
 /*
- * One half's stable partition: left-going rows to the front of its own
- * range, right-going rows to the same offsets of tmp.  Instantiated for
- * numeric or categorical splits, with or without moving the gradients
+ * One half's pass over rows [from, to) (half 1: backward).  Instantiated
+ * for numeric or categorical splits, with or without moving the gradients
  * (not needed when neither child will be split).
  */
 static pg_attribute_always_inline void
@@ -1804,9 +1809,7 @@ PartLoop(PartCtx *c, int half, int from, int to, bool cat, bool movegh)
 	int		   *restrict tmp = c->gr->tmp;
 	GH		   *restrict tmpgh = c->gr->tmpgh;
 	const uint8 *restrict col = c->col;
-	int			w = c->start[half] + c->nleft[half],
-				t = c->start[half] + c->nright[half],
-				i;
+	int			i;
 	/* the split's fields in locals: the stores below cannot change them */
 	uint64		cset[4];
 	int			nb = c->nb;
@@ -1814,31 +1817,68 @@ PartLoop(PartCtx *c, int half, int from, int to, bool cat, bool movegh)
 	int			dleft = P->dleft ? 1 : 0;
 
 	memcpy(cset, P->cset, sizeof(cset));
-	for (i = from; i < to; i++)
+	if (half == 0)
 	{
-		int			r = idx[i];
-		int			code = col[r];
-		int			goleft;
+		int			w = c->start[0] + c->nleft[0],	/* next left, in place */
+					t = c->start[0] + c->nright[0];	/* next right, in tmp */
 
-		if (cat)
-			goleft = (int) ((cset[code >> 6] >> (code & 63)) & 1);
-		else
-			goleft = (code == nb) ? dleft : (code <= bin);
-		/* both writes, one kept: no branch on a coin-flip condition */
-		idx[w] = r;
-		tmp[t] = r;
-		if (movegh)
+		for (i = from; i < to; i++)
 		{
-			GH			x = gh[i];
+			int			r = idx[i];
+			int			code = col[r];
+			int			goleft;
 
-			gh[w] = x;
-			tmpgh[t] = x;
+			if (cat)
+				goleft = (int) ((cset[code >> 6] >> (code & 63)) & 1);
+			else
+				goleft = (code == nb) ? dleft : (code <= bin);
+			/* both writes, one kept: no branch on a coin-flip condition */
+			idx[w] = r;
+			tmp[t] = r;
+			if (movegh)
+			{
+				GH			x = gh[i];
+
+				gh[w] = x;
+				tmpgh[t] = x;
+			}
+			w += goleft;
+			t += 1 - goleft;
 		}
-		w += goleft;
-		t += 1 - goleft;
+		c->nleft[0] = w - c->start[0];
+		c->nright[0] = t - c->start[0];
 	}
-	c->nleft[half] = w - c->start[half];
-	c->nright[half] = t - c->start[half];
+	else
+	{
+		int			w = c->end - 1 - c->nright[1],	/* next right, in place */
+					t = c->end - 1 - c->nleft[1];	/* next left, in tmp */
+
+		/* w >= i throughout: a row is written only where one was read */
+		for (i = to - 1; i >= from; i--)
+		{
+			int			r = idx[i];
+			int			code = col[r];
+			int			goleft;
+
+			if (cat)
+				goleft = (int) ((cset[code >> 6] >> (code & 63)) & 1);
+			else
+				goleft = (code == nb) ? dleft : (code <= bin);
+			idx[w] = r;
+			tmp[t] = r;
+			if (movegh)
+			{
+				GH			x = gh[i];
+
+				gh[w] = x;
+				tmpgh[t] = x;
+			}
+			w -= 1 - goleft;
+			t -= goleft;
+		}
+		c->nright[1] = c->end - 1 - w;
+		c->nleft[1] = c->end - 1 - t;
+	}
 }
 
 static void
@@ -1863,35 +1903,31 @@ PartHalf(void *ctx, int half, int from, int to)
 }
 
 /*
- * Lay out the halves' parts: left of half 1 moves down next to left of
- * half 0 (memmove within idx), then right of half 0 and right of half 1
- * are copied from tmp.  Right of half 1 lands on [start[1] + nleft[1],
- * end), which neither the move's source [start[1], start[1] + nleft[1])
- * nor its target touch: so half 1 copies it while half 0 does the move
- * and then right of half 0 (which overwrites the move's source).
+ * The two copies from tmp: half 0 puts left of half 1 after left of half
+ * 0, half 1 puts right of half 0 before right of half 1.
  */
 static void
 PartCopyHalf(void *ctx, int half, int from, int to)
 {
 	PartCtx    *c = ctx;
 	Grower	   *gr = c->gr;
-	int			w = c->P->begin + c->nleft[0] + c->nleft[1];
+	int			lend = c->start[0] + c->nleft[0];	/* end of left of half 0 */
 
 	if (half == 0)
 	{
-		memmove(gr->idx + c->P->begin + c->nleft[0], gr->idx + c->start[1], sizeof(int) * c->nleft[1]);
-		memcpy(gr->idx + w, gr->tmp + c->start[0], sizeof(int) * c->nright[0]);
+		int			src = c->end - c->nleft[1];
+
+		memcpy(gr->idx + lend, gr->tmp + src, sizeof(int) * c->nleft[1]);
 		if (c->movegh)
-		{
-			memmove(gr->gh + c->P->begin + c->nleft[0], gr->gh + c->start[1], sizeof(GH) * c->nleft[1]);
-			memcpy(gr->gh + w, gr->tmpgh + c->start[0], sizeof(GH) * c->nright[0]);
-		}
+			memcpy(gr->gh + lend, gr->tmpgh + src, sizeof(GH) * c->nleft[1]);
 	}
 	else
 	{
-		memcpy(gr->idx + w + c->nright[0], gr->tmp + c->start[1], sizeof(int) * c->nright[1]);
+		int			dst = lend + c->nleft[1];
+
+		memcpy(gr->idx + dst, gr->tmp + c->start[0], sizeof(int) * c->nright[0]);
 		if (c->movegh)
-			memcpy(gr->gh + w + c->nright[0], gr->tmpgh + c->start[1], sizeof(GH) * c->nright[1]);
+			memcpy(gr->gh + dst, gr->tmpgh + c->start[0], sizeof(GH) * c->nright[0]);
 	}
 }
 
@@ -1900,15 +1936,20 @@ static int
 Partition(Grower *gr, const Leaf *P)
 {
 	PartCtx		c;
-	int			rows = P->end - P->begin;
+	int			begin = P->begin,
+				end = P->end,
+				mid = begin + (end - begin) / 2;
+	int			threads = gr->threads;
+	int64		off;
 
 	memset(&c, 0, sizeof(c));
 	c.gr = gr;
 	c.P = P;
 	c.col = gr->d->bins + (Size) P->f * gr->d->n;
 	c.nb = gr->d->nbins[P->f];
-	c.start[0] = P->begin;
-	c.start[1] = P->begin + rows / 2;
+	c.start[0] = begin;
+	c.start[1] = mid;
+	c.end = end;
 
 	/*
 	 * Gradients are read again only for the histograms of children that
@@ -1917,18 +1958,30 @@ Partition(Grower *gr, const Leaf *P)
 	c.movegh = P->depth + 1 < gr->max_depth &&
 		(P->nl >= 2 * (int64) gr->min_rows ||
 		 P->cnt - P->nl >= 2 * (int64) gr->min_rows);
-	RunHalves(gr->threads, P->begin, P->end, TREES_PART_COST, PartHalf, &c);
-	if (c.nleft[1] + c.nright[0] + c.nright[1] > 0)
-	{
-		/* from/to only say whether there is work: one round */
-		HalfJob		a = {PartCopyHalf, &c, 0, 0, c.nleft[1] + c.nright[0]};
-		HalfJob		b = {PartCopyHalf, &c, 1, 0, c.nright[1]};
+	if ((int64) (end - begin) * TREES_PART_COST < TREES_THREAD_WORK)
+		threads = 1;
 
-		RunRound((int64) rows * TREES_PART_COST >= TREES_THREAD_WORK ? gr->threads : 1,
-				 &a, &b);
+	/* rounds as in RunHalves, but half 1 from the back of its range */
+	for (off = 0; begin + off < mid || mid + off < end; off += TREES_SLICE)
+	{
+		HalfJob		a = {PartHalf, &c, 0, (int) Min(begin + off, mid),
+		(int) Min(begin + off + TREES_SLICE, mid)};
+		HalfJob		b = {PartHalf, &c, 1, (int) Max(end - off - TREES_SLICE, mid),
+		(int) Max(end - off, mid)};
+
+		RunRound(threads, &a, &b);
 		CHECK_FOR_INTERRUPTS();
 	}
-	return P->begin + c.nleft[0] + c.nleft[1];
+	if (c.nleft[1] + c.nright[0] > 0)
+	{
+		/* from/to only say whether there is work: one round */
+		HalfJob		a = {PartCopyHalf, &c, 0, 0, c.nleft[1]};
+		HalfJob		b = {PartCopyHalf, &c, 1, 0, c.nright[0]};
+
+		RunRound(threads, &a, &b);
+		CHECK_FOR_INTERRUPTS();
+	}
+	return begin + c.nleft[0] + c.nleft[1];
 }
 
 static inline double
