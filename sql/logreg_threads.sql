@@ -38,3 +38,10 @@ FROM lt_models WHERE fit IN ('rep default', 'edge threads 2') ORDER BY fit;
 SELECT buypower.logreg(label, x, '{"threads": 3}') FROM lt_base;
 SELECT buypower.logreg(label, x, '{"threads": 1.5}') FROM lt_base;
 SELECT buypower.logreg(label, x, '{"threads": "2"}') FROM lt_base;
+-- rows past buypower.max_training_memory: the error comes while the
+-- helper thread may still be faulting in the last block, and the session
+-- goes on
+SET buypower.max_training_memory = '20MB';
+SELECT buypower.logreg(i % 3 = 0, ARRAY[i, i * 2.0, sqrt(i)]) FROM generate_series(1, 1000000) i;
+RESET buypower.max_training_memory;
+SELECT (buypower.logreg(label, x)::jsonb ->> 'converged') AS converged FROM lt_base;
