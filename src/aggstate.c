@@ -30,7 +30,7 @@
 #include "aggstate.h"
 #include "linalg.h"
 
-#define BP_STATE_FORMAT		1
+#define BP_STATE_FORMAT		2
 
 /*
  * Return the aggregate memory context or complain.
@@ -300,6 +300,13 @@ OptKey(const LearnerOps *ops, const char *key, JsonbValue *v, BpOptions *o)
 			BpBadOption(ops->name, key, "a number between 0 and 1");
 		o->tol = x;
 	}
+	else if (strcmp(key, "threads") == 0 && (ops->options & BPOPT_THREADS))
+	{
+		x = BpOptNumber(ops->name, key, v);
+		if (x != 1 && x != 2)
+			BpBadOption(ops->name, key, "1 or 2");
+		o->threads = (int32) x;
+	}
 	else if (strcmp(key, "names") == 0 && (ops->options & BPOPT_NAMES))
 		BpOptNames(ops->name, v, &o->nnames, &o->names, &o->names_len);
 	else if (strcmp(key, "class_weight") == 0 && (ops->options & BPOPT_CLASS_WEIGHT))
@@ -324,6 +331,7 @@ BpParseOptions(Jsonb *jb, const LearnerOps *ops, BpOptions *o)
 	o->intercept = true;
 	o->max_iter = 100;
 	o->tol = 1e-10;
+	o->threads = 2;
 	PrepOptionsDefaults(&o->prep);
 	if (jb == NULL)
 		return;
@@ -541,6 +549,7 @@ BpAggSerialize(FunctionCallInfo fcinfo, const LearnerOps *ops)
 	pq_sendint32(&buf, s->opts.class_weight);
 	pq_sendfloat8(&buf, s->opts.weight_neg);
 	pq_sendfloat8(&buf, s->opts.weight_pos);
+	pq_sendint32(&buf, s->opts.threads);
 	pq_sendint32(&buf, s->opts.nnames);
 	pq_sendint32(&buf, s->opts.names_len);
 	pq_sendbytes(&buf, s->opts.names, s->opts.names_len);
@@ -597,6 +606,9 @@ BpAggDeserialize(FunctionCallInfo fcinfo, const LearnerOps *ops)
 	s->opts.class_weight = pq_getmsgint(&buf, 4);
 	s->opts.weight_neg = pq_getmsgfloat8(&buf);
 	s->opts.weight_pos = pq_getmsgfloat8(&buf);
+	s->opts.threads = pq_getmsgint(&buf, 4);
+	if (s->opts.threads != 1 && s->opts.threads != 2)
+		BadState(ops);
 	s->opts.nnames = pq_getmsgint(&buf, 4);
 	s->opts.names_len = pq_getmsgint(&buf, 4);
 	if (s->nfeatures < -1 || s->nfeatures > BP_MAX_FEATURES || s->n < 0 ||

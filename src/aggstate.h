@@ -27,6 +27,7 @@
 #define BPOPT_MAX_ITER		0x0008
 #define BPOPT_TOL			0x0010
 #define BPOPT_CLASS_WEIGHT	0x0020
+#define BPOPT_THREADS		0x0040
 
 #define CLASS_WEIGHT_NONE		0
 #define CLASS_WEIGHT_BALANCED	1
@@ -41,6 +42,7 @@ typedef struct BpOptions
 	int32		class_weight;	/* CLASS_WEIGHT_* */
 	double		weight_neg;		/* given class weights */
 	double		weight_pos;
+	int32		threads;		/* final function's threads, 1 or 2 (default 2) */
 	int32		nnames;			/* feature names, NUL-separated; 0 if none */
 	int32		names_len;
 	char	   *names;

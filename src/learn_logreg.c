@@ -7,9 +7,18 @@
  * Storage.  Newton's method revisits every row once per iteration, so the
  * state keeps the training rows: p features and the label as p + 1
  * doubles, in a RowStore (rowstore.c) in the aggregate context: blocks of
- * 16 kB at first, doubling up to 8 MB, so small groups stay small and no
+ * 16 kB at first, doubling up to 32 MB, so small groups stay small and no
  * single allocation ever approaches 1 GB.  Memory is 8 (p + 1) bytes per
  * row plus under one block; buypower.max_training_memory caps it.
+ *
+ * Threads.  A pass over more than 2 LOGREG_HALF rows goes in rounds of two
+ * halves; with "threads": 2 (the default) the helper thread of worker.c
+ * runs the second half of a round while the backend runs the first.  Each
+ * half keeps its own sums across rounds and the pass adds them in a fixed
+ * order, so the bytes of the model do not depend on "threads" or timing
+ * (see LogregPass).  The halves call only arithmetic, libm and the linalg
+ * kernels (LinalgAddCols, LinalgScaleRows, LinalgCrossAdd: no PostgreSQL
+ * calls); interrupts are checked between rounds, after both halves end.
  *
  * Parallel plans.  Workers scan their share of the table and collect its
  * rows; each worker's rows are serialized, sent to the leader and
@@ -36,6 +45,7 @@
 #include "linalg.h"
 #include "model.h"
 #include "rowstore.h"
+#include "worker.h"
 
 #define LOGREG_PIVOT_TOL	1e-10	/* singular Hessian: 1 - R^2 below this */
 #define LOGREG_SEP_RHO		1e-6	/* separation: curvature ratio below this */
@@ -46,6 +56,7 @@
 #define LOGREG_SUB_TOL		1e-6
 #define LOGREG_SUB_MAX_ITER 25
 #define LOGREG_BLOCK		64		/* rows per LinalgCrossAdd in a full pass */
+#define LOGREG_HALF			32768	/* rows per half of a round of a pass */
 
 typedef struct LogregLearner
 {
@@ -241,13 +252,36 @@ typedef struct LogregProblem
 	double		l2;				/* penalty on the slopes */
 	int64		stride;			/* use every stride-th row */
 	double		penscale;		/* subsample share of the rows, for l2 */
+	bool		threads;		/* may use the helper thread */
+	int			nblocks;		/* the row store's blocks, for random access */
+	RowBlock  **blocks;
+	int64	   *bfirst;			/* index of each block's first row */
+	struct LogregHalf *half[2];
+} LogregProblem;
+
+/*
+ * One half of a pass: the selected rows [from, to) (row i of the pass is
+ * stored row i * stride), its sums and its scratch.  LogregHalfRun is a
+ * BpWorkerFn: it may run in the helper thread, so it calls nothing of
+ * PostgreSQL's (worker.h).
+ */
+typedef struct LogregHalf
+{
+	const LogregProblem *P;
+	const double *beta;
+	bool		full;			/* gradient and Hessian too */
+	int64		from;
+	int64		to;
+	double		loss;			/* sums, carried across rounds */
+	double	   *g;
+	double	   *H;
 	double	   *bz;				/* scratch: a block of design rows, z */
 	double	   *ba;				/* ... each row times its curvature weight */
 	double	   *by;				/* ... their labels */
 	double	   *bm;				/* ... margins */
 	double	   *bd;				/* ... curvature weights */
 	double	   *br;				/* ... and residuals */
-} LogregProblem;
+} LogregHalf;
 
 /* Objective value, gradient and packed upper Hessian at one point */
 typedef struct LogregEval
@@ -313,39 +347,7 @@ LogregAddPenalty(const LogregProblem *P, const double *beta, LogregEval *E,
 }
 
 /*
- * One pass over the (sub)sampled rows: objective only.
- */
-static void
-LogregLossPass(const LogregProblem *P, const double *beta, LogregEval *E)
-{
-	int			w = P->p + 1;
-	int64		skip = 0,
-				count = 0;
-	double		loss = 0.0,
-				e;
-	RowBlock   *b;
-
-	for (b = P->L->rows.head; b != NULL; b = b->next)
-	{
-		int64		r;
-
-		for (r = skip; r < b->nrows; r += P->stride)
-		{
-			const double *x = b->data + r * w;
-			double		y = x[P->p];
-
-			loss += (y != 0.0 ? P->wpos : P->wneg) * LogLoss(RowMargin(P, beta, x), y, &e);
-			if ((++count & 4095) == 0)
-				CHECK_FOR_INTERRUPTS();
-		}
-		skip = r - b->nrows;
-	}
-	E->loss = loss;
-	LogregAddPenalty(P, beta, E, false);
-}
-
-/*
- * Add one block of nb gathered rows (P->bz, labels in P->by) at beta:
+ * Add one block of nb gathered rows (h->bz, labels in h->by) at h->beta:
  * margins for the whole block, then per row the loss and the weights of
  *
  *	g = sum_i w_i (mu_i - y_i) z_i,		H = sum_i w_i mu_i (1 - mu_i) z_i z_i^T,
@@ -353,21 +355,22 @@ LogregLossPass(const LogregProblem *P, const double *beta, LogregEval *E)
  * then the block's cross-products (LinalgCrossAdd), column by column with
  * vector dot products instead of one short row update at a time.  Every
  * margin is summed in the order of RowMargin's loop, and the loss row by
- * row, so the loss pass and this one agree to the bit.
+ * row, so a loss-only pass and a full one agree to the bit.
  */
 static void
-LogregBlockTerms(const LogregProblem *P, const double *beta, int nb,
-				 double *loss, LogregEval *E)
+LogregBlockTerms(const LogregProblem *P, LogregHalf *h, int nb)
 {
-	double	   *restrict mg = P->bm,
-			   *restrict dv = P->bd,
-			   *restrict br = P->br;
-	const double *by = P->by;
+	double	   *restrict mg = h->bm,
+			   *restrict dv = h->bd,
+			   *restrict br = h->br;
+	const double *by = h->by;
+	const double *beta = h->beta;
+	double		loss = h->loss;
 	int			r;
 
 	for (r = 0; r < nb; r++)
 		mg[r] = P->xoff ? beta[0] : 0.0;
-	LinalgAddCols(mg, P->bz + (Size) P->xoff * LOGREG_BLOCK, LOGREG_BLOCK,
+	LinalgAddCols(mg, h->bz + (Size) P->xoff * LOGREG_BLOCK, LOGREG_BLOCK,
 				  beta + P->xoff, P->p, nb);
 	for (r = 0; r < nb; r++)
 	{
@@ -376,65 +379,166 @@ LogregBlockTerms(const LogregProblem *P, const double *beta, int nb,
 					e,
 					mu;
 
-		*loss += wt * LogLoss(mg[r], y, &e);
+		loss += wt * LogLoss(mg[r], y, &e);
 		mu = (mg[r] >= 0.0) ? 1.0 / (1.0 + e) : e / (1.0 + e);
 		/* mu (1 - mu) = e / (1 + e)^2 for either sign of m */
 		dv[r] = wt * e / ((1.0 + e) * (1.0 + e));
 		br[r] = wt * (mu - y);
 	}
-	LinalgScaleRows(P->ba, P->bz, LOGREG_BLOCK, dv, P->q, nb);
-	LinalgCrossAdd(E->H, E->g, P->q, br, P->ba, P->bz, LOGREG_BLOCK, nb);
+	h->loss = loss;
+	LinalgScaleRows(h->ba, h->bz, LOGREG_BLOCK, dv, P->q, nb);
+	LinalgCrossAdd(h->H, h->g, P->q, br, h->ba, h->bz, LOGREG_BLOCK, nb);
 }
 
 /*
- * One pass over the (sub)sampled rows: objective, gradient and Hessian,
- * LOGREG_BLOCK rows at a time, gathered column-major.
+ * Add the half's rows to its sums: the loss only, or (full) the loss,
+ * gradient and Hessian, LOGREG_BLOCK rows at a time gathered column-major.
+ * A BpWorkerFn: plain loops, no PostgreSQL calls.
  */
 static void
-LogregFullPass(const LogregProblem *P, const double *beta, LogregEval *E)
+LogregHalfRun(void *arg)
 {
+	LogregHalf *h = (LogregHalf *) arg;
+	const LogregProblem *P = h->P;
 	const int	w = P->p + 1,
 				p = P->p,
 				xoff = P->xoff;
-	int			nb = 0,
+	int64		i,
+				r;
+	int			k = 0,
+				nb = 0,
 				c;
-	int64		skip = 0,
-				count = 0;
-	double		loss = 0.0;
-	double	   *restrict bz = P->bz,
-			   *restrict by = P->by;
-	RowBlock   *b;
 
-	memset(E->g, 0, sizeof(double) * P->q);
-	memset(E->H, 0, sizeof(double) * P->q * (P->q + 1) / 2);
-	if (xoff)
-		for (c = 0; c < LOGREG_BLOCK; c++)
-			bz[c] = 1.0;
-	for (b = P->L->rows.head; b != NULL; b = b->next)
+	if (h->from >= h->to)
+		return;
+	/* the block holding the first row: the last one starting at or before it */
+	r = h->from * P->stride;
 	{
-		int64		r;
+		int			lo = 0,
+					hi = P->nblocks - 1;
 
-		for (r = skip; r < b->nrows; r += P->stride)
+		while (lo < hi)
 		{
-			const double *x = b->data + r * w;
+			int			mid = (lo + hi + 1) / 2;
 
-			for (c = 0; c < p; c++)
-				bz[(Size) (c + xoff) * LOGREG_BLOCK + nb] = x[c];
-			by[nb] = x[p];
-			if (++nb == LOGREG_BLOCK)
-			{
-				LogregBlockTerms(P, beta, nb, &loss, E);
-				nb = 0;
-				if ((count += LOGREG_BLOCK) % (64 * LOGREG_BLOCK) == 0)
-					CHECK_FOR_INTERRUPTS();
-			}
+			if (P->bfirst[mid] <= r)
+				lo = mid;
+			else
+				hi = mid - 1;
 		}
-		skip = r - b->nrows;
+		k = lo;
+	}
+	r -= P->bfirst[k];
+	for (i = h->from; i < h->to; i++, r += P->stride)
+	{
+		const double *x;
+
+		while (r >= P->blocks[k]->nrows)
+		{
+			r -= P->blocks[k]->nrows;
+			k++;
+		}
+		x = P->blocks[k]->data + r * w;
+		if (!h->full)
+		{
+			double		y = x[p],
+						e;
+
+			h->loss += (y != 0.0 ? P->wpos : P->wneg) *
+				LogLoss(RowMargin(P, h->beta, x), y, &e);
+			continue;
+		}
+		for (c = 0; c < p; c++)
+			h->bz[(Size) (c + xoff) * LOGREG_BLOCK + nb] = x[c];
+		h->by[nb] = x[p];
+		if (++nb == LOGREG_BLOCK)
+		{
+			LogregBlockTerms(P, h, nb);
+			nb = 0;
+		}
 	}
 	if (nb > 0)
-		LogregBlockTerms(P, beta, nb, &loss, E);
-	E->loss = loss;
-	LogregAddPenalty(P, beta, E, true);
+		LogregBlockTerms(P, h, nb);
+}
+
+/*
+ * One pass over the (sub)sampled rows at beta: the objective, and if full
+ * its gradient and Hessian.
+ *
+ * Up to 2 LOGREG_HALF rows, one half does them all, in order.  Beyond,
+ * the pass goes in rounds of 2 LOGREG_HALF rows (the last round shorter),
+ * each cut into a first and a second half; half 0 sums the first halves of
+ * all rounds, half 1 the second halves, and the pass adds half 1's sums to
+ * half 0's.  The two halves of a round run at once when the helper thread
+ * is free (BpWorkerPair), else one after the other: the same sums in the
+ * same order either way, so the model does not depend on threads, load or
+ * timing.  Interrupts are checked between rounds (a few ms).
+ */
+static void
+LogregPass(const LogregProblem *P, const double *beta, LogregEval *E, bool full)
+{
+	int64		n = (P->L->rows.nrows + P->stride - 1) / P->stride;
+	Size		hp = (Size) P->q * (P->q + 1) / 2;
+	int			t;
+	Size		j;
+
+	for (t = 0; t < 2; t++)
+	{
+		LogregHalf *h = P->half[t];
+
+		h->beta = beta;
+		h->full = full;
+		h->loss = 0.0;
+		h->from = h->to = 0;
+		if (full)
+		{
+			memset(h->g, 0, sizeof(double) * P->q);
+			memset(h->H, 0, sizeof(double) * hp);
+		}
+	}
+	if (n <= 2 * LOGREG_HALF)
+	{
+		P->half[0]->to = n;
+		LogregHalfRun(P->half[0]);
+		CHECK_FOR_INTERRUPTS();
+	}
+	else
+	{
+		int64		r0;
+
+		for (r0 = 0; r0 < n; r0 += 2 * LOGREG_HALF)
+		{
+			int64		m = Min(2 * LOGREG_HALF, n - r0);
+
+			P->half[0]->from = r0;
+			P->half[0]->to = P->half[1]->from = r0 + (m + 1) / 2;
+			P->half[1]->to = r0 + m;
+			BpWorkerPair(LogregHalfRun, P->half[0], LogregHalfRun, P->half[1],
+						 P->threads);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+	E->loss = P->half[0]->loss + P->half[1]->loss;
+	if (full)
+	{
+		for (j = 0; j < (Size) P->q; j++)
+			E->g[j] = P->half[0]->g[j] + P->half[1]->g[j];
+		for (j = 0; j < hp; j++)
+			E->H[j] = P->half[0]->H[j] + P->half[1]->H[j];
+	}
+	LogregAddPenalty(P, beta, E, full);
+}
+
+static void
+LogregLossPass(const LogregProblem *P, const double *beta, LogregEval *E)
+{
+	LogregPass(P, beta, E, false);
+}
+
+static void
+LogregFullPass(const LogregProblem *P, const double *beta, LogregEval *E)
+{
+	LogregPass(P, beta, E, true);
 }
 
 /*
@@ -654,6 +758,9 @@ LogregSetup(BpAggState *s, LogregProblem *P)
 {
 	LogregLearner *L = s->learner;
 	int64		nneg = L->rows.nrows - L->npos;
+	int64		first = 0;
+	RowBlock   *b;
+	int			k = 0;
 
 	if (L->npos == 0 || nneg == 0)
 		ereport(ERROR,
@@ -681,12 +788,36 @@ LogregSetup(BpAggState *s, LogregProblem *P)
 		P->wneg = s->opts.weight_neg;
 		P->wpos = s->opts.weight_pos;
 	}
-	P->bz = palloc(sizeof(double) * P->q * LOGREG_BLOCK);
-	P->ba = palloc(sizeof(double) * P->q * LOGREG_BLOCK);
-	P->by = palloc(sizeof(double) * LOGREG_BLOCK);
-	P->bm = palloc(sizeof(double) * LOGREG_BLOCK);
-	P->bd = palloc(sizeof(double) * LOGREG_BLOCK);
-	P->br = palloc(sizeof(double) * LOGREG_BLOCK);
+	P->threads = s->opts.threads > 1;
+	for (b = L->rows.head; b != NULL; b = b->next)
+		P->nblocks++;
+	P->blocks = palloc(sizeof(RowBlock *) * (P->nblocks + 1));
+	P->bfirst = palloc(sizeof(int64) * (P->nblocks + 1));
+	for (b = L->rows.head; b != NULL; b = b->next)
+	{
+		P->blocks[k] = b;
+		P->bfirst[k] = first;
+		first += b->nrows;
+		k++;
+	}
+	for (k = 0; k < 2; k++)
+	{
+		LogregHalf *h = palloc0(sizeof(LogregHalf));
+
+		h->P = P;
+		h->g = palloc0(sizeof(double) * P->q);
+		h->H = palloc0(sizeof(double) * P->q * (P->q + 1) / 2);
+		h->bz = palloc(sizeof(double) * P->q * LOGREG_BLOCK);
+		h->ba = palloc(sizeof(double) * P->q * LOGREG_BLOCK);
+		h->by = palloc(sizeof(double) * LOGREG_BLOCK);
+		h->bm = palloc(sizeof(double) * LOGREG_BLOCK);
+		h->bd = palloc(sizeof(double) * LOGREG_BLOCK);
+		h->br = palloc(sizeof(double) * LOGREG_BLOCK);
+		if (P->xoff)
+			for (int c = 0; c < LOGREG_BLOCK; c++)
+				h->bz[c] = 1.0;
+		P->half[k] = h;
+	}
 }
 
 /*
@@ -904,7 +1035,7 @@ static const LearnerOps LogregOps = {
 	.kind = MODEL_LOGREG,
 	.name = "logreg",
 	.options = BPOPT_INTERCEPT | BPOPT_L2 | BPOPT_NAMES | BPOPT_MAX_ITER |
-	BPOPT_TOL | BPOPT_CLASS_WEIGHT,
+	BPOPT_TOL | BPOPT_CLASS_WEIGHT | BPOPT_THREADS,
 	.create = LogregCreate,
 	.accum = LogregAccum,
 	.merge = LogregMerge,

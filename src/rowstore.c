@@ -7,128 +7,16 @@
  */
 #include "postgres.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <sys/mman.h>
 
 #include "utils/memutils.h"
 
 #include "rowstore.h"
+#include "worker.h"
 
 #define ROWSTORE_FIRST_BLOCK	(16 * 1024)
 #define ROWSTORE_MAX_BLOCK		(32 * 1024 * 1024)
 #define ROWSTORE_HUGE			(2 * 1024 * 1024)
-
-/*
- * Faulting in a large block's pages on the machine's other core.
- *
- * The first write to a fresh page costs a page fault and the zeroing of
- * the page, and on a virtual machine whose host takes back freed memory
- * (free page reporting) much more: measured here, 1.7-2.4 s for 800 MB of
- * huge pages freed a few seconds earlier, against 0.08 s for memory just
- * freed.  Filling a 10M-row store paid that in the scan's thread.  Instead,
- * a new block's range is handed to a helper thread, which asks the kernel
- * to populate it (madvise MADV_POPULATE_WRITE) while the backend goes on
- * scanning and filling it from the front.
- *
- * Why this is safe next to PostgreSQL:
- *	 - the helper never reads or writes the block: MADV_POPULATE_WRITE only
- *	   makes the pages present and writable, keeping their contents, so it
- *	   cannot race with the backend's writes;
- *	 - so it needs no pointer to stay valid: if the block is freed first
- *	   (end of query, ERROR, cancel), madvise on an unmapped range fails
- *	   with ENOMEM, and on memory malloc reused it populates pages that
- *	   would be written anyway; nothing waits for it and nothing is lost;
- *	 - it calls only pthread functions and madvise: no palloc, no elog,
- *	   no PostgreSQL data; everything it shares with the backend thread
- *	   (mutex, condition variable, a small queue of address ranges) is
- *	   static;
- *	 - it is created once per backend, the first time it is wanted, with
- *	   every signal blocked (pthread_sigmask around pthread_create), so
- *	   PostgreSQL's signal handlers run only in the backend thread;
- *	 - without the thread (pthread_create failed) or without
- *	   MADV_POPULATE_WRITE (kernels before 5.14: EINVAL) the backend faults
- *	   the pages in itself, as before.  Rows and results never depend on it.
- */
-#define AHEAD_QUEUE 4
-
-static struct
-{
-	pthread_mutex_t mu;
-	pthread_cond_t wake;
-	int			state;			/* 0 not started, 1 running, -1 unavailable */
-	int			n;				/* ranges queued */
-	char	   *addr[AHEAD_QUEUE];
-	size_t		len[AHEAD_QUEUE];
-}			ahead = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
-
-static void *
-AheadWorker(void *arg)
-{
-	for (;;)
-	{
-		char	   *addr;
-		size_t		len;
-
-		pthread_mutex_lock(&ahead.mu);
-		while (ahead.n == 0)
-			pthread_cond_wait(&ahead.wake, &ahead.mu);
-		addr = ahead.addr[0];
-		len = ahead.len[0];
-		ahead.n--;
-		memmove(ahead.addr, ahead.addr + 1, sizeof(ahead.addr[0]) * ahead.n);
-		memmove(ahead.len, ahead.len + 1, sizeof(ahead.len[0]) * ahead.n);
-		pthread_mutex_unlock(&ahead.mu);
-#ifdef MADV_POPULATE_WRITE
-		if (madvise(addr, len, MADV_POPULATE_WRITE) != 0 && errno == EINVAL)
-		{
-			pthread_mutex_lock(&ahead.mu);
-			ahead.state = -1;	/* not supported: stop offering work */
-			ahead.n = 0;
-			pthread_mutex_unlock(&ahead.mu);
-		}
-#endif
-	}
-	return NULL;
-}
-
-/*
- * Ask the helper to fault in [addr, addr + len); returns at once.  A full
- * queue drops the request (the backend then faults those pages itself).
- */
-static void
-Prefault(char *addr, size_t len)
-{
-#ifdef MADV_POPULATE_WRITE
-	pthread_mutex_lock(&ahead.mu);
-	if (ahead.state == 0)
-	{
-		sigset_t	all,
-					old;
-		pthread_t	th;
-
-		ahead.state = -1;
-		sigfillset(&all);
-		if (pthread_sigmask(SIG_SETMASK, &all, &old) == 0)
-		{
-			if (pthread_create(&th, NULL, AheadWorker, NULL) == 0)
-			{
-				pthread_detach(th);
-				ahead.state = 1;
-			}
-			pthread_sigmask(SIG_SETMASK, &old, NULL);
-		}
-	}
-	if (ahead.state == 1 && ahead.n < AHEAD_QUEUE)
-	{
-		ahead.addr[ahead.n] = addr;
-		ahead.len[ahead.n] = len;
-		ahead.n++;
-		pthread_cond_signal(&ahead.wake);
-	}
-	pthread_mutex_unlock(&ahead.mu);
-#endif
-}
 
 /*
  * Start an empty store of rows of w doubles, allocating in cxt.
@@ -151,7 +39,9 @@ RowStoreInit(RowStore *rs, int w, MemoryContext cxt)
  * The padding before the block is never touched, so it costs address
  * space only, and it is not counted against the store's limit.  Such a
  * block's pages after the first huge page (which the caller writes at
- * once) are faulted in by the helper thread meanwhile.
+ * once) are faulted in by the helper thread meanwhile (worker.c: on a VM
+ * whose host takes freed memory back, that fault is the costliest part of
+ * keeping rows).
  */
 static RowBlock *
 AllocBlock(MemoryContext cxt, Size size)
@@ -168,7 +58,7 @@ AllocBlock(MemoryContext cxt, Size size)
 	(void) madvise(b->data, TYPEALIGN_DOWN(ROWSTORE_HUGE, size), MADV_HUGEPAGE);
 #endif
 	if (size > 2 * ROWSTORE_HUGE)
-		Prefault((char *) b->data + ROWSTORE_HUGE, size - ROWSTORE_HUGE);
+		BpWorkerPrefault((char *) b->data + ROWSTORE_HUGE, size - ROWSTORE_HUGE);
 	return b;
 }
 
