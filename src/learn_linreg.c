@@ -21,9 +21,8 @@
  * runs agree to about 1e-13.
  *
  * Pipeline.  Past LINREG_PIPE_AFTER blocks, with "threads": 2 (the
- * default), q <= 64 and outside parallel queries, a state copies rows as
- * they come into a batch of about a megabyte and hands full batches to the
- * helper thread of
+ * default) and q <= 64, a state copies rows as they come into a batch of
+ * LINREG_BATCH rows and hands full batches to the helper thread of
  * worker.c, which shifts them into blocks and folds them into R while the
  * scan fills the next batch.  Every block boundary and every call of
  * LinalgQrAddRows is the same as without it, so R is the same to the bit;
@@ -49,7 +48,6 @@
 
 #include <math.h>
 
-#include "access/xact.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "utils/float.h"
@@ -68,13 +66,12 @@
 
 #define LINREG_PIPE_AFTER	512		/* blocks before a state pipes (64k rows) */
 #define LINREG_PIPE_MAX_Q	64		/* LinalgQrAddRows is PG-free up to this */
-#define LINREG_BATCH_BYTES	(1024 * 1024)	/* a batch handed to the helper */
+#define LINREG_BATCH		1024	/* rows per batch handed to the helper */
 
 struct LinregLearner;
 
 /*
- * A batch of rows for the helper thread: n rows (a multiple of
- * LINREG_BLOCK, 1,024 to 8,192: about LINREG_BATCH_BYTES) as they came
+ * A batch of rows for the helper thread: LINREG_BATCH rows as they came
  * (x, then y; not shifted), folded into R block by block exactly as
  * LinregAccum and LinregFlush would have.  LinregBatchRun is a BpWorkerFn:
  * no PostgreSQL calls (LinalgQrAddRows calls none for q <= 64).
@@ -83,7 +80,6 @@ typedef struct LinregBatch
 {
 	struct LinregLearner *L;
 	int			p;
-	int			n;
 	const double *rows;
 	double	   *blk;			/* q x LINREG_BLOCK, column-major: its own */
 } LinregBatch;
@@ -105,7 +101,7 @@ typedef struct LinregLearner
 	int64		nblocks;		/* blocks folded in by LinregFlush */
 	int			cur;			/* stage being filled */
 	int			nstage;			/* rows in it */
-	double	   *stage[2];		/* batch.n x (p + 1), row-major */
+	double	   *stage[2];		/* LINREG_BATCH x (p + 1), row-major */
 	LinregBatch batch;
 	MemoryContextCallback forget;
 } LinregLearner;
@@ -124,9 +120,7 @@ LinregCreate(BpAggState *s)
 	L->shift = palloc0(sizeof(double) * (p + 1));
 	L->R = palloc0(sizeof(double) * L->q * L->q);
 	L->buf = palloc0(sizeof(double) * L->q * LINREG_BLOCK);
-	/* not in parallel queries: their processes keep the cores busy */
-	L->may_pipe = s->opts.threads > 1 && L->q <= LINREG_PIPE_MAX_Q &&
-		!IsInParallelMode();
+	L->may_pipe = s->opts.threads > 1 && L->q <= LINREG_PIPE_MAX_Q;
 	s->learner = L;
 }
 
@@ -164,7 +158,7 @@ LinregBatchRun(void *arg)
 				r0,
 				i;
 
-	for (r0 = 0; r0 < B->n; r0 += LINREG_BLOCK)
+	for (r0 = 0; r0 < LINREG_BATCH; r0 += LINREG_BLOCK)
 	{
 		for (i = 0; i < LINREG_BLOCK; i++)
 		{
@@ -241,10 +235,8 @@ LinregFlush(LinregLearner *L, int p)
  * while the scan fills the next one (BpWorkerPost).  The same blocks reach
  * LinalgQrAddRows in the same order as without it, so R is the same to
  * the bit.  Only states past LINREG_PIPE_AFTER blocks pipe, so that the
- * two batches (about 2 MB) are never the bulk of a small group's state.
- * Batches are large because waking the helper costs a few microseconds
- * (an inter-processor interrupt, on a VM an exit too): about a hundred
- * wake-ups per million rows.
+ * two batches (2 LINREG_BATCH (p + 1) doubles) are never the bulk of a
+ * small group's state.
  */
 static void
 LinregStartPipe(LinregLearner *L, int p)
@@ -253,14 +245,10 @@ LinregStartPipe(LinregLearner *L, int p)
 
 	if (L->stage[0] == NULL)
 	{
-		int			n = LINREG_BATCH_BYTES / (int) (sizeof(double) * (p + 1));
-
-		n = Max(1024, Min(8192, n / LINREG_BLOCK * LINREG_BLOCK));
-		L->stage[0] = MemoryContextAlloc(cxt, sizeof(double) * n * (p + 1));
-		L->stage[1] = MemoryContextAlloc(cxt, sizeof(double) * n * (p + 1));
+		L->stage[0] = MemoryContextAlloc(cxt, sizeof(double) * LINREG_BATCH * (p + 1));
+		L->stage[1] = MemoryContextAlloc(cxt, sizeof(double) * LINREG_BATCH * (p + 1));
 		L->batch.L = L;
 		L->batch.p = p;
-		L->batch.n = n;
 		L->batch.blk = MemoryContextAllocZero(cxt, sizeof(double) * L->q * LINREG_BLOCK);
 		L->forget.func = LinregForget;
 		L->forget.arg = L;
@@ -286,7 +274,7 @@ LinregAccum(BpAggState *s, double y, const double *x)
 
 		memcpy(row, x, sizeof(double) * p);
 		row[p] = y;
-		if (++L->nstage == L->batch.n)
+		if (++L->nstage == LINREG_BATCH)
 		{
 			if (L->pending)
 				BpWorkerFinish(&L->batch);
