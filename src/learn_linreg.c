@@ -20,17 +20,6 @@
  * R[0][0] d_j.  The merge is exact up to rounding, so serial and parallel
  * runs agree to about 1e-13.
  *
- * Pipeline.  Past LINREG_PIPE_AFTER blocks, with "threads": 2 (the
- * default) and q <= 64, a state copies rows as they come into a batch of
- * LINREG_BATCH rows and hands full batches to the helper thread of
- * worker.c, which shifts them into blocks and folds them into R while the
- * scan fills the next batch.  Every block boundary and every call of
- * LinalgQrAddRows is the same as without it, so R is the same to the bit;
- * whatever touches R first waits for the batch (LinregSync), and a reset
- * callback on the state's context waits for it too, so an ERROR can never
- * free R under the helper (worker.c says why the helper never calls into
- * PostgreSQL).
- *
  * Solving.  A column whose part orthogonal to the columns before it is
  * below LINREG_ALIAS_TOL of its own norm is aliased (collinear, or
  * constant): its coefficient is reported as null, contributes 0 to
@@ -51,38 +40,16 @@
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "utils/float.h"
-#include "utils/memutils.h"
 
 #include "buypower.h"
 #include "aggstate.h"
 #include "distrib.h"
 #include "linalg.h"
 #include "model.h"
-#include "worker.h"
 
 #define LINREG_BLOCK		128
 #define LINREG_ALIAS_TOL	1e-11
 #define LINREG_COND_MAX_P	200		/* condition number only up to this rank */
-
-#define LINREG_PIPE_AFTER	512		/* blocks before a state pipes (64k rows) */
-#define LINREG_PIPE_MAX_Q	64		/* LinalgQrAddRows is PG-free up to this */
-#define LINREG_BATCH		1024	/* rows per batch handed to the helper */
-
-struct LinregLearner;
-
-/*
- * A batch of rows for the helper thread: LINREG_BATCH rows as they came
- * (x, then y; not shifted), folded into R block by block exactly as
- * LinregAccum and LinregFlush would have.  LinregBatchRun is a BpWorkerFn:
- * no PostgreSQL calls (LinalgQrAddRows calls none for q <= 64).
- */
-typedef struct LinregBatch
-{
-	struct LinregLearner *L;
-	int			p;
-	const double *rows;
-	double	   *blk;			/* q x LINREG_BLOCK, column-major: its own */
-} LinregBatch;
 
 typedef struct LinregLearner
 {
@@ -93,17 +60,6 @@ typedef struct LinregLearner
 	double	   *R;				/* q x q, row-major, upper triangular */
 	int			nbuf;			/* rows waiting in buf */
 	double	   *buf;			/* q x LINREG_BLOCK, column-major */
-
-	/* the pipeline: see LinregAccum */
-	bool		may_pipe;		/* "threads": 2 and q small enough */
-	bool		piping;			/* rows go to stage */
-	bool		pending;		/* batch posted to the helper, maybe unfinished */
-	int64		nblocks;		/* blocks folded in by LinregFlush */
-	int			cur;			/* stage being filled */
-	int			nstage;			/* rows in it */
-	double	   *stage[2];		/* LINREG_BATCH x (p + 1), row-major */
-	LinregBatch batch;
-	MemoryContextCallback forget;
 } LinregLearner;
 
 /*
@@ -120,108 +76,15 @@ LinregCreate(BpAggState *s)
 	L->shift = palloc0(sizeof(double) * (p + 1));
 	L->R = palloc0(sizeof(double) * L->q * L->q);
 	L->buf = palloc0(sizeof(double) * L->q * LINREG_BLOCK);
-	L->may_pipe = s->opts.threads > 1 && L->q <= LINREG_PIPE_MAX_Q;
 	s->learner = L;
-}
-
-/*
- * Shift row (x, y) and write it as row i of a column-major block.  The
- * cells are written through b alone (restrict), so the compiler need not
- * reload the shift after every store.
- */
-static inline void
-LinregPutRow(double *restrict b, const double *k, int xoff, int p,
-			 const double *x, double y)
-{
-	int			j;
-
-	if (xoff)
-	{
-		b[0] = 1.0;
-		b += LINREG_BLOCK;
-	}
-	/* column j of the block after the intercept's; y last */
-	for (j = 0; j < p; j++)
-		b[(Size) j * LINREG_BLOCK] = x[j] - k[j];
-	b[(Size) p * LINREG_BLOCK] = y - k[p];
-}
-
-/*
- * Fold one batch into R (in the helper thread, or in the backend).
- */
-static void
-LinregBatchRun(void *arg)
-{
-	LinregBatch *B = (LinregBatch *) arg;
-	LinregLearner *L = B->L;
-	int			w = B->p + 1,
-				r0,
-				i;
-
-	for (r0 = 0; r0 < LINREG_BATCH; r0 += LINREG_BLOCK)
-	{
-		for (i = 0; i < LINREG_BLOCK; i++)
-		{
-			const double *row = B->rows + (Size) (r0 + i) * w;
-
-			LinregPutRow(B->blk + i, L->shift, L->xoff, B->p, row, row[B->p]);
-		}
-		LinalgQrAddRows(L->R, L->q, B->blk, LINREG_BLOCK, LINREG_BLOCK);
-	}
-}
-
-/*
- * Reset callback of the learner's memory context: the helper must be done
- * with a posted batch before the memory goes (worker.c).
- */
-static void
-LinregForget(void *arg)
-{
-	LinregLearner *L = (LinregLearner *) arg;
-
-	if (L->pending)
-		BpWorkerForget(&L->batch);
-}
-
-/*
- * Wait for the posted batch, then put the staged rows through the plain
- * path (LinregAccum's), so that R and buf are exactly what they would be
- * without the pipeline; it resumes at the next block boundary.
- */
-static void
-LinregSync(LinregLearner *L, int p)
-{
-	int			i;
-
-	if (L->pending)
-	{
-		BpWorkerFinish(&L->batch);
-		L->pending = false;
-	}
-	if (!L->piping)
-		return;
-	L->piping = false;
-	for (i = 0; i < L->nstage; i++)
-	{
-		const double *row = L->stage[L->cur] + (Size) i * (p + 1);
-
-		LinregPutRow(L->buf + L->nbuf, L->shift, L->xoff, p, row, row[p]);
-		if (++L->nbuf == LINREG_BLOCK)
-		{
-			LinalgQrAddRows(L->R, L->q, L->buf, LINREG_BLOCK, LINREG_BLOCK);
-			L->nbuf = 0;
-		}
-	}
-	L->nstage = 0;
 }
 
 /*
  * Fold the buffered rows into R.
  */
 static void
-LinregFlush(LinregLearner *L, int p)
+LinregFlush(LinregLearner *L)
 {
-	LinregSync(L, p);
 	if (L->nbuf > 0)
 	{
 		LinalgQrAddRows(L->R, L->q, L->buf, LINREG_BLOCK, L->nbuf);
@@ -230,77 +93,42 @@ LinregFlush(LinregLearner *L, int p)
 }
 
 /*
- * Start piping: from a block boundary on, rows are copied as they come
- * into a batch, and full batches are folded into R by the helper thread
- * while the scan fills the next one (BpWorkerPost).  The same blocks reach
- * LinalgQrAddRows in the same order as without it, so R is the same to
- * the bit.  Only states past LINREG_PIPE_AFTER blocks pipe, so that the
- * two batches (2 LINREG_BATCH (p + 1) doubles) are never the bulk of a
- * small group's state.
- */
-static void
-LinregStartPipe(LinregLearner *L, int p)
-{
-	MemoryContext cxt = GetMemoryChunkContext(L);
-
-	if (L->stage[0] == NULL)
-	{
-		L->stage[0] = MemoryContextAlloc(cxt, sizeof(double) * LINREG_BATCH * (p + 1));
-		L->stage[1] = MemoryContextAlloc(cxt, sizeof(double) * LINREG_BATCH * (p + 1));
-		L->batch.L = L;
-		L->batch.p = p;
-		L->batch.blk = MemoryContextAllocZero(cxt, sizeof(double) * L->q * LINREG_BLOCK);
-		L->forget.func = LinregForget;
-		L->forget.arg = L;
-		MemoryContextRegisterResetCallback(cxt, &L->forget);
-	}
-	L->piping = true;
-	L->nstage = 0;
-}
-
-/*
- * Add one row: shift it and park it in the block buffer, or (piping) copy
- * it into the batch being filled.
+ * Add one row: shift it and park it in the block buffer.
  */
 static void
 LinregAccum(BpAggState *s, double y, const double *x)
 {
 	LinregLearner *L = s->learner;
-	int			p = s->nfeatures;
+	int			p = s->nfeatures,
+				j;
 
-	if (L->piping)
-	{
-		double	   *row = L->stage[L->cur] + (Size) L->nstage * (p + 1);
-
-		memcpy(row, x, sizeof(double) * p);
-		row[p] = y;
-		if (++L->nstage == LINREG_BATCH)
-		{
-			if (L->pending)
-				BpWorkerFinish(&L->batch);
-			L->batch.rows = L->stage[L->cur];
-			L->pending = true;
-			BpWorkerPost(LinregBatchRun, &L->batch);
-			L->cur ^= 1;
-			L->nstage = 0;
-		}
-		return;
-	}
 	if (!L->have_shift && L->xoff)
 	{
 		memcpy(L->shift, x, sizeof(double) * p);
 		L->shift[p] = y;
 		L->have_shift = true;
 	}
-	LinregPutRow(L->buf + L->nbuf, L->shift, L->xoff, p, x, y);
-	if (++L->nbuf == LINREG_BLOCK)
+
+	/*
+	 * The row's cells are written through b alone (restrict, in this block
+	 * only), so the compiler need not reload the shift after every store.
+	 */
 	{
-		LinalgQrAddRows(L->R, L->q, L->buf, LINREG_BLOCK, LINREG_BLOCK);
-		L->nbuf = 0;
-		if (L->may_pipe && ++L->nblocks >= LINREG_PIPE_AFTER &&
-			(L->have_shift || !L->xoff))
-			LinregStartPipe(L, p);
+		double	   *restrict b = L->buf + L->nbuf;
+		const double *k = L->shift;
+
+		if (L->xoff)
+		{
+			b[0] = 1.0;
+			b += LINREG_BLOCK;
+		}
+		/* column j of the block after the intercept's; y last */
+		for (j = 0; j < p; j++)
+			b[(Size) j * LINREG_BLOCK] = x[j] - k[j];
+		b[(Size) p * LINREG_BLOCK] = y - k[p];
 	}
+	if (++L->nbuf == LINREG_BLOCK)
+		LinregFlush(L);
 }
 
 /*
@@ -313,7 +141,7 @@ LinregMerge(BpAggState *ds, BpAggState *ss)
 	LinregLearner *S = ss->learner;
 	int			q = D->q,
 				p = ds->nfeatures,
-				m,
+				m = q + S->nbuf,
 				i,
 				c;
 	double	   *blk,
@@ -321,10 +149,8 @@ LinregMerge(BpAggState *ds, BpAggState *ss)
 
 	if (D->q != S->q)
 		elog(ERROR, "cannot merge linreg states fitted with different intercept options");
-	LinregSync(S, p);
 	if (!S->have_shift && S->xoff)
 		return;					/* src saw no rows */
-	m = q + S->nbuf;
 	if (!D->have_shift && D->xoff)
 	{
 		memcpy(D->shift, S->shift, sizeof(double) * (p + 1));
@@ -341,7 +167,7 @@ LinregMerge(BpAggState *ds, BpAggState *ss)
 	for (i = 0; i < S->nbuf; i++)
 		for (c = 0; c < q; c++)
 			blk[(Size) c * m + q + i] = S->buf[(Size) c * LINREG_BLOCK + i] + delta[c];
-	LinregFlush(D, p);
+	LinregFlush(D);
 	LinalgQrAddRows(D->R, q, blk, m, m);
 	pfree(blk);
 	pfree(delta);
@@ -357,7 +183,7 @@ LinregSerialize(BpAggState *s, StringInfo buf)
 	int			i,
 				j;
 
-	LinregFlush(L, s->nfeatures);
+	LinregFlush(L);
 	pq_sendbyte(buf, L->xoff);
 	pq_sendbyte(buf, L->have_shift);
 	for (i = 0; i <= s->nfeatures; i++)
@@ -602,7 +428,7 @@ LinregFinish(BpAggState *s)
 	LinregFit	f;
 	ModelBuilder mb;
 
-	LinregFlush(L, s->nfeatures);
+	LinregFlush(L);
 	for (j = 0; j < q * q; j++)
 		if (!isfinite(L->R[j]))
 			float_overflow_error();
@@ -701,7 +527,7 @@ LinregMoments(BpAggState *s, double *center, double *css)
 				i;
 
 	Assert(L->xoff == 1);
-	LinregFlush(L, s->nfeatures);
+	LinregFlush(L);
 	for (j = 0; j < s->nfeatures; j++)
 	{
 		int			c = j + 1;
@@ -728,7 +554,7 @@ LinregRescale(BpAggState *s, const double *center, const double *scale)
 				i;
 
 	Assert(L->xoff == 1);
-	LinregFlush(L, s->nfeatures);
+	LinregFlush(L);
 	for (j = 0; j < s->nfeatures; j++)
 	{
 		int			c = j + 1;
@@ -742,7 +568,7 @@ LinregRescale(BpAggState *s, const double *center, const double *scale)
 static const LearnerOps LinregOps = {
 	.kind = MODEL_LINREG,
 	.name = "linreg",
-	.options = BPOPT_INTERCEPT | BPOPT_L2 | BPOPT_NAMES | BPOPT_THREADS,
+	.options = BPOPT_INTERCEPT | BPOPT_L2 | BPOPT_NAMES,
 	.create = LinregCreate,
 	.accum = LinregAccum,
 	.moments = LinregMoments,

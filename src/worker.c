@@ -15,10 +15,6 @@
  *	  - BpWorkerPair: run two halves of a row loop at once, the backend
  *		thread the first and the helper the second (logreg's Newton
  *		passes).
- *	  - BpWorkerPost: run a job in the background while the backend goes
- *		on with other work (linreg folds batches of rows into its QR
- *		factor while the scan fills the next batch); BpWorkerFinish waits
- *		for it (or runs it, if the helper has not claimed it).
  *
  * How the helper is kept away from PostgreSQL:
  *	 - it runs only madvise and the BpWorkerFn it is given, which by
@@ -41,16 +37,7 @@
  *	   the backend thread does nothing in between but its own half (which
  *	   by the same contract cannot raise an ERROR), so an ERROR or cancel,
  *	   raised only outside BpWorkerPair, never unwinds past a helper that
- *	   is using the caller's arrays;
- *	 - a posted job's memory can be freed by an ERROR while the helper runs
- *	   it, since the backend goes on running PostgreSQL code.  So whoever
- *	   posts one registers a reset callback on the memory context that
- *	   holds the job's arrays, calling BpWorkerForget: it withdraws the job
- *	   if the helper has not claimed it, else waits until the helper is
- *	   done, and only then does the context free the memory.  Every
- *	   normal use of the arrays goes through BpWorkerFinish first.
- * There is one job slot: posting a job, or running a pair, first finishes
- * the job in the slot (running it in the backend if still unclaimed).
+ *	   is using the caller's arrays.
  * Results never depend on the helper: whoever runs a half computes the
  * same sums in the same order.  Without the thread (pthread_create failed)
  * the backend runs both halves, one after the other; without
@@ -187,86 +174,6 @@ BpWorkerPrefault(void *addr, Size len)
 }
 
 /*
- * Make the slot free: the job in it is finished (run here if unclaimed,
- * waited for if the helper runs it).  Called with helper.mu held; returns
- * with it held.
- */
-static void
-DrainLocked(void)
-{
-	if (helper.job == JOB_POSTED)
-	{
-		BpWorkerFn	fn = helper.fn;
-		void	   *arg = helper.arg;
-
-		helper.job = JOB_NONE;
-		pthread_mutex_unlock(&helper.mu);
-		fn(arg);
-		pthread_mutex_lock(&helper.mu);
-	}
-	while (helper.job == JOB_HELPER)
-		pthread_cond_wait(&helper.done, &helper.mu);
-	helper.job = JOB_NONE;
-	helper.arg = NULL;
-}
-
-/*
- * Run fn(arg) in the background, or now (in this thread) if there is no
- * helper.  The caller must call BpWorkerFinish(arg) before it uses what the
- * job uses, and must have registered a reset callback calling
- * BpWorkerForget(arg) on the memory context holding it (see the top).
- */
-void
-BpWorkerPost(BpWorkerFn fn, void *arg)
-{
-	pthread_mutex_lock(&helper.mu);
-	DrainLocked();
-	if (HelperReady())
-	{
-		helper.fn = fn;
-		helper.arg = arg;
-		helper.job = JOB_POSTED;
-		pthread_cond_signal(&helper.wake);
-		pthread_mutex_unlock(&helper.mu);
-		return;
-	}
-	pthread_mutex_unlock(&helper.mu);
-	fn(arg);
-}
-
-/*
- * Return when the job posted with arg is done: at once if it is not in the
- * slot (finished, or run since by a later post), else run it here if the
- * helper has not claimed it, or wait for the helper.
- */
-void
-BpWorkerFinish(void *arg)
-{
-	pthread_mutex_lock(&helper.mu);
-	if (helper.arg == arg && helper.job != JOB_NONE)
-		DrainLocked();
-	pthread_mutex_unlock(&helper.mu);
-}
-
-/*
- * For reset callbacks: the job posted with arg will never be used, so
- * withdraw it if unclaimed, or wait until the helper is done with it.
- */
-void
-BpWorkerForget(void *arg)
-{
-	pthread_mutex_lock(&helper.mu);
-	if (helper.arg == arg)
-	{
-		while (helper.job == JOB_HELPER)
-			pthread_cond_wait(&helper.done, &helper.mu);
-		helper.job = JOB_NONE;
-		helper.arg = NULL;
-	}
-	pthread_mutex_unlock(&helper.mu);
-}
-
-/*
  * Run fa(a) and fb(b) and return when both are done: fa in this thread,
  * fb in the helper if use_helper and the helper claims it while fa runs,
  * else in this thread after fa.  Neither may call into PostgreSQL.
@@ -279,7 +186,6 @@ BpWorkerPair(BpWorkerFn fa, void *a, BpWorkerFn fb, void *b, bool use_helper)
 	if (use_helper)
 	{
 		pthread_mutex_lock(&helper.mu);
-		DrainLocked();
 		if (HelperReady())
 		{
 			helper.fn = fb;
@@ -298,7 +204,6 @@ BpWorkerPair(BpWorkerFn fa, void *a, BpWorkerFn fb, void *b, bool use_helper)
 		{
 			/* not claimed (the helper is busy or asleep): take it back */
 			helper.job = JOB_NONE;
-			helper.arg = NULL;
 			pthread_mutex_unlock(&helper.mu);
 			fb(b);
 			return;
@@ -306,7 +211,6 @@ BpWorkerPair(BpWorkerFn fa, void *a, BpWorkerFn fb, void *b, bool use_helper)
 		while (helper.job != JOB_DONE)
 			pthread_cond_wait(&helper.done, &helper.mu);
 		helper.job = JOB_NONE;
-		helper.arg = NULL;
 		pthread_mutex_unlock(&helper.mu);
 		return;
 	}

@@ -23,8 +23,5 @@ typedef void (*BpWorkerFn) (void *arg);
 extern void BpWorkerPrefault(void *addr, Size len);
 extern void BpWorkerPair(BpWorkerFn fa, void *a, BpWorkerFn fb, void *b,
 						 bool use_helper);
-extern void BpWorkerPost(BpWorkerFn fn, void *arg);
-extern void BpWorkerFinish(void *arg);
-extern void BpWorkerForget(void *arg);
 
 #endif							/* BUYPOWER_WORKER_H */
