@@ -1581,12 +1581,12 @@ FreeHist(HBin *h)
 
 /* add one row's (g, h, 1, 0) to a bin: each lane is the scalar sum */
 static pg_attribute_always_inline void
-HistAdd(HBin *b, V4D y)
+HistAdd(HBin *b, const V4D *y)
 {
 	V4D			x;
 
 	memcpy(&x, b, sizeof(x));
-	x += y;
+	x += *y;
 	memcpy(b, &x, sizeof(x));
 }
 
@@ -1629,10 +1629,10 @@ FillHistBody(const uint8 *bins, Size n, const int *idx, const GH *gh,
 				int			r = idx[k];
 				V4D			y = {gh[k].g, gh[k].h, 1.0, 0.0};
 
-				HistAdd(&h0[c0[r]], y);
-				HistAdd(&h1[c1[r]], y);
-				HistAdd(&h2[c2[r]], y);
-				HistAdd(&h3[c3[r]], y);
+				HistAdd(&h0[c0[r]], &y);
+				HistAdd(&h1[c1[r]], &y);
+				HistAdd(&h2[c2[r]], &y);
+				HistAdd(&h3[c3[r]], &y);
 			}
 		}
 		for (; j < nact; j++)
@@ -1644,7 +1644,7 @@ FillHistBody(const uint8 *bins, Size n, const int *idx, const GH *gh,
 			{
 				V4D			y = {gh[k].g, gh[k].h, 1.0, 0.0};
 
-				HistAdd(&h0[c0[idx[k]]], y);
+				HistAdd(&h0[c0[idx[k]]], &y);
 			}
 		}
 	}
