@@ -56,30 +56,26 @@
  * scores and rows' leaves, the rows' hashes, the sorts of the binning
  * samples and the binning of numeric features.  How the helper is kept
  * away from PostgreSQL:
- *	 - it runs only HistHalf, PartHalf, PartCopyHalf, GradHalf, LeafOfHalf,
- *	   PredHalf, HashHalf, SortHalf and BinHalf (through HalfWorker), with
+ *	 - it is the helper thread of worker.c (one per backend, shared with
+ *	   logreg's Newton passes and the row store's prefaulting; its comment
+ *	   says how it is started and how it waits), and here it runs only
+ *	   HistHalf, PartHalf, PartCopyHalf, GradHalf, LeafOfHalf, PredHalf,
+ *	   HashHalf, SortHalf and BinHalf (through HalfJobRun), with
  *	   FillHist(Avx), SortDoubles (lib/sort_template.h without interrupt
  *	   checks: plain C), hash_bytes_extended (src/common, plain
  *	   arithmetic) and WalkBinned as the only callees besides libc:
  *	   loops over arrays the backend thread allocated before starting it,
  *	   calling nothing else but memcpy, memmove and exp; no palloc/pfree, no
  *	   elog/ereport (not even Assert), no CHECK_FOR_INTERRUPTS, no PG data
- *	   structure; between jobs it spins briefly on two flags (atomic loads,
- *	   a pause instruction), then sleeps;
- *	 - it is created with every signal blocked (pthread_sigmask around
- *	   pthread_create), so PostgreSQL's signal handlers run only in the
- *	   backend thread;
- *	 - the helper is started once per backend (the first time it is
- *	   wanted) and then sleeps on a condition variable; all it shares with
- *	   the backend thread besides a job's arrays (mutex, condition
- *	   variables, the job pointer) is in static storage, never freed;
- *	 - it touches a job's arrays only between claiming the job and clearing
- *	   "running", and the backend thread waits for that before it leaves
- *	   the round (RunRound), doing nothing but the same kind of plain loop
- *	   in between: no CHECK_FOR_INTERRUPTS, no palloc, no PG call.  So an
- *	   ERROR or cancel, which can only be raised between rounds, never
- *	   unwinds past a running helper or frees arrays it is using; between
- *	   rounds the helper is asleep and holds no pointer into them.
+ *	   structure;
+ *	 - it touches a job's arrays only between claiming the job and
+ *	   finishing it, and the backend thread waits for that before it
+ *	   leaves the round (RunRound, BpWorkerPair), doing nothing but the same
+ *	   kind of plain loop in between: no CHECK_FOR_INTERRUPTS, no palloc,
+ *	   no PG call.  So an ERROR or cancel, which can only be raised
+ *	   between rounds, never unwinds past a running helper or frees arrays
+ *	   it is using; between rounds the helper spins briefly or sleeps, and
+ *	   holds no pointer into them.
  * Determinism does not depend on the helper: nodes of TREES_HALVES_MIN
  * rows or more are always summed as two halves (first half, second half,
  * added bin by bin in that order), smaller nodes split by features sum
@@ -99,8 +95,6 @@
 #include "postgres.h"
 
 #include <math.h>
-#include <pthread.h>
-#include <signal.h>
 
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
@@ -121,6 +115,7 @@
 #include "model.h"
 #include "trees.h"
 #include "vocab.h"
+#include "worker.h"
 
 #define TREES_STATE_FORMAT	3	/* 2: categorical slots; 3: "threads" option */
 #define TREES_BLOCK_BYTES	(1024 * 1024)
@@ -822,166 +817,25 @@ typedef struct HalfJob
 	int			to;
 } HalfJob;
 
-/*
- * The helper thread.  It is started once per backend, the first time a
- * round wants it, and then waits on a condition variable for the rest of
- * the backend's life.  Everything it shares with the backend thread is in
- * static storage (never freed), and it touches a job's arrays only
- * between claiming the job and clearing "running", which the backend
- * thread always waits for before it leaves RunRound.  The backend thread
- * claims the second half itself if the helper has not yet (helper busy,
- * not scheduled, or never started), so a round never waits for a helper
- * that has not begun.
- */
-static struct
+/* a half, as worker.c's BpWorkerFn: plain C on preallocated arrays */
+static void
+HalfJobRun(void *arg)
 {
-	pthread_mutex_t mu;
-	pthread_cond_t wake;		/* a job was posted */
-	pthread_cond_t idle;		/* the helper finished its job */
-	uint64		posted;			/* jobs posted so far */
-	HalfJob    *job;			/* the open job, or NULL */
-	bool		claimed;		/* someone took job */
-	bool		running;		/* the helper is running job */
-	int			state;			/* 0 not started, 1 running, -1 failed */
-} helper = {
-	.mu = PTHREAD_MUTEX_INITIALIZER,
-	.wake = PTHREAD_COND_INITIALIZER,
-	.idle = PTHREAD_COND_INITIALIZER,
-	.posted = 0,
-	.job = NULL,
-	.claimed = false,
-	.running = false,
-	.state = 0,
-};
+	HalfJob    *j = (HalfJob *) arg;
 
-/*
- * Busy-wait a little before sleeping: a round's gaps are often tens of
- * microseconds (a split search, an interrupt check), less than a sleep
- * and wake-up costs on a VM.  TREES_SPIN pauses are some tens of
- * microseconds; only loads of the two flags below, no lock.  Stores to
- * posted and running stay under the mutex, as atomic stores, so the
- * unlocked loads see them.
- */
-#define TREES_SPIN			2000
-
-static inline void
-CpuRelax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
-}
-
-/* helper thread: plain C on preallocated arrays, nothing else */
-static void *
-HalfWorker(void *arg)
-{
-	uint64		seen = 0;
-
-	for (;;)
-	{
-		HalfJob    *j;
-		int			spin;
-
-		for (spin = 0; spin < TREES_SPIN &&
-			 __atomic_load_n(&helper.posted, __ATOMIC_ACQUIRE) == seen; spin++)
-			CpuRelax();
-		pthread_mutex_lock(&helper.mu);
-		while (helper.posted == seen)
-			pthread_cond_wait(&helper.wake, &helper.mu);
-		seen = helper.posted;
-		if (helper.job == NULL || helper.claimed)
-		{
-			pthread_mutex_unlock(&helper.mu);
-			continue;
-		}
-		j = helper.job;
-		helper.claimed = true;
-		__atomic_store_n(&helper.running, true, __ATOMIC_RELEASE);
-		pthread_mutex_unlock(&helper.mu);
+	if (j->to > j->from)
 		j->fn(j->ctx, j->half, j->from, j->to);
-		pthread_mutex_lock(&helper.mu);
-		__atomic_store_n(&helper.running, false, __ATOMIC_RELEASE);
-		pthread_cond_signal(&helper.idle);
-		pthread_mutex_unlock(&helper.mu);
-	}
-	return NULL;
 }
 
 /*
- * Start the helper if it is not running; false if it cannot be.
- */
-static bool
-HelperReady(void)
-{
-	if (helper.state == 0)
-	{
-		sigset_t	all,
-					old;
-		pthread_t	th;
-
-		helper.state = -1;
-		/* the helper starts with every signal blocked: handlers run here only */
-		sigfillset(&all);
-		if (pthread_sigmask(SIG_SETMASK, &all, &old) == 0)
-		{
-			if (pthread_create(&th, NULL, HalfWorker, NULL) == 0)
-			{
-				pthread_detach(th);
-				helper.state = 1;
-			}
-			pthread_sigmask(SIG_SETMASK, &old, NULL);
-		}
-	}
-	return helper.state == 1;
-}
-
-/*
- * One round: a in the backend thread; b in the helper thread if it claims
- * it first, else in the backend thread after a.  Same work, same bits.
+ * One round: a in the backend thread; b in the helper thread of worker.c
+ * if it claims it first, else in the backend thread after a.  Same work,
+ * same bits.  BpWorkerPair returns only when both are done.
  */
 static void
 RunRound(int threads, HalfJob *a, HalfJob *b)
 {
-	bool		offered = false;
-	bool		mine = true;
-
-	if (threads > 1 && b->to > b->from && HelperReady())
-	{
-		pthread_mutex_lock(&helper.mu);
-		helper.job = b;
-		helper.claimed = false;
-		__atomic_store_n(&helper.posted, helper.posted + 1, __ATOMIC_RELEASE);
-		pthread_cond_signal(&helper.wake);
-		pthread_mutex_unlock(&helper.mu);
-		offered = true;
-	}
-	if (a->to > a->from)
-		a->fn(a->ctx, a->half, a->from, a->to);
-	if (offered)
-	{
-		pthread_mutex_lock(&helper.mu);
-		mine = !helper.claimed;
-		helper.claimed = true;
-		pthread_mutex_unlock(&helper.mu);
-	}
-	if (mine && b->to > b->from)
-		b->fn(b->ctx, b->half, b->from, b->to);
-	if (offered)
-	{
-		int			spin;
-
-		for (spin = 0; spin < TREES_SPIN &&
-			 __atomic_load_n(&helper.running, __ATOMIC_ACQUIRE); spin++)
-			CpuRelax();
-		pthread_mutex_lock(&helper.mu);
-		while (helper.running)
-			pthread_cond_wait(&helper.idle, &helper.mu);
-		helper.job = NULL;
-		pthread_mutex_unlock(&helper.mu);
-	}
+	BpWorkerPair(HalfJobRun, a, HalfJobRun, b, threads > 1 && b->to > b->from);
 }
 
 /*

@@ -63,6 +63,26 @@ typedef enum JobState
 	JOB_DONE					/* the helper has finished it */
 } JobState;
 
+/*
+ * Busy-wait a little before sleeping: the gaps between the rounds of a
+ * row loop are often tens of microseconds (a split search, an interrupt
+ * check), less than a sleep and a wake-up cost on a VM.  WORKER_SPIN
+ * pauses are some tens of microseconds; the spinning thread only loads
+ * "posted" or "job" (atomically, without the lock), and every store to
+ * them is made under the mutex, as an atomic store.
+ */
+#define WORKER_SPIN		2000
+
+static inline void
+CpuRelax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
 static struct
 {
 	pthread_mutex_t mu;
@@ -70,7 +90,8 @@ static struct
 	pthread_cond_t done;		/* the helper finished a job */
 	int			state;			/* 0 not started, 1 running, -1 unavailable */
 	bool		prefault;		/* madvise(MADV_POPULATE_WRITE) works */
-	JobState	job;
+	uint64		posted;			/* jobs and ranges posted so far */
+	int			job;			/* a JobState */
 	BpWorkerFn	fn;
 	void	   *arg;
 	int			nq;				/* ranges queued */
@@ -79,6 +100,18 @@ static struct
 }			helper = {.mu = PTHREAD_MUTEX_INITIALIZER,
 	.wake = PTHREAD_COND_INITIALIZER,
 .done = PTHREAD_COND_INITIALIZER,.prefault = true};
+
+static inline void
+SetJob(int state)
+{
+	__atomic_store_n(&helper.job, state, __ATOMIC_RELEASE);
+}
+
+static inline void
+Posted(void)
+{
+	__atomic_store_n(&helper.posted, helper.posted + 1, __ATOMIC_RELEASE);
+}
 
 static void *
 HelperMain(void *unused)
@@ -91,11 +124,11 @@ HelperMain(void *unused)
 			BpWorkerFn	fn = helper.fn;
 			void	   *arg = helper.arg;
 
-			helper.job = JOB_HELPER;
+			SetJob(JOB_HELPER);
 			pthread_mutex_unlock(&helper.mu);
 			fn(arg);
 			pthread_mutex_lock(&helper.mu);
-			helper.job = JOB_DONE;
+			SetJob(JOB_DONE);
 			pthread_cond_signal(&helper.done);
 		}
 		else if (helper.nq > 0)
@@ -120,7 +153,18 @@ HelperMain(void *unused)
 			}
 		}
 		else
-			pthread_cond_wait(&helper.wake, &helper.mu);
+		{
+			uint64		seen = helper.posted;
+			int			spin;
+
+			pthread_mutex_unlock(&helper.mu);
+			for (spin = 0; spin < WORKER_SPIN &&
+				 __atomic_load_n(&helper.posted, __ATOMIC_ACQUIRE) == seen; spin++)
+				CpuRelax();
+			pthread_mutex_lock(&helper.mu);
+			if (helper.posted == seen)
+				pthread_cond_wait(&helper.wake, &helper.mu);
+		}
 	}
 	return NULL;
 }
@@ -167,6 +211,7 @@ BpWorkerPrefault(void *addr, Size len)
 		helper.addr[helper.nq] = addr;
 		helper.len[helper.nq] = len;
 		helper.nq++;
+		Posted();
 		pthread_cond_signal(&helper.wake);
 	}
 	pthread_mutex_unlock(&helper.mu);
@@ -190,7 +235,8 @@ BpWorkerPair(BpWorkerFn fa, void *a, BpWorkerFn fb, void *b, bool use_helper)
 		{
 			helper.fn = fb;
 			helper.arg = b;
-			helper.job = JOB_POSTED;
+			SetJob(JOB_POSTED);
+			Posted();
 			posted = true;
 			pthread_cond_signal(&helper.wake);
 		}
@@ -199,18 +245,26 @@ BpWorkerPair(BpWorkerFn fa, void *a, BpWorkerFn fb, void *b, bool use_helper)
 	fa(a);
 	if (posted)
 	{
+		int			spin;
+
 		pthread_mutex_lock(&helper.mu);
 		if (helper.job == JOB_POSTED)
 		{
 			/* not claimed (the helper is busy or asleep): take it back */
-			helper.job = JOB_NONE;
+			SetJob(JOB_NONE);
 			pthread_mutex_unlock(&helper.mu);
 			fb(b);
 			return;
 		}
+		pthread_mutex_unlock(&helper.mu);
+		/* the helper runs it: wait, spinning briefly first */
+		for (spin = 0; spin < WORKER_SPIN &&
+			 __atomic_load_n(&helper.job, __ATOMIC_ACQUIRE) == JOB_HELPER; spin++)
+			CpuRelax();
+		pthread_mutex_lock(&helper.mu);
 		while (helper.job != JOB_DONE)
 			pthread_cond_wait(&helper.done, &helper.mu);
-		helper.job = JOB_NONE;
+		SetJob(JOB_NONE);
 		pthread_mutex_unlock(&helper.mu);
 		return;
 	}
