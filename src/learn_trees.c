@@ -1580,6 +1580,39 @@ HistHalf(void *ctx, int half, int from, int to)
 }
 
 /*
+ * Whether a row with bin code `code' goes left at a split: a categorical
+ * split by its set of codes, a numeric one by code <= bin, missing (code
+ * nb) by the learned default direction.
+ */
+static pg_attribute_always_inline int
+GoesLeft(int code, bool cat, const uint64 *cset, int nb, int dleft, int bin)
+{
+	if (cat)
+		return (int) ((cset[code >> 6] >> (code & 63)) & 1);
+	return (code == nb) ? dleft : (code <= bin);
+}
+
+/*
+ * Write row r (read at position i) both where it goes if it stays (w, in
+ * place) and where it goes if it moves (t, in tmp), with its gradient pair
+ * when gh is not NULL: the caller advances one of w and t, so a
+ * coin-flip condition costs no branch.
+ */
+static pg_attribute_always_inline void
+PartPut(int *idx, int *tmp, GH *gh, GH *tmpgh, int i, int w, int t, int r)
+{
+	idx[w] = r;
+	tmp[t] = r;
+	if (gh)
+	{
+		GH			x = gh[i];
+
+		gh[w] = x;
+		tmpgh[t] = x;
+	}
+}
+
+/*
  * Histogram of the rows of a leaf (hist is zeroed).  A node of at least
  * TREES_HALVES_MIN rows is summed as two halves of its rows added bin by
  * bin, whether or not a helper thread runs one of them: the bits depend
@@ -1679,23 +1712,10 @@ PartLoop(PartCtx *c, int half, int from, int to, bool cat, bool movegh)
 		for (i = from; i < to; i++)
 		{
 			int			r = idx[i];
-			int			code = col[r];
-			int			goleft;
+			int			goleft = GoesLeft(col[r], cat, cset, nb, dleft, bin);
 
-			if (cat)
-				goleft = (int) ((cset[code >> 6] >> (code & 63)) & 1);
-			else
-				goleft = (code == nb) ? dleft : (code <= bin);
 			/* both writes, one kept: no branch on a coin-flip condition */
-			idx[w] = r;
-			tmp[t] = r;
-			if (movegh)
-			{
-				GH			x = gh[i];
-
-				gh[w] = x;
-				tmpgh[t] = x;
-			}
+			PartPut(idx, tmp, movegh ? gh : NULL, tmpgh, i, w, t, r);
 			w += goleft;
 			t += 1 - goleft;
 		}
@@ -1711,22 +1731,9 @@ PartLoop(PartCtx *c, int half, int from, int to, bool cat, bool movegh)
 		for (i = to - 1; i >= from; i--)
 		{
 			int			r = idx[i];
-			int			code = col[r];
-			int			goleft;
+			int			goleft = GoesLeft(col[r], cat, cset, nb, dleft, bin);
 
-			if (cat)
-				goleft = (int) ((cset[code >> 6] >> (code & 63)) & 1);
-			else
-				goleft = (code == nb) ? dleft : (code <= bin);
-			idx[w] = r;
-			tmp[t] = r;
-			if (movegh)
-			{
-				GH			x = gh[i];
-
-				gh[w] = x;
-				tmpgh[t] = x;
-			}
+			PartPut(idx, tmp, movegh ? gh : NULL, tmpgh, i, w, t, r);
 			w -= 1 - goleft;
 			t -= goleft;
 		}
