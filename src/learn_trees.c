@@ -87,7 +87,8 @@
  * (sql/trees_threads.sql compares the model bytes).
  *
  * Interrupts: CHECK_FOR_INTERRUPTS in the backend thread after every round
- * of at most TREES_SLICE rows per half (a few milliseconds), every split
+ * of at most TREES_SLICE rows and TREES_SLICE_WORK row-feature steps per
+ * half (a few milliseconds, however many features), every split
  * and every tree, so statement_timeout and cancel work within a second.
  *
  *-------------------------------------------------------------------------
@@ -124,6 +125,7 @@
 #define TREES_CUTS_PAD		256	/* cut arrays padded with +Inf (BinOf) */
 #define TREES_HIST_BUDGET	((Size) 128 * 1024 * 1024)
 #define TREES_SLICE			262144	/* rows per half between interrupt checks */
+#define TREES_SLICE_WORK	((int64) TREES_SLICE * 16)	/* ... as row-feature steps */
 #define TREES_HIST_BLOCK	1024	/* rows per block of a histogram pass */
 #define TREES_HALVES_MIN	32768	/* nodes this big are summed in two halves */
 #define TREES_THREAD_WORK	(20 * 1000)	/* least work for a helper thread */
@@ -840,7 +842,7 @@ RunRound(int threads, HalfJob *a, HalfJob *b)
 
 /*
  * fn on rows [begin, mid) as half 0 and [mid, end) as half 1, mid the
- * midpoint, in rounds of TREES_SLICE rows per half.  A helper thread only
+ * midpoint, in rounds of at most TREES_SLICE rows per half.  A helper thread only
  * if the range has work for at least TREES_THREAD_WORK row-feature steps
  * (rows times cost, the caller's rough cost of a row in such steps, about
  * 2 ns each): a helper that is spinning takes a half within microseconds,
@@ -853,15 +855,25 @@ RunHalves(int threads, int begin, int end, int cost,
 		  void (*fn) (void *ctx, int half, int from, int to), void *ctx)
 {
 	int			mid = begin + (end - begin) / 2;
-	int64		off;
+	int64		off,
+				slice;
 
 	if ((int64) (end - begin) * cost < TREES_THREAD_WORK)
 		threads = 1;
 
-	for (off = 0; begin + off < mid || mid + off < end; off += TREES_SLICE)
+	/*
+	 * Rows per half per round: TREES_SLICE, or fewer for costly rows (many
+	 * features), so that a round stays within TREES_SLICE_WORK steps (about
+	 * 10 ms) and interrupts are checked that often however wide the data.
+	 * The halves' rows and their order do not depend on it, so neither do
+	 * the results.
+	 */
+	slice = TREES_SLICE_WORK / Max(cost, 1);
+	slice = Max(TREES_HIST_BLOCK, Min(TREES_SLICE, slice / TREES_HIST_BLOCK * TREES_HIST_BLOCK));
+	for (off = 0; begin + off < mid || mid + off < end; off += slice)
 	{
-		HalfJob		a = {fn, ctx, 0, (int) Min(begin + off, mid), (int) Min(begin + off + TREES_SLICE, mid)};
-		HalfJob		b = {fn, ctx, 1, (int) Min(mid + off, end), (int) Min(mid + off + TREES_SLICE, end)};
+		HalfJob		a = {fn, ctx, 0, (int) Min(begin + off, mid), (int) Min(begin + off + slice, mid)};
+		HalfJob		b = {fn, ctx, 1, (int) Min(mid + off, end), (int) Min(mid + off + slice, end)};
 
 		RunRound(threads, &a, &b);
 		CHECK_FOR_INTERRUPTS();
