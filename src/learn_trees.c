@@ -6,8 +6,8 @@
  *	  the final function.
  *
  * Rows.  The transition function stores each row as p + 1 doubles (target,
- * then features; a NULL feature is NaN) in fixed-size blocks in the
- * aggregate context.  Parallel workers serialize their rows, the leader
+ * then features; a NULL feature is NaN) in blocks that double from 16 kB
+ * to 32 MB (BlockFirst, RowAt) in the aggregate context.  Parallel workers serialize their rows, the leader
  * appends them.  Memory: 8 (p + 1) bytes per row while rows arrive, then
  * in the final function at most n (p + 80) bytes more, capped by
  * buypower.max_training_memory: the canonical sort needs 32 bytes per row
@@ -114,12 +114,14 @@
 #include "buypower.h"
 #include "aggstate.h"
 #include "model.h"
+#include "rowstore.h"
 #include "trees.h"
 #include "vocab.h"
 #include "worker.h"
 
 #define TREES_STATE_FORMAT	3	/* 2: categorical slots; 3: "threads" option */
-#define TREES_BLOCK_BYTES	(1024 * 1024)
+#define TREES_FIRST_BLOCK	(16 * 1024)	/* bytes of rows in the first block */
+#define TREES_MAX_BLOCK		(32 * 1024 * 1024)	/* ... doubling up to this */
 #define TREES_SAMPLE_ROWS	200000
 #define TREES_MAX_BINS		255
 #define TREES_CUTS_PAD		256	/* cut arrays padded with +Inf (BinOf) */
@@ -181,7 +183,8 @@ typedef struct TreeState
 	TreeOpts	o;
 	int64		nrows;
 	int32		w;				/* doubles per row: p + 1 */
-	int32		bpr;			/* rows per block */
+	int32		b0;				/* rows in block 0; block k has b0 << min(k, kmax) */
+	int32		kmax;
 	int32		nblocks;
 	int32		maxblocks;
 	double	  **blocks;
@@ -393,7 +396,47 @@ StartRows(TreeState *s, int p, int q)
 		MemoryContextSwitchTo(old);
 	}
 	s->w = p + q + 1;
-	s->bpr = Max(1, TREES_BLOCK_BYTES / (int) (sizeof(double) * s->w));
+	s->b0 = Max(1, TREES_FIRST_BLOCK / (int) (sizeof(double) * s->w));
+	for (s->kmax = 0;
+		 ((Size) s->b0 << (s->kmax + 1)) * sizeof(double) * s->w <= TREES_MAX_BLOCK;
+		 s->kmax++)
+		;
+}
+
+/*
+ * Rows are kept in blocks that double from about 16 kB to about 32 MB (so a
+ * small group's state stays small, and big blocks get huge pages and are
+ * faulted in ahead by worker.c's helper: RowStoreAllocRows), found by a
+ * closed form: rows before block k, and the block of row i.
+ */
+static inline int64
+BlockFirst(const TreeState *s, int k)
+{
+	if (k <= s->kmax)
+		return (int64) s->b0 * ((INT64CONST(1) << k) - 1);
+	return (int64) s->b0 * ((INT64CONST(1) << s->kmax) - 1) +
+		(int64) (k - s->kmax) * ((int64) s->b0 << s->kmax);
+}
+
+static inline int64
+BlockRows(const TreeState *s, int k)
+{
+	return (int64) s->b0 << Min(k, s->kmax);
+}
+
+/* floor(log2(x)) for x >= 1, without an Assert: the helper thread calls it */
+static inline int
+Log2Floor(uint64 x)
+{
+#ifdef HAVE__BUILTIN_CLZ
+	return 63 - __builtin_clzll(x);
+#else
+	int			k = 0;
+
+	while (x >>= 1)
+		k++;
+	return k;
+#endif
 }
 
 /*
@@ -402,16 +445,14 @@ StartRows(TreeState *s, int p, int q)
 static double *
 NextRow(TreeState *s)
 {
-	int64		k = s->nrows % s->bpr;
-
 	if (s->nrows >= TREES_MAX_ROWS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("%s cannot train on more than %lld rows",
 						LearnerName(s->forest), (long long) TREES_MAX_ROWS)));
-	if (k == 0)
+	if (s->nrows == BlockFirst(s, s->nblocks))
 	{
-		Size		bsize = sizeof(double) * (Size) s->w * s->bpr;
+		Size		bsize = sizeof(double) * (Size) s->w * BlockRows(s, s->nblocks);
 		MemoryContext cxt = GetMemoryChunkContext(s);
 
 		if (s->bytes + bsize > (Size) bp_max_training_memory * 1024)
@@ -423,17 +464,26 @@ NextRow(TreeState *s)
 				? repalloc(s->blocks, sizeof(double *) * s->maxblocks)
 				: MemoryContextAlloc(cxt, sizeof(double *) * s->maxblocks);
 		}
-		s->blocks[s->nblocks++] = MemoryContextAlloc(cxt, bsize);
+		s->blocks[s->nblocks++] = RowStoreAllocRows(cxt, 0, bsize);
 		s->bytes += bsize;
 	}
 	s->nrows++;
-	return s->blocks[s->nblocks - 1] + k * s->w;
+	return s->blocks[s->nblocks - 1] +
+		(s->nrows - 1 - BlockFirst(s, s->nblocks - 1)) * s->w;
 }
 
+/* plain arithmetic: the helper thread calls it */
 static inline const double *
 RowAt(const TreeState *s, int64 i)
 {
-	return s->blocks[i / s->bpr] + (i % s->bpr) * s->w;
+	int64		geo = (int64) s->b0 * ((INT64CONST(1) << s->kmax) - 1);
+	int			k;
+
+	if (i < geo)
+		k = Log2Floor((uint64) (i / s->b0) + 1);
+	else
+		k = s->kmax + (int) ((i - geo) / ((int64) s->b0 << s->kmax));
+	return s->blocks[k] + (i - BlockFirst(s, k)) * s->w;
 }
 
 static TreeState *
@@ -697,9 +747,10 @@ TreesSerialize(FunctionCallInfo fcinfo, bool forest)
 		VocabSerialize(s->vocab[i], &buf);
 	pq_sendint64(&buf, s->nrows);
 	/* rows in host order: serial states never leave this server */
-	for (i = 0; i < s->nrows; i += s->bpr)
-		pq_sendbytes(&buf, (const char *) RowAt(s, i),
-					 sizeof(double) * s->w * Min(s->bpr, s->nrows - i));
+	for (i = 0; i < s->nblocks; i++)
+		pq_sendbytes(&buf, (const char *) s->blocks[i],
+					 sizeof(double) * s->w *
+					 Min(BlockRows(s, (int) i), s->nrows - BlockFirst(s, (int) i)));
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 

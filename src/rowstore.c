@@ -46,20 +46,34 @@ RowStoreInit(RowStore *rs, int w, MemoryContext cxt)
 static RowBlock *
 AllocBlock(MemoryContext cxt, Size size)
 {
-	char	   *raw;
-	RowBlock   *b;
-
 	if (size < ROWSTORE_HUGE)
 		return MemoryContextAlloc(cxt, offsetof(RowBlock, data) + size);
-	raw = MemoryContextAllocHuge(cxt, offsetof(RowBlock, data) + size + ROWSTORE_HUGE);
-	b = (RowBlock *) (TYPEALIGN(ROWSTORE_HUGE, raw + offsetof(RowBlock, data)) -
-					  offsetof(RowBlock, data));
+	return (RowBlock *) ((char *) RowStoreAllocRows(cxt, offsetof(RowBlock, data), size) -
+						 offsetof(RowBlock, data));
+}
+
+/*
+ * Allocate head + size bytes in cxt, placed so that the size bytes after
+ * the head start on a 2 MB boundary when size is 2 MB or more (then with
+ * the huge-page hint and the prefault described above); returns where
+ * those size bytes start.  Never to be pfree'd: the memory goes with cxt.
+ */
+void *
+RowStoreAllocRows(MemoryContext cxt, Size head, Size size)
+{
+	char	   *raw,
+			   *rows;
+
+	if (size < ROWSTORE_HUGE)
+		return (char *) MemoryContextAlloc(cxt, head + size) + head;
+	raw = MemoryContextAllocHuge(cxt, head + size + ROWSTORE_HUGE);
+	rows = (char *) TYPEALIGN(ROWSTORE_HUGE, raw + head);
 #if !defined(WIN32) && defined(MADV_HUGEPAGE)
-	(void) madvise(b->data, TYPEALIGN_DOWN(ROWSTORE_HUGE, size), MADV_HUGEPAGE);
+	(void) madvise(rows, TYPEALIGN_DOWN(ROWSTORE_HUGE, size), MADV_HUGEPAGE);
 #endif
 	if (size > 2 * ROWSTORE_HUGE)
-		BpWorkerPrefault((char *) b->data + ROWSTORE_HUGE, size - ROWSTORE_HUGE);
-	return b;
+		BpWorkerPrefault(rows + ROWSTORE_HUGE, size - ROWSTORE_HUGE);
+	return rows;
 }
 
 /*

@@ -43,5 +43,6 @@ typedef struct RowStore
 extern void RowStoreInit(RowStore *rs, int w, MemoryContext cxt);
 extern double *RowStoreReserve(RowStore *rs, int64 want, int64 *got, Size limit);
 extern bool RowStoreAppend(RowStore *rs, const double *rows, int64 nrows, Size limit);
+extern void *RowStoreAllocRows(MemoryContext cxt, Size head, Size size);
 
 #endif							/* BUYPOWER_ROWSTORE_H */
