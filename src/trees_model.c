@@ -511,6 +511,7 @@ TreesScoringCategories(const TreeView *tv, ArrayType *cats, double *buf)
 #define TREE_WALK_FAST	0		/* numeric splits, no missing value */
 #define TREE_WALK_NAN	1		/* numeric splits, some values missing */
 #define TREE_WALK_CAT	2		/* categorical splits too */
+#define TREE_WALK_BINNED 3		/* the binned layout (TreesSum only) */
 
 /*
  * One step from node i: to its left child, or the one after it.  The fast
@@ -565,11 +566,15 @@ AddLeaves(double sum, const double *V, const Size *i, int ntrees)
  * Sum of the leaves a row reaches, added in tree order (0, 1, 2, ...) as
  * the stored walk adds them, so the sum is the same to the bit.  Trees go
  * TREE_LANES at a time, each group for as many steps as its deepest tree.
+ * walk is a constant at every call: TREE_WALK_BINNED walks the binned
+ * layout with the row's bins xb (a NaN-free row), the others the scoring
+ * nodes with the row x (TreeStep).
  */
 static pg_attribute_always_inline double
-TreesSum(const TreeView *tv, const double *x, int walk)
+TreesSum(const TreeView *tv, const double *x, const uint8 *xb, int walk)
 {
 	const TreeScoreNode *N = tv->snodes;
+	const TreeBinNode *B = tv->bnodes;
 	const double *V = tv->values;
 	const uint8 *cs = tv->catsets;
 	int			ngroups = (tv->ntrees + TREE_LANES - 1) / TREE_LANES;
@@ -591,44 +596,15 @@ TreesSum(const TreeView *tv, const double *x, int walk)
 		{
 #pragma GCC unroll 32
 			for (k = 0; k < TREE_LANES; k++)
-				i[k] = TreeStep(N, V, cs, x, i[k], walk);
-		}
-		sum = AddLeaves(sum, V, i, ntrees);
-	}
-	return sum;
-}
-
-/*
- * TreesSum for a NaN-free row on the binned layout: xb holds the row's bins.
- */
-static double
-TreesSumBinned(const TreeView *tv, const uint8 *xb)
-{
-	const TreeBinNode *B = tv->bnodes;
-	const double *V = tv->values;
-	int			ngroups = (tv->ntrees + TREE_LANES - 1) / TREE_LANES;
-	double		sum = 0;
-	int			g,
-				d,
-				k;
-
-	for (g = 0; g < ngroups; g++)
-	{
-		const int  *s = tv->starts + g * TREE_LANES;
-		Size		i[TREE_LANES];
-		int			ntrees = Min(TREE_LANES, tv->ntrees - g * TREE_LANES);
-
-#pragma GCC unroll 32
-		for (k = 0; k < TREE_LANES; k++)
-			i[k] = s[k];
-		for (d = tv->depths[g]; d > 0; d--)
-		{
-#pragma GCC unroll 32
-			for (k = 0; k < TREE_LANES; k++)
 			{
-				const TreeBinNode *n = B + i[k];
+				if (walk == TREE_WALK_BINNED)
+				{
+					const TreeBinNode *n = B + i[k];
 
-				i[k] += n->delta + (xb[n->feature] > n->bin);
+					i[k] += n->delta + (xb[n->feature] > n->bin);
+				}
+				else
+					i[k] = TreeStep(N, V, cs, x, i[k], walk);
 			}
 		}
 		sum = AddLeaves(sum, V, i, ntrees);
@@ -678,18 +654,18 @@ TreesScore(const TreeView *tv, const double *x)
 	if (j == tv->pnum && tv->bnodes)
 	{
 		TreesBinRow(tv, x);
-		sum = TreesSumBinned(tv, tv->xbin);
+		sum = TreesSum(tv, NULL, tv->xbin, TREE_WALK_BINNED);
 	}
 	else
 	{
 		/* the row, then the -Inf slot leaves read */
 		memcpy(tv->xrow, x, sizeof(double) * tv->nfeatures);
 		if (tv->catsets)
-			sum = TreesSum(tv, tv->xrow, TREE_WALK_CAT);
+			sum = TreesSum(tv, tv->xrow, NULL, TREE_WALK_CAT);
 		else if (j < tv->pnum)
-			sum = TreesSum(tv, tv->xrow, TREE_WALK_NAN);
+			sum = TreesSum(tv, tv->xrow, NULL, TREE_WALK_NAN);
 		else
-			sum = TreesSum(tv, tv->xrow, TREE_WALK_FAST);
+			sum = TreesSum(tv, tv->xrow, NULL, TREE_WALK_FAST);
 	}
 	eta = tv->base + tv->scale * sum;
 	if (tv->link == TREE_LINK_LOGISTIC)
