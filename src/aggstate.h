@@ -77,6 +77,10 @@ typedef struct LearnerOps
 	/* add one row; x has nfeatures finite values (the finished design
 	 * row: imputed, clipped, scaled, categories encoded), y is finite */
 	void		(*accum) (BpAggState *s, double y, const double *x);
+	/* optional: true if accum on s's learner is plain arithmetic, calling
+	 * nothing of PostgreSQL's (worker.h), so prep.c's replay may run it in
+	 * worker.c's helper thread on a second learner */
+	bool		(*accum_is_pure) (const BpAggState *s);
 	/* fold src into dst (both have learners, same nfeatures) */
 	void		(*merge) (BpAggState *dst, BpAggState *src);
 	/* learner part of the state, after the driver's header; deserialize

@@ -132,6 +132,16 @@ LinregAccum(BpAggState *s, double y, const double *x)
 }
 
 /*
+ * LinregAccum is plain arithmetic (LinalgQrAddRows included) unless R is
+ * wide enough for LinalgQrAddRows to check for interrupts.
+ */
+static bool
+LinregAccumIsPure(const BpAggState *s)
+{
+	return ((const LinregLearner *) s->learner)->q <= LINALG_QR_CHECK_Q;
+}
+
+/*
  * Stack src's R and buffered rows, moved to dst's shift, under dst's R.
  */
 static void
@@ -568,9 +578,10 @@ LinregRescale(BpAggState *s, const double *center, const double *scale)
 static const LearnerOps LinregOps = {
 	.kind = MODEL_LINREG,
 	.name = "linreg",
-	.options = BPOPT_INTERCEPT | BPOPT_L2 | BPOPT_NAMES,
+	.options = BPOPT_INTERCEPT | BPOPT_L2 | BPOPT_NAMES | BPOPT_THREADS,
 	.create = LinregCreate,
 	.accum = LinregAccum,
+	.accum_is_pure = LinregAccumIsPure,
 	.moments = LinregMoments,
 	.rescale = LinregRescale,
 	.merge = LinregMerge,

@@ -246,7 +246,7 @@ LinalgQrAddRows(double *R, int q, double *blk, int ldb, int m)
 
 		if (s == 0.0)
 			continue;
-		if (q > 64)
+		if (q > LINALG_QR_CHECK_Q)
 			CHECK_FOR_INTERRUPTS();	/* merges of wide states take a while */
 		alpha = -copysign(sqrt(rkk * rkk + s), rkk);
 		v0 = rkk - alpha;

@@ -52,6 +52,10 @@ LinalgAllFinite(const double *x, int n)
 }
 
 extern double LinalgDot(const double *a, const double *b, int n);
+/* LinalgQrAddRows checks for interrupts when q is above this, else it is
+ * plain arithmetic */
+#define LINALG_QR_CHECK_Q	64
+
 extern void LinalgQrAddRows(double *R, int q, double *blk, int ldb, int m);
 extern void LinalgCrossAdd(double *H, double *g, int q, const double *w,
 						   const double *a, const double *z, int ld, int m);

@@ -52,6 +52,7 @@
 
 #include "aggstate.h"
 #include "prep.h"
+#include "worker.h"
 
 #define PREP_IQR_K			1.5
 #define PREP_ZSCORE_K		3.0
@@ -743,9 +744,10 @@ PrepDeserialize(BpAggState *s, StringInfo buf)
 /*
  * Return the k-th smallest of v[0..n-1] (0-based), partially reordering
  * v: Hoare's selection with a median-of-three pivot, O(n) expected.
+ * With check false it calls nothing of PostgreSQL's (a BpWorkerFn may).
  */
 static double
-SelectKth(double *v, int64 n, int64 k)
+SelectKth(double *v, int64 n, int64 k, bool check)
 {
 	int64		lo = 0,
 				hi = n - 1;
@@ -761,7 +763,8 @@ SelectKth(double *v, int64 n, int64 k)
 					pivot = (a < b) ? ((b < c) ? b : (a < c ? c : a)) :
 			((a < c) ? a : (b < c ? c : b));
 
-		CHECK_FOR_INTERRUPTS();
+		if (check)
+			CHECK_FOR_INTERRUPTS();
 		while (i <= j)
 		{
 			while (v[i] < pivot)
@@ -817,10 +820,12 @@ RowValue(const double *row, int j, const PrepFeature *f)
  * row orders) is redone by a selection on the whole column: the result is
  * exact either way.  f[j] NULL: observed values; else imputed + clipped.
  */
-#define PREP_SAMPLE		4096
-#define PREP_MARGIN		160			/* sample ranks each side (~6 sd) */
+#define PREP_SAMPLE		32768
+#define PREP_SIGMAS		6.0			/* bracket half-width, in sd of a rank */
+#define PREP_SLACK		16			/* and this many sample ranks more */
 #define PREP_MAXQ		3
 #define PREP_CHUNK		256			/* rows per cache-resident chunk */
+#define PREP_PAIR_MIN	8192		/* rows of a block worth the helper */
 
 typedef struct QBracket
 {
@@ -828,20 +833,15 @@ typedef struct QBracket
 	double		h;				/* its fractional rank */
 	double		lo,
 				hi;
-	int64		below;
-	int64		nw;
-	int64		cap;
+	int64		below;			/* values below lo */
+	int64		nw;				/* values inside [lo, hi] */
+	int64		cap;			/* room for copies: cap + 2 doubles at w */
 	double	   *w;
+	/* the two halves of the pass: their counts, their part of w */
+	int64		hbelow[2];
+	int64		hnw[2];
+	int64		hcap[2];		/* half 0: w[0..hcap[0]], half 1 after it */
 } QBracket;
-
-static int
-CompareDoubles(const void *a, const void *b)
-{
-	double		x = *(const double *) a,
-				y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
 
 /*
  * Copy column j (observed values only, or all transformed) into a new array.
@@ -864,14 +864,167 @@ GatherColumn(const PrepState *ps, int j, const PrepFeature *f, int64 *n)
 	return v;
 }
 
+/*
+ * Rows r0..r1-1 of one block, as half h of the pass: for each bracket,
+ * count the values below it and copy those inside it into the half's part
+ * of w.  The brackets are narrow (a few per cent of the values fall
+ * inside), so the copy is a branch that is rarely taken; past its room a
+ * half's copies pile up in its spare last slot and hnw says so.  A NaN
+ * (missing, f NULL) compares false both ways: neither below nor inside.
+ * The rows go by in chunks small enough to stay in cache, each bracket
+ * running down a chunk's column with its counters in registers.  A
+ * BpWorkerFn (worker.h): plain arithmetic on the caller's arrays, nothing
+ * of PostgreSQL's; the two halves write disjoint counters and parts of w.
+ */
+typedef struct BracketJob
+{
+	const PrepState *ps;
+	const RowBlock *b;
+	int64		r0,
+				r1;
+	int			h;
+	const int  *nq;
+	const PrepFeature *const *f;
+	QBracket	(*qb)[PREP_MAXQ];
+} BracketJob;
+
+/*
+ * v, hidden from the optimiser: a condition built from two comparisons
+ * stays one test of a flag computed without branches (each comparison
+ * alone is an unpredictable branch; their conjunction is rarely true).
+ */
+static inline int
+Opaque(int v)
+{
+#ifdef __GNUC__
+	__asm__("" : "+r"(v));
+#endif
+	return v;
+}
+
+/* count and copy the values xs[0..n-1] for bracket B, as half h */
+static inline void
+BracketAdd(QBracket *B, int h, const double *xs, int64 n)
+{
+	double		lo = B->lo,
+				hi = B->hi;
+	int64		cap = B->hcap[h];
+	double	   *w = B->w + (h == 0 ? 0 : B->hcap[0] + 1);
+	int64		nw = B->hnw[h],
+				below = B->hbelow[h],
+				r;
+
+	for (r = 0; r < n; r++)
+	{
+		double		x = xs[r];
+
+		below += (x < lo);
+		if (unlikely(Opaque((x >= lo) & (x <= hi))))
+		{
+			w[nw < cap ? nw : cap] = x;
+			nw++;
+		}
+	}
+	B->hnw[h] = nw;
+	B->hbelow[h] = below;
+}
+
+static void
+BracketRun(void *arg)
+{
+	const BracketJob *job = arg;
+	const PrepState *ps = job->ps;
+	const int  *nq = job->nq;
+	const PrepFeature *const *f = job->f;
+	int64		r0;
+	int			j,
+				t;
+
+	for (r0 = job->r0; r0 < job->r1; r0 += PREP_CHUNK)
+	{
+		int64		rn = Min(PREP_CHUNK, job->r1 - r0);
+		const double *chunk = job->b->data + r0 * ps->w;
+
+		for (j = 0; j < ps->nnum; j++)
+		{
+			const double *col = chunk + 1 + j;
+			double		xs[PREP_CHUNK];
+			int64		r;
+
+			if (nq[j] == 0)
+				continue;
+			/* the chunk's column, contiguous (and imputed + clipped) */
+			if (f[j] == NULL)
+				for (r = 0; r < rn; r++)
+					xs[r] = col[r * ps->w];
+			else
+				for (r = 0; r < rn; r++)
+					xs[r] = RowValue(col - 1 - j + r * ps->w, j, f[j]);
+			for (t = 0; t < nq[j]; t++)
+				BracketAdd(&job->qb[j][t], job->h, xs, rn);
+		}
+	}
+}
+
+/*
+ * Features j0..j1-1: each quantile from its bracket's copies, by selection
+ * (type 7: order statistics k and k + 1).  A BpWorkerFn, as BracketRun.
+ */
+typedef struct SelectJob
+{
+	int			j0,
+				j1;
+	const int64 *count;
+	const int  *nq;
+	QBracket	(*qb)[PREP_MAXQ];
+	double		(*out)[PREP_MAXQ];
+} SelectJob;
+
+static void
+SelectRun(void *arg)
+{
+	const SelectJob *job = arg;
+	int			j,
+				t;
+
+	for (j = job->j0; j < job->j1; j++)
+		for (t = 0; t < job->nq[j]; t++)
+		{
+			QBracket   *B = &job->qb[j][t];
+			int64		n = job->count[j];
+			double		a,
+						c = 0.0;
+
+			if (n == 0)
+			{
+				job->out[j][t] = 0.0;
+				continue;
+			}
+			a = SelectKth(B->w, B->nw, B->k - B->below, false);
+			if (B->k + 1 < n)
+			{
+				/* selection leaves only values >= a after it: take their min */
+				int64		i = B->k - B->below + 1;
+
+				c = B->w[i];
+				for (i++; i < B->nw; i++)
+					if (B->w[i] < c)
+						c = B->w[i];
+			}
+			job->out[j][t] = (B->k + 1 >= n || B->h == B->k) ? a :
+				a + (B->h - B->k) * (c - a);
+		}
+}
+
 static void
 RowQuantiles(const PrepState *ps, const int64 *count, const int *nq,
 			 const double (*q)[PREP_MAXQ], const PrepFeature *const *f,
-			 double (*out)[PREP_MAXQ])
+			 double (*out)[PREP_MAXQ], bool threads)
 {
 	int			p = ps->nnum,
 				j,
-				t;
+				t,
+				jmid;
 	QBracket  (*qb)[PREP_MAXQ] = palloc0(sizeof(QBracket) * PREP_MAXQ * (p + 1));
 	int64		stride = Max(ps->rows.nrows / PREP_SAMPLE, 1);
 	double	   *sample = palloc(sizeof(double) * (PREP_SAMPLE + 1) * (p + 1));
@@ -879,7 +1032,7 @@ RowQuantiles(const PrepState *ps, const int64 *count, const int *nq,
 	int64		r0 = 0;
 	RowBlock   *b;
 
-	/* the sample: every stride-th row, sorted per column */
+	/* the sample: every stride-th row */
 	for (b = ps->rows.head; b != NULL; b = b->next)
 	{
 		int64		r;
@@ -894,128 +1047,68 @@ RowQuantiles(const PrepState *ps, const int64 *count, const int *nq,
 			}
 		r0 += b->nrows;
 	}
+
+	/*
+	 * The pivots: the sample's order statistics PREP_SIGMAS standard
+	 * deviations of a sample rank (binomial) either side of the rank that
+	 * corresponds to k, found by selection.
+	 */
 	for (j = 0; j < p; j++)
 	{
 		double	   *sj = sample + j * (PREP_SAMPLE + 1);
 
-		qsort(sj, ns[j], sizeof(double), CompareDoubles);
 		for (t = 0; t < nq[j]; t++)
 		{
 			QBracket   *B = &qb[j][t];
-			int			rs;
+			double		frac;
+			int			rs,
+						margin;
 
 			B->h = (count[j] - 1) * q[j][t];
 			B->k = (int64) floor(B->h);
-			rs = (int) ((double) B->k / Max(count[j], 1) * ns[j]);
-			B->lo = rs - PREP_MARGIN < 0 ? -get_float8_infinity() : sj[rs - PREP_MARGIN];
-			B->hi = rs + PREP_MARGIN > ns[j] - 1 ? get_float8_infinity() : sj[rs + PREP_MARGIN];
-			B->cap = Min(count[j], Max(count[j] / 8, 4 * PREP_MARGIN));
-			B->w = palloc_extended(sizeof(double) * (Size) (B->cap + 1), MCXT_ALLOC_HUGE);
+			frac = (double) B->k / Max(count[j], 1);
+			rs = (int) (frac * ns[j]);
+			margin = (int) ceil(PREP_SIGMAS * sqrt(ns[j] * frac * (1.0 - frac))) + PREP_SLACK;
+			B->lo = rs - margin < 0 ? -get_float8_infinity() :
+				SelectKth(sj, ns[j], rs - margin, true);
+			B->hi = rs + margin > ns[j] - 1 ? get_float8_infinity() :
+				SelectKth(sj, ns[j], rs + margin, true);
+			B->cap = Min(count[j], Max(count[j] / 8, 4 * margin));
+			B->hcap[0] = B->cap / 2;
+			B->hcap[1] = B->cap - B->hcap[0];
+			B->w = palloc_extended(sizeof(double) * (Size) (B->cap + 2), MCXT_ALLOC_HUGE);
 		}
 	}
 
 	/*
-	 * One pass: counts below and copies inside every bracket.  Branch-free,
-	 * since whether a value falls below, inside or above is unpredictable;
-	 * past cap the copies pile up in the spare last slot and nw says so.
-	 * A NaN (missing, f NULL) compares false both ways: neither below nor
-	 * inside.  The rows go by in chunks small enough to stay in cache,
-	 * each bracket running down a chunk's column with its counters in
-	 * registers.
+	 * One pass: counts below and copies inside every bracket, a block at a
+	 * time, its rows in two halves that run at once (BracketRun).  Which
+	 * half a row falls in changes nothing but where its copy goes.
 	 */
 	for (b = ps->rows.head; b != NULL; b = b->next)
 	{
-		int64		r0;
+		bool		pair = threads && b->nrows >= PREP_PAIR_MIN;
+		BracketJob	h0 = {ps, b, 0, pair ? b->nrows / 2 : b->nrows, 0, nq, f, qb},
+					h1 = {ps, b, h0.r1, b->nrows, 1, nq, f, qb};
 
 		CHECK_FOR_INTERRUPTS();
-		for (r0 = 0; r0 < b->nrows; r0 += PREP_CHUNK)
-		{
-			int64		rn = Min(PREP_CHUNK, b->nrows - r0);
-			const double *chunk = b->data + r0 * ps->w;
-
-			for (j = 0; j < p; j++)
-			{
-				const double *col = chunk + 1 + j;
-				double		xs[PREP_CHUNK];
-				int64		r;
-
-				if (nq[j] == 0)
-					continue;
-				/* the chunk's column, contiguous (and imputed + clipped) */
-				if (f[j] == NULL)
-					for (r = 0; r < rn; r++)
-						xs[r] = col[r * ps->w];
-				else
-					for (r = 0; r < rn; r++)
-						xs[r] = RowValue(col - 1 - j + r * ps->w, j, f[j]);
-				for (t = 0; t < nq[j]; t += 2)
-				{
-					QBracket   *B = &qb[j][t];
-					double		lo = B->lo,
-								hi = B->hi;
-					double	   *w = B->w;
-					int64		nw = B->nw,
-								below = B->below,
-								cap = B->cap;
-
-					if (t + 1 < nq[j])
-					{
-						/* two brackets at once: independent chains overlap */
-						QBracket   *B2 = &qb[j][t + 1];
-						double		lo2 = B2->lo,
-									hi2 = B2->hi;
-						double	   *w2 = B2->w;
-						int64		nw2 = B2->nw,
-									below2 = B2->below,
-									cap2 = B2->cap;
-
-						for (r = 0; r < rn; r++)
-						{
-							double		x = xs[r];
-
-							below += (x < lo);
-							below2 += (x < lo2);
-							w[nw < cap ? nw : cap] = x;
-							w2[nw2 < cap2 ? nw2 : cap2] = x;
-							nw += ((x >= lo) & (x <= hi));
-							nw2 += ((x >= lo2) & (x <= hi2));
-						}
-						B2->nw = nw2;
-						B2->below = below2;
-					}
-					else
-						for (r = 0; r < rn; r++)
-						{
-							double		x = xs[r];
-
-							below += (x < lo);
-							w[nw < cap ? nw : cap] = x;
-							nw += ((x >= lo) & (x <= hi));
-						}
-					B->nw = nw;
-					B->below = below;
-				}
-			}
-		}
+		BpWorkerPair(BracketRun, &h0, BracketRun, &h1, pair);
 	}
 
+	/* the halves' copies side by side, or a miss: the whole column */
 	for (j = 0; j < p; j++)
 		for (t = 0; t < nq[j]; t++)
 		{
 			QBracket   *B = &qb[j][t];
-			int64		n = count[j];
-			double		a,
-						c = 0.0;
 
-			if (n == 0)
+			B->below = B->hbelow[0] + B->hbelow[1];
+			B->nw = B->hnw[0] + B->hnw[1];
+			if (B->hnw[0] <= B->hcap[0] && B->hnw[1] <= B->hcap[1])
+				memmove(B->w + B->hnw[0], B->w + B->hcap[0] + 1, sizeof(double) * B->hnw[1]);
+			if (count[j] > 0 &&
+				!(B->hnw[0] <= B->hcap[0] && B->hnw[1] <= B->hcap[1] && B->below <= B->k &&
+				  Min(B->k + 1, count[j] - 1) < B->below + B->nw))
 			{
-				out[j][t] = 0.0;
-				continue;
-			}
-			if (!(B->nw <= B->cap && B->below <= B->k &&
-				  Min(B->k + 1, n - 1) < B->below + B->nw))
-			{
-				/* the bracket missed: select on the whole column */
 				int64		m;
 
 				pfree(B->w);
@@ -1023,20 +1116,26 @@ RowQuantiles(const PrepState *ps, const int64 *count, const int *nq,
 				B->nw = m;
 				B->below = 0;
 			}
-			a = SelectKth(B->w, B->nw, B->k - B->below);
-			if (B->k + 1 < n)
-			{
-				/* selection leaves only values >= a after it: take their min */
-				int64		i = B->k - B->below + 1;
-
-				c = B->w[i];
-				for (i++; i < B->nw; i++)
-					if (B->w[i] < c)
-						c = B->w[i];
-			}
-			out[j][t] = (B->k + 1 >= n || B->h == B->k) ? a : a + (B->h - B->k) * (c - a);
-			pfree(B->w);
 		}
+
+	/* features in two halves of about as many quantiles each */
+	jmid = 0;
+	for (j = 0, t = 0; j < p; j++)
+		t += nq[j];
+	for (int acc = 0; jmid < p && 2 * (acc + nq[jmid]) <= t; jmid++)
+		acc += nq[jmid];
+
+	/* the order statistics among the copies, the features in two halves */
+	{
+		SelectJob	h0 = {0, jmid, count, nq, qb, out},
+					h1 = {jmid, p, count, nq, qb, out};
+
+		CHECK_FOR_INTERRUPTS();
+		BpWorkerPair(SelectRun, &h0, SelectRun, &h1, threads && ps->rows.nrows >= PREP_PAIR_MIN);
+	}
+	for (j = 0; j < p; j++)
+		for (t = 0; t < nq[j]; t++)
+			pfree(qb[j][t].w);
 	pfree(qb);
 	pfree(sample);
 	pfree(ns);
@@ -1112,7 +1211,8 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 			q[j][nq[j]++] = 0.75;
 		}
 	}
-	RowQuantiles(ps, nobs, nq, (const double (*)[PREP_MAXQ]) q, fp, qv);
+	RowQuantiles(ps, nobs, nq, (const double (*)[PREP_MAXQ]) q, fp, qv,
+				 s->opts.threads > 1);
 
 	for (j = 0; j < p; j++)
 	{
@@ -1191,7 +1291,8 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 			q[j][1] = 0.5;
 			q[j][2] = 0.75;
 		}
-		RowQuantiles(ps, nall, nq, (const double (*)[PREP_MAXQ]) q, fp, qv);
+		RowQuantiles(ps, nall, nq, (const double (*)[PREP_MAXQ]) q, fp, qv,
+					 s->opts.threads > 1);
 		for (j = 0; j < p; j++)
 		{
 			f[j].center = qv[j][1];
@@ -1530,6 +1631,199 @@ LearnPrep(const BpAggState *s, PrepState *ps, int32 **maps)
 }
 
 /*
+ * The replay: every buffered row, imputed, clipped, scaled and encoded by
+ * PrepApplyRow, goes to t's learner.  Rows go by in rounds so that
+ * interrupts are checked every PREP_ROUND rows.
+ *
+ * With many rows and a learner whose accum is plain arithmetic once its
+ * learner exists (accum_is_pure: linreg, up to 64 columns), the rows go in two fixed halves:
+ * the first to t's learner, the second to a fresh one that is merged into
+ * t at the end.  The halves of a round run at once (worker.c's helper
+ * takes the second, unless "threads" is 1), each with its own counters;
+ * which thread runs a half changes nothing, so the model's bytes do not
+ * depend on threads or timing, only on the row count.
+ */
+#define PREP_ROUND		32768		/* rows per half of a round */
+
+typedef struct ReplayHalf
+{
+	const PrepState *ps;
+	int32	  **maps;
+	BpAggState *t;				/* the learner the rows go to */
+	const RowBlock *b;			/* cursor: the next row */
+	int64		r;
+	int64		todo;			/* rows in this round */
+	int32	   *levels;			/* scratch */
+	double	   *design;			/* scratch */
+	int64	   *nmissing;		/* per feature, counted here */
+	int64	   *nclipped;
+	bool		clip_only;		/* numeric, no indicators, center 0, scale 1 */
+} ReplayHalf;
+
+static void
+ReplayHalfInit(ReplayHalf *h, const PrepState *ps, int32 **maps, BpAggState *t)
+{
+	memset(h, 0, sizeof(*h));
+	h->ps = ps;
+	h->maps = maps;
+	h->t = t;
+	h->b = ps->rows.head;
+	h->levels = palloc(sizeof(int32) * (ps->ncat + 1));
+	h->design = palloc(sizeof(double) * (ps->learned->ndesign + 1));
+	h->nmissing = palloc0(sizeof(int64) * (ps->nnum + 1));
+	h->nclipped = palloc0(sizeof(int64) * (ps->nnum + 1));
+	h->clip_only = ps->ncat == 0 && ps->learned->ndesign == ps->nnum;
+	for (int j = 0; j < ps->nnum; j++)
+		if (ps->learned->f[j].center != 0.0 || ps->learned->f[j].scale != 1.0)
+			h->clip_only = false;
+}
+
+/* move the cursor forward by n rows */
+static void
+ReplaySkip(ReplayHalf *h, int64 n)
+{
+	while (h->b != NULL && h->r + n >= h->b->nrows)
+	{
+		n -= h->b->nrows - h->r;
+		h->b = h->b->next;
+		h->r = 0;
+	}
+	h->r += n;
+}
+
+/*
+ * Replay h->todo rows.  With a pure accum this is a BpWorkerFn (worker.h):
+ * PrepApplyRow and the learner's accum are arithmetic on memory allocated
+ * before, and the counters are the half's own.
+ */
+static void
+ReplayRun(void *arg)
+{
+	ReplayHalf *h = arg;
+	const PrepState *ps = h->ps;
+	const Prep *L = ps->learned;
+	BpAggState *t = h->t;
+	int64		i;
+	int			j;
+
+	for (i = 0; i < h->todo; i++)
+	{
+		const double *row = h->b->data + h->r * ps->w;
+		const double *x = row + 1;
+
+		if (h->clip_only)
+		{
+			/* PrepApplyRow's bits: (v - 0) / 1 is v, -0 included */
+			for (j = 0; j < ps->nnum; j++)
+			{
+				const PrepFeature *f = &L->f[j];
+				double		v = x[j];
+
+				if (isnan(v))
+				{
+					h->nmissing[j]++;
+					v = f->fill;
+				}
+				else if (v < f->lower || v > f->upper)
+					h->nclipped[j]++;
+				h->design[j] = v < f->lower ? f->lower : (v > f->upper ? f->upper : v);
+			}
+		}
+		else
+		{
+			for (j = 0; j < ps->ncat; j++)
+			{
+				double		id = row[1 + ps->nnum + j];
+
+				h->levels[j] = id >= 0 ? h->maps[j][(int32) id] :
+					(L->slot[j].null_level ? (int32) L->slot[j].nlevels : -1);
+			}
+			for (j = 0; j < ps->nnum; j++)
+			{
+				const PrepFeature *f = &L->f[j];
+
+				if (isnan(x[j]))
+					h->nmissing[j]++;
+				else if (x[j] < f->lower || x[j] > f->upper)
+					h->nclipped[j]++;
+			}
+			PrepApplyRow(L, x, h->levels, h->design);
+		}
+		t->ops->accum(t, row[0], h->design);
+		t->n++;
+		if (++h->r == h->b->nrows)
+		{
+			h->b = h->b->next;
+			h->r = 0;
+		}
+	}
+}
+
+/* add a half's counters to the learned features and the state's totals */
+static void
+ReplayCount(PrepState *ps, const ReplayHalf *h)
+{
+	PrepFeature *f = (PrepFeature *) ps->learned->f;
+	int			j;
+
+	for (j = 0; j < ps->nnum; j++)
+	{
+		ps->nimputed += h->nmissing[j];
+		ps->nclipped += h->nclipped[j];
+		if (!ps->buffer_all)
+			f[j].nmissing += (double) h->nmissing[j];
+		f[j].nclipped += (double) h->nclipped[j];
+	}
+}
+
+static void
+PrepReplay(const BpAggState *s, PrepState *ps, BpAggState *t, int32 **maps)
+{
+	int64		n = ps->rows.nrows;
+	bool		split = n >= 2 * PREP_ROUND && s->ops->accum_is_pure != NULL &&
+		s->ops->accum_is_pure(t);
+	int64		left0 = split ? n / 2 : n,
+				left1 = n - left0;
+	ReplayHalf	h0,
+				h1;
+	BpAggState *t1 = NULL;
+
+	ReplayHalfInit(&h0, ps, maps, t);
+	if (split)
+	{
+		t1 = palloc(sizeof(BpAggState));
+		*t1 = *t;
+		t1->learner = NULL;
+		t1->nfeatures = -1;
+		t1->n = 0;
+		BpStartLearner(t1, ps->learned->ndesign);
+		ReplayHalfInit(&h1, ps, maps, t1);
+		ReplaySkip(&h1, left0);
+	}
+	while (left0 > 0 || (split && left1 > 0))
+	{
+		CHECK_FOR_INTERRUPTS();
+		h0.todo = Min(left0, PREP_ROUND);
+		left0 -= h0.todo;
+		if (!split)
+		{
+			ReplayRun(&h0);		/* accum may allocate or raise an ERROR */
+			continue;
+		}
+		h1.todo = Min(left1, PREP_ROUND);
+		left1 -= h1.todo;
+		BpWorkerPair(ReplayRun, &h0, ReplayRun, &h1, s->opts.threads > 1);
+	}
+	ReplayCount(ps, &h0);
+	if (split)
+	{
+		ReplayCount(ps, &h1);
+		s->ops->merge(t, t1);
+		t->n += t1->n;
+	}
+}
+
+/*
  * Learn the preprocessing, then build the learner that sees finished
  * rows: a copy of the state with a fresh learner, holding the streamed
  * part (moved in by the learner's merge) and every buffered row passed
@@ -1541,12 +1835,7 @@ PrepFinish(BpAggState *s)
 {
 	PrepState  *ps = s->prep;
 	int32	  **maps = palloc0(sizeof(int32 *) * (ps->ncat + 1));
-	int32	   *levels = palloc(sizeof(int32) * (ps->ncat + 1));
-	double	   *design;
 	BpAggState *t;
-	RowBlock   *b;
-	int64		count = 0;
-	int			j;
 
 	PrepSyncCounts(ps);
 	ps->lmean = NULL;
@@ -1577,46 +1866,7 @@ PrepFinish(BpAggState *s)
 		s->ops->merge(t, s);
 		t->n = s->n;
 	}
-	design = palloc(sizeof(double) * (ps->learned->ndesign + 1));
-	for (b = ps->rows.head; b != NULL; b = b->next)
-	{
-		int64		r;
-
-		for (r = 0; r < b->nrows; r++)
-		{
-			const double *row = b->data + r * ps->w;
-			const double *x = row + 1;
-
-			for (j = 0; j < ps->ncat; j++)
-			{
-				double		id = row[1 + ps->nnum + j];
-
-				levels[j] = id >= 0 ? maps[j][(int32) id] :
-					(ps->learned->slot[j].null_level ? (int32) ps->learned->slot[j].nlevels : -1);
-			}
-			for (j = 0; j < ps->nnum; j++)
-			{
-				const PrepFeature *f = &ps->learned->f[j];
-
-				if (isnan(x[j]))
-				{
-					ps->nimputed++;
-					if (!ps->buffer_all)
-						((PrepFeature *) f)->nmissing += 1;
-				}
-				else if (x[j] < f->lower || x[j] > f->upper)
-				{
-					ps->nclipped++;
-					((PrepFeature *) f)->nclipped += 1;
-				}
-			}
-			PrepApplyRow(ps->learned, x, levels, design);
-			s->ops->accum(t, row[0], design);
-			t->n++;
-			if ((++count & 4095) == 0)
-				CHECK_FOR_INTERRUPTS();
-		}
-	}
+	PrepReplay(s, ps, t, maps);
 
 	/*
 	 * late_std: the rows went in imputed and clipped, with center 0 and
