@@ -5,6 +5,9 @@ SET extra_float_digits = 0;
 SELECT buypower.logreg(y, ARRAY[1.0]::float8[]) FROM (VALUES (0.0::float8), (2.0)) v(y);
 SELECT buypower.logreg(y, ARRAY[1.0]::float8[]) FROM (VALUES (1.0::float8), (-1.0)) v(y);
 SELECT buypower.logreg(y, ARRAY[1.0]::float8[]) FROM (VALUES (0.5::float8)) v(y);
+-- ... also when the rows are kept for preprocessing (checked as they arrive)
+SELECT buypower.logreg(y, ARRAY[1.0]::float8[], '{"clip": "iqr"}') FROM (VALUES (0.0::float8), (3.0)) v(y);
+SELECT buypower.logreg(y, ARRAY[1.0]::float8[], ARRAY['a'], '{}') FROM (VALUES (1.0::float8), (0.25)) v(y);
 SELECT buypower.logreg(y, ARRAY[1.0]::float8[]) FROM (VALUES ('NaN'::float8)) v(y);
 SELECT buypower.logreg(y, ARRAY[1.0]::float8[]) FROM (VALUES ('Infinity'::float8)) v(y);
 -- features must be finite, one-dimensional, NULL-free, of one width

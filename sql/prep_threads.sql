@@ -1,6 +1,6 @@
--- preprocessing over many buffered rows (src/prep.c): the quantile passes
--- split the features, and linreg's replay splits the rows, into two halves
--- that run at once when the helper thread is free (src/worker.c).  The
+-- preprocessing over many buffered rows (src/prep.c): the quantile pass
+-- and linreg's replay split the rows, the selections the features, into
+-- two halves that run at once when the helper thread is free (worker.c).  The
 -- model must not depend on "threads", must equal a fit on rows imputed,
 -- clipped and standardised by hand, and quantiles must stay exact when the
 -- sample that brackets them is misleading.

@@ -467,6 +467,10 @@ BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops)
 	y = s->target_bool ? (PG_GETARG_BOOL(1) ? 1.0 : 0.0) : PG_GETARG_FLOAT8(1);
 	if (!isfinite(y))
 		NotFinite(ops, 0);
+	if (ops->binary_target && y != 0.0 && y != 1.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s label must be 0 or 1, not %g", ops->name, y)));
 	PrepAccum(s, y, x, hasnull, cats);
 	MemoryContextSwitchTo(old);
 	PG_RETURN_POINTER(s);

@@ -72,6 +72,7 @@ typedef struct LearnerOps
 	const char *name;			/* SQL name, for messages */
 	uint32		options;		/* BPOPT_* accepted */
 	bool		ordinal_categories; /* categories as level numbers (prep.h) */
+	bool		binary_target;	/* the target must be 0 or 1 (logreg) */
 	/* allocate s->learner for s->nfeatures, in the current memory context */
 	void		(*create) (BpAggState *s);
 	/* add one row; x has nfeatures finite values (the finished design

@@ -1034,6 +1034,7 @@ LogregFinish(BpAggState *s)
 static const LearnerOps LogregOps = {
 	.kind = MODEL_LOGREG,
 	.name = "logreg",
+	.binary_target = true,
 	.options = BPOPT_INTERCEPT | BPOPT_L2 | BPOPT_NAMES | BPOPT_MAX_ITER |
 	BPOPT_TOL | BPOPT_CLASS_WEIGHT | BPOPT_THREADS,
 	.create = LogregCreate,
