@@ -68,12 +68,19 @@ FROM ptm, ptr r JOIN ptc c USING (i), pts,
       FROM ptc, pts) hm
 WHERE fit = 'default';
 
--- logreg: the quantile passes split, its own replay does not; the same bytes
+-- logreg: the quantile pass, the sums for standard scaling and the
+-- hand-over of the rows (turned into design rows in place) split too; the
+-- same bytes
 SELECT count(DISTINCT buypower.model_send(m)) AS distinct_models
 FROM (SELECT buypower.logreg(y > 1.5, ARRAY[a, s, t], o::jsonb) AS m
       FROM ptr, (VALUES ('{"clip": "iqr", "impute": "median", "threads": 1}'),
                         ('{"clip": "iqr", "impute": "median", "threads": 2}'),
                         ('{"clip": "iqr", "impute": "median"}')) v(o)
+      GROUP BY o) l;
+SELECT count(DISTINCT buypower.model_send(m)) AS distinct_models
+FROM (SELECT buypower.logreg(y > 1.5, ARRAY[a, s, t], o::jsonb) AS m
+      FROM ptr, (VALUES ('{"clip": "iqr", "scale": "standard", "threads": 1}'),
+                        ('{"clip": "iqr", "scale": "standard", "threads": 2}')) v(o)
       GROUP BY o) l;
 
 -- a misleading sample: the quantiles are bracketed from every few rows of
@@ -98,3 +105,16 @@ FROM (SELECT buypower.linreg(y, ARRAY[v], '{"impute": "median", "clip": "iqr", "
 -- bad values of the option
 SELECT buypower.linreg(y, ARRAY[a], '{"threads": 0}') FROM ptr;
 SELECT buypower.linreg(y, ARRAY[a], '{"threads": "one"}') FROM ptr;
+
+-- the hand-over happens only where the final function runs once on the
+-- state (a plain aggregate); in a window the rows are replayed instead,
+-- with the same bytes, and a running frame keeps adding rows to the state
+-- after each final call
+SELECT (SELECT buypower.model_send(buypower.logreg(y > 1.5, ARRAY[a, s, t], '{"clip": "iqr", "scale": "standard"}')) FROM ptr) =
+       (SELECT DISTINCT buypower.model_send(buypower.logreg(y > 1.5, ARRAY[a, s, t], '{"clip": "iqr", "scale": "standard"}') OVER ())
+        FROM ptr) AS window_same_bytes;
+SELECT i, buypower.model_send(m) = (SELECT buypower.model_send(buypower.logreg(y > 1.5, ARRAY[a, s, t], '{"clip": "iqr"}'))
+                                    FROM ptr WHERE i <= w.i) AS running_same_bytes
+FROM (SELECT i, buypower.logreg(y > 1.5, ARRAY[a, s, t], '{"clip": "iqr"}') OVER (ORDER BY greatest(i, 50)) AS m
+      FROM ptr WHERE i <= 300) w
+WHERE i IN (100, 200, 300) ORDER BY i;

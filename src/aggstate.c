@@ -658,7 +658,15 @@ BpAggFinal(FunctionCallInfo fcinfo, const LearnerOps *ops)
 	BpAggContext(fcinfo, ops);
 	if (s == NULL || s->prep == NULL)
 		PG_RETURN_NULL();
-	s = PrepFinish(s);
+
+	/*
+	 * The state may be used up only when this is the one final call on it:
+	 * a plain aggregate whose state no other aggregate shares
+	 * (AggStateIsShared is also true in a window, where the final function
+	 * runs once per row).
+	 */
+	s = PrepFinish(s, AggCheckCallContext(fcinfo, NULL) == AGG_CONTEXT_AGGREGATE &&
+				   !AggStateIsShared(fcinfo));
 	if (s->learner == NULL || s->n == 0)
 		PG_RETURN_NULL();
 	PG_RETURN_POINTER(ops->finish(s));

@@ -19,6 +19,7 @@
 
 #include "model.h"
 #include "prep.h"
+#include "rowstore.h"
 
 /* option bits: which keys a learner accepts */
 #define BPOPT_INTERCEPT		0x0001
@@ -82,6 +83,11 @@ typedef struct LearnerOps
 	 * nothing of PostgreSQL's (worker.h), so prep.c's replay may run it in
 	 * worker.c's helper thread on a second learner */
 	bool		(*accum_is_pure) (const BpAggState *s);
+	/* optional, for learners that keep their rows (logreg): take over a
+	 * row store of design rows (nfeatures + 1 doubles each: the design
+	 * row, then the target), npos of them with target 1 (prep.c hands the
+	 * buffered rows over, turned into design rows in place) */
+	void		(*adopt_rows) (BpAggState *s, RowStore *rows, int64 npos);
 	/* fold src into dst (both have learners, same nfeatures) */
 	void		(*merge) (BpAggState *dst, BpAggState *src);
 	/* learner part of the state, after the driver's header; deserialize

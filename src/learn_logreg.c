@@ -126,6 +126,19 @@ LogregAccum(BpAggState *s, double y, const double *x)
 }
 
 /*
+ * Take over a store of design rows (prep.c), in place of the empty one.
+ */
+static void
+LogregAdoptRows(BpAggState *s, RowStore *rows, int64 npos)
+{
+	LogregLearner *L = s->learner;
+
+	Assert(L->rows.nrows == 0 && rows->w == L->p + 1);
+	L->rows = *rows;
+	L->npos = npos;
+}
+
+/*
  * Append a copy of src's rows to dst: src may live in a short-lived context.
  */
 static void
@@ -1039,6 +1052,7 @@ static const LearnerOps LogregOps = {
 	BPOPT_TOL | BPOPT_CLASS_WEIGHT | BPOPT_THREADS,
 	.create = LogregCreate,
 	.accum = LogregAccum,
+	.adopt_rows = LogregAdoptRows,
 	.merge = LogregMerge,
 	.serialize = LogregSerialize,
 	.deserialize = LogregDeserialize,

@@ -826,6 +826,7 @@ RowValue(const double *row, int j, const PrepFeature *f)
 #define PREP_MAXQ		3
 #define PREP_CHUNK		256			/* rows per cache-resident chunk */
 #define PREP_PAIR_MIN	8192		/* rows of a block worth the helper */
+#define PREP_ROUND		32768		/* rows per half of a round of a pass */
 
 typedef struct QBracket
 {
@@ -1141,6 +1142,104 @@ RowQuantiles(const PrepState *ps, const int64 *count, const int *nq,
 	pfree(ns);
 }
 
+/* move a cursor over the buffered rows n rows forward */
+static void
+CursorSkip(const RowBlock **b, int64 *r, int64 n)
+{
+	while (*b != NULL && *r + n >= (*b)->nrows)
+	{
+		n -= (*b)->nrows - *r;
+		*b = (*b)->next;
+		*r = 0;
+	}
+	*r += n;
+}
+
+/*
+ * Sums of d = (imputed, clipped value) - shift and of d^2 per feature over
+ * rows [from, from + todo) from the cursor (b, r).  A BpWorkerFn.
+ */
+typedef struct SumJob
+{
+	const PrepState *ps;
+	const PrepFeature *f;
+	const double *shift;
+	const RowBlock *b;
+	int64		r;
+	int64		todo;
+	double	   *sum;
+	double	   *sum2;
+} SumJob;
+
+static void
+SumRun(void *arg)
+{
+	SumJob	   *h = arg;
+	const PrepState *ps = h->ps;
+	int64		i;
+	int			j;
+
+	for (i = 0; i < h->todo; i++)
+	{
+		const double *row = h->b->data + h->r * ps->w;
+
+		for (j = 0; j < ps->nnum; j++)
+		{
+			double		d = RowValue(row, j, &h->f[j]) - h->shift[j];
+
+			h->sum[j] += d;
+			h->sum2[j] += d * d;
+		}
+		if (++h->r == h->b->nrows)
+		{
+			h->b = h->b->next;
+			h->r = 0;
+		}
+	}
+}
+
+/*
+ * The sums standard scaling needs, row by row in order; past 2 PREP_ROUND
+ * rows, the first and second halves of the rows summed at once (rounds of
+ * PREP_ROUND rows each, interrupts checked between) and then added, half
+ * 0's first: the same bits whichever thread runs a half.
+ */
+static void
+ScaleSums(const BpAggState *s, const PrepState *ps, const PrepFeature *f,
+		  const double *shift, double *sum, double *sum2)
+{
+	int64		n = ps->rows.nrows;
+	bool		split = n >= 2 * PREP_ROUND;
+	int64		left0 = split ? n / 2 : n,
+				left1 = n - left0;
+	int			p = ps->nnum;
+	SumJob		h0 = {ps, f, shift, ps->rows.head, 0, 0, sum, sum2},
+				h1 = {ps, f, shift, ps->rows.head, 0, 0,
+				palloc0(sizeof(double) * (p + 1)), palloc0(sizeof(double) * (p + 1))};
+
+	CursorSkip(&h1.b, &h1.r, left0);
+	while (left0 > 0 || left1 > 0)
+	{
+		CHECK_FOR_INTERRUPTS();
+		h0.todo = Min(left0, PREP_ROUND);
+		left0 -= h0.todo;
+		if (!split)
+		{
+			SumRun(&h0);
+			continue;
+		}
+		h1.todo = Min(left1, PREP_ROUND);
+		left1 -= h1.todo;
+		BpWorkerPair(SumRun, &h0, SumRun, &h1, s->opts.threads > 1);
+	}
+	if (split)
+		for (int j = 0; j < p; j++)
+		{
+			sum[j] += h1.sum[j];
+			sum2[j] += h1.sum2[j];
+		}
+}
+
 /*
  * Learn every numeric feature's parameters from the buffered rows, in a
  * few passes over them all: observed counts and means (and variances for
@@ -1261,19 +1360,7 @@ LearnBuffered(const BpAggState *s, const PrepState *ps, PrepFeature *f)
 			shift[j] = Min(Max(nobs[j] > 0 ? mean[j] : f[j].fill, f[j].lower), f[j].upper);
 			sum[j] = sum2[j] = 0.0;
 		}
-		for (b = ps->rows.head; b != NULL; b = b->next)
-			for (int64 r = 0; r < b->nrows; r++)
-			{
-				const double *row = b->data + r * ps->w;
-
-				for (j = 0; j < p; j++)
-				{
-					double		d = RowValue(row, j, &f[j]) - shift[j];
-
-					sum[j] += d;
-					sum2[j] += d * d;
-				}
-			}
+		ScaleSums(s, ps, f, shift, sum, sum2);
 		for (j = 0; j < p; j++)
 		{
 			double		n = (double) ps->rows.nrows;
@@ -1643,7 +1730,6 @@ LearnPrep(const BpAggState *s, PrepState *ps, int32 **maps)
  * which thread runs a half changes nothing, so the model's bytes do not
  * depend on threads or timing, only on the row count.
  */
-#define PREP_ROUND		32768		/* rows per half of a round */
 
 typedef struct ReplayHalf
 {
@@ -1658,6 +1744,8 @@ typedef struct ReplayHalf
 	int64	   *nmissing;		/* per feature, counted here */
 	int64	   *nclipped;
 	bool		clip_only;		/* numeric, no indicators, center 0, scale 1 */
+	bool		in_place;		/* write each design row over its input row */
+	int64		npos;			/* in_place: rows with target 1 */
 } ReplayHalf;
 
 static void
@@ -1676,19 +1764,6 @@ ReplayHalfInit(ReplayHalf *h, const PrepState *ps, int32 **maps, BpAggState *t)
 	for (int j = 0; j < ps->nnum; j++)
 		if (ps->learned->f[j].center != 0.0 || ps->learned->f[j].scale != 1.0)
 			h->clip_only = false;
-}
-
-/* move the cursor forward by n rows */
-static void
-ReplaySkip(ReplayHalf *h, int64 n)
-{
-	while (h->b != NULL && h->r + n >= h->b->nrows)
-	{
-		n -= h->b->nrows - h->r;
-		h->b = h->b->next;
-		h->r = 0;
-	}
-	h->r += n;
 }
 
 /*
@@ -1749,8 +1824,21 @@ ReplayRun(void *arg)
 			}
 			PrepApplyRow(L, x, h->levels, h->design);
 		}
-		t->ops->accum(t, row[0], h->design);
-		t->n++;
+		if (h->in_place)
+		{
+			/* the design row, then the target (ndesign = nnum = w - 1) */
+			double	   *dst = (double *) row;
+			double		y = row[0];
+
+			memcpy(dst, h->design, sizeof(double) * L->ndesign);
+			dst[L->ndesign] = y;
+			h->npos += (y == 1.0);
+		}
+		else
+		{
+			t->ops->accum(t, row[0], h->design);
+			t->n++;
+		}
 		if (++h->r == h->b->nrows)
 		{
 			h->b = h->b->next;
@@ -1798,7 +1886,7 @@ PrepReplay(const BpAggState *s, PrepState *ps, BpAggState *t, int32 **maps)
 		t1->n = 0;
 		BpStartLearner(t1, ps->learned->ndesign);
 		ReplayHalfInit(&h1, ps, maps, t1);
-		ReplaySkip(&h1, left0);
+		CursorSkip(&h1.b, &h1.r, left0);
 	}
 	while (left0 > 0 || (split && left1 > 0))
 	{
@@ -1824,6 +1912,64 @@ PrepReplay(const BpAggState *s, PrepState *ps, BpAggState *t, int32 **maps)
 }
 
 /*
+ * The rows handed over: when the final function may use the state up
+ * (consume: the one final call), the learner keeps its own rows (adopt_rows)
+ * and the design has as many columns as the input (numeric features only,
+ * no missing indicators), each buffered row [y, x] is turned in place
+ * into the learner's row [design, y] and the learner takes the buffer:
+ * no second copy of the rows.  Same rows, same order, same bits as the
+ * replay.  Halves of the rows run at once, as in PrepReplay, each with
+ * its own counters; the state's buffer is left empty and marked used.
+ */
+static BpAggState *
+PrepHandOver(BpAggState *s, PrepState *ps, int32 **maps)
+{
+	BpAggState *t = palloc(sizeof(BpAggState));
+	int64		n = ps->rows.nrows;
+	bool		split = n >= 2 * PREP_ROUND;
+	int64		left0 = split ? n / 2 : n,
+				left1 = n - left0;
+	ReplayHalf	h0,
+				h1;
+
+	*t = *s;
+	t->learner = NULL;
+	t->nfeatures = -1;
+	t->n = 0;
+	BpStartLearner(t, ps->learned->ndesign);
+	ReplayHalfInit(&h0, ps, maps, t);
+	h0.in_place = true;
+	if (split)
+	{
+		ReplayHalfInit(&h1, ps, maps, t);
+		h1.in_place = true;
+		CursorSkip(&h1.b, &h1.r, left0);
+	}
+	while (left0 > 0 || left1 > 0)
+	{
+		CHECK_FOR_INTERRUPTS();
+		h0.todo = Min(left0, PREP_ROUND);
+		left0 -= h0.todo;
+		if (!split)
+		{
+			ReplayRun(&h0);
+			continue;
+		}
+		h1.todo = Min(left1, PREP_ROUND);
+		left1 -= h1.todo;
+		BpWorkerPair(ReplayRun, &h0, ReplayRun, &h1, s->opts.threads > 1);
+	}
+	ReplayCount(ps, &h0);
+	if (split)
+		ReplayCount(ps, &h1);
+	s->ops->adopt_rows(t, &ps->rows, h0.npos + (split ? h1.npos : 0));
+	t->n = n;
+	RowStoreInit(&ps->rows, ps->w, ps->rows.cxt);
+	ps->consumed = true;
+	return t;
+}
+
+/*
  * Learn the preprocessing, then build the learner that sees finished
  * rows: a copy of the state with a fresh learner, holding the streamed
  * part (moved in by the learner's merge) and every buffered row passed
@@ -1831,7 +1977,7 @@ PrepReplay(const BpAggState *s, PrepState *ps, BpAggState *t, int32 **maps)
  * except for the learned parameters.
  */
 BpAggState *
-PrepFinish(BpAggState *s)
+PrepFinish(BpAggState *s, bool consume)
 {
 	PrepState  *ps = s->prep;
 	int32	  **maps = palloc0(sizeof(int32 *) * (ps->ncat + 1));
@@ -1849,9 +1995,15 @@ PrepFinish(BpAggState *s)
 	}
 	ps->nimputed = ps->nclipped = 0;
 	ps->streamed = NULL;
+	if (ps->consumed)
+		elog(ERROR, "buypower training state was used up by an earlier final call");
 	LearnPrep(s, ps, maps);
 	if (ps->stream_std)
 		return ps->streamed;	/* replayed and rescaled already */
+	if (consume && s->ops->adopt_rows != NULL && ps->buffer_all && ps->ncat == 0 &&
+		ps->learned->ndesign == ps->nnum && ps->rows.nrows > 0 &&
+		(s->learner == NULL || s->n == 0))
+		return PrepHandOver(s, ps, maps);
 	if (!ps->buffer_all && ps->rows.nrows == 0)
 		return s;				/* nothing to replay: the learner has it all */
 

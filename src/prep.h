@@ -185,6 +185,7 @@ typedef struct PrepState
 	struct BpAggState *streamed;	/* stream_std: the rescaled learner */
 	int64		nimputed;
 	int64		nclipped;
+	bool		consumed;		/* rows handed over to the learner */
 } PrepState;
 
 struct BpAggState;
@@ -204,7 +205,7 @@ extern void PrepAccum(struct BpAggState *s, double y, const double *x,
 extern void PrepMerge(struct BpAggState *dst, struct BpAggState *src);
 extern void PrepSerialize(struct BpAggState *s, StringInfo buf);
 extern void PrepDeserialize(struct BpAggState *s, StringInfo buf);
-extern struct BpAggState *PrepFinish(struct BpAggState *s);
+extern struct BpAggState *PrepFinish(struct BpAggState *s, bool consume);
 
 /* for learners building a model */
 extern void PrepAddSections(ModelBuilder *b, const struct BpAggState *s);
