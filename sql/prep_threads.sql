@@ -118,3 +118,27 @@ SELECT i, buypower.model_send(m) = (SELECT buypower.model_send(buypower.logreg(y
 FROM (SELECT i, buypower.logreg(y > 1.5, ARRAY[a, s, t], '{"clip": "iqr"}') OVER (ORDER BY greatest(i, 50)) AS m
       FROM ptr WHERE i <= 300) w
 WHERE i IN (100, 200, 300) ORDER BY i;
+
+-- a hashed aggregate that is rescanned (the inner side of a nested loop)
+-- finalizes the same states again: the handed-over learner is kept for
+-- that, and every call gives the same model
+CREATE TEMP TABLE rt AS
+SELECT i, i % 2 AS g, ((hashint4(i) & 65535) / 65536.0)::float8 AS a,
+       ((hashint4(i + 1) & 65535) / 65536.0)::float8 AS b, ((hashint4(i + 2) & 65535) / 65536.0)::float8 AS u
+FROM generate_series(1, 2000) i;
+ANALYZE rt;
+CREATE TEMP TABLE rt_plain AS
+SELECT g, buypower.model_send(buypower.logreg(u < a, ARRAY[a, b], '{"clip": "iqr"}')) AS b FROM rt GROUP BY g;
+BEGIN;
+SET LOCAL enable_hashjoin = off;
+SET LOCAL enable_mergejoin = off;
+SET LOCAL enable_material = off;
+SET LOCAL enable_sort = off;
+EXPLAIN (COSTS OFF)
+SELECT o.k, buypower.model_send(a.m) = (SELECT b FROM rt_plain WHERE g = o.k) AS same_model
+FROM (VALUES (0), (1), (0), (1)) o(k)
+LEFT JOIN (SELECT g, buypower.logreg(u < a, ARRAY[a, b], '{"clip": "iqr"}') AS m FROM rt GROUP BY g) a ON a.g = o.k;
+SELECT o.k, buypower.model_send(a.m) = (SELECT b FROM rt_plain WHERE g = o.k) AS same_model
+FROM (VALUES (0), (1), (0), (1)) o(k)
+LEFT JOIN (SELECT g, buypower.logreg(u < a, ARRAY[a, b], '{"clip": "iqr"}') AS m FROM rt GROUP BY g) a ON a.g = o.k;
+COMMIT;

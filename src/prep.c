@@ -1919,11 +1919,14 @@ PrepReplay(const BpAggState *s, PrepState *ps, BpAggState *t, int32 **maps)
  * into the learner's row [design, y] and the learner takes the buffer:
  * no second copy of the rows.  Same rows, same order, same bits as the
  * replay.  Halves of the rows run at once, as in PrepReplay, each with
- * its own counters; the state's buffer is left empty and marked used.
+ * its own counters.  The state's buffer is left empty and the learner's
+ * state is kept with it, in the aggregate's memory: a hashed aggregate
+ * that is rescanned finalizes the same state again, and gets that learner.
  */
 static BpAggState *
 PrepHandOver(BpAggState *s, PrepState *ps, int32 **maps)
 {
+	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(ps));
 	BpAggState *t = palloc(sizeof(BpAggState));
 	int64		n = ps->rows.nrows;
 	bool		split = n >= 2 * PREP_ROUND;
@@ -1937,6 +1940,7 @@ PrepHandOver(BpAggState *s, PrepState *ps, int32 **maps)
 	t->nfeatures = -1;
 	t->n = 0;
 	BpStartLearner(t, ps->learned->ndesign);
+	MemoryContextSwitchTo(old);
 	ReplayHalfInit(&h0, ps, maps, t);
 	h0.in_place = true;
 	if (split)
@@ -1966,6 +1970,7 @@ PrepHandOver(BpAggState *s, PrepState *ps, int32 **maps)
 	t->n = n;
 	RowStoreInit(&ps->rows, ps->w, ps->rows.cxt);
 	ps->consumed = true;
+	ps->handed = t;
 	return t;
 }
 
@@ -1980,9 +1985,25 @@ BpAggState *
 PrepFinish(BpAggState *s, bool consume)
 {
 	PrepState  *ps = s->prep;
-	int32	  **maps = palloc0(sizeof(int32 *) * (ps->ncat + 1));
+	int32	  **maps;
 	BpAggState *t;
+	bool		handover;
+	MemoryContext old = CurrentMemoryContext;
 
+	if (ps->consumed)
+		return ps->handed;		/* handed over before: the same learner */
+
+	/*
+	 * The rows may be handed over (PrepHandOver) if the design turns out as
+	 * wide as the input; then what is learned must outlive this call, as
+	 * the learner does: learn it in the aggregate's memory (a few arrays of
+	 * p values and the section's strings; the big scratch is freed).
+	 */
+	handover = consume && s->ops->adopt_rows != NULL && ps->buffer_all &&
+		ps->ncat == 0 && ps->rows.nrows > 0 && (s->learner == NULL || s->n == 0);
+	if (handover)
+		MemoryContextSwitchTo(GetMemoryChunkContext(ps));
+	maps = palloc0(sizeof(int32 *) * (ps->ncat + 1));
 	PrepSyncCounts(ps);
 	ps->lmean = NULL;
 	if (ps->mean_from_learner && s->learner != NULL && s->n > 0)
@@ -1995,15 +2016,12 @@ PrepFinish(BpAggState *s, bool consume)
 	}
 	ps->nimputed = ps->nclipped = 0;
 	ps->streamed = NULL;
-	if (ps->consumed)
-		elog(ERROR, "buypower training state was used up by an earlier final call");
 	LearnPrep(s, ps, maps);
+	MemoryContextSwitchTo(old);
+	if (handover && ps->learned->ndesign == ps->nnum)
+		return PrepHandOver(s, ps, maps);
 	if (ps->stream_std)
 		return ps->streamed;	/* replayed and rescaled already */
-	if (consume && s->ops->adopt_rows != NULL && ps->buffer_all && ps->ncat == 0 &&
-		ps->learned->ndesign == ps->nnum && ps->rows.nrows > 0 &&
-		(s->learner == NULL || s->n == 0))
-		return PrepHandOver(s, ps, maps);
 	if (!ps->buffer_all && ps->rows.nrows == 0)
 		return s;				/* nothing to replay: the learner has it all */
 

@@ -185,7 +185,10 @@ typedef struct PrepState
 	struct BpAggState *streamed;	/* stream_std: the rescaled learner */
 	int64		nimputed;
 	int64		nclipped;
-	bool		consumed;		/* rows handed over to the learner */
+	bool		consumed;		/* rows handed over to the learner ... */
+	struct BpAggState *handed;	/* ... whose state this is (kept in the
+								 * aggregate's context: a rescan may call
+								 * the final function again) */
 } PrepState;
 
 struct BpAggState;
