@@ -59,4 +59,38 @@ SELECT buypower.gbdt(c, ARRAY[x1], '{"threads": 3}') FROM thr WHERE id < 10;
 SELECT buypower.forest(y, ARRAY[x1], '{"threads": 1.5}') FROM thr WHERE id < 10;
 SELECT buypower.forest(y, ARRAY[x1], '{"threads": "2"}') FROM thr WHERE id < 10;
 
+-- the final function frees the raw rows once binned, unless the state must
+-- stay whole: a window (a running frame adds rows after each call) gives
+-- the same models as plain aggregates, and a rescanned hashed aggregate
+-- (inner side of a nested loop) finalizes the same states again and gets
+-- the same model each time
+CREATE TEMP TABLE thr_plain AS
+SELECT id % 2 AS g, buypower.model_send(buypower.gbdt(c, ARRAY[x1, x2, x3], '{"trees": 5}')) AS b
+  FROM thr WHERE id <= 3000 GROUP BY id % 2;
+SELECT (SELECT buypower.model_send(buypower.forest(y, ARRAY[x1, x2, x3], '{"trees": 5, "seed": 3}')) FROM thr WHERE id <= 400) =
+       (SELECT DISTINCT buypower.model_send(buypower.forest(y, ARRAY[x1, x2, x3], '{"trees": 5, "seed": 3}') OVER ())
+          FROM thr WHERE id <= 400) AS window_same_bytes;
+SELECT id, buypower.model_send(m) =
+           (SELECT buypower.model_send(buypower.forest(y, ARRAY[x1, x2, x3], '{"trees": 3, "seed": 3}')) FROM thr t WHERE t.id <= w.id)
+           AS running_same_bytes
+  FROM (SELECT id, buypower.forest(y, ARRAY[x1, x2, x3], '{"trees": 3, "seed": 3}') OVER (ORDER BY greatest(id, 100)) AS m
+          FROM thr WHERE id <= 300) w
+ WHERE id IN (100, 200, 300) ORDER BY id;
+BEGIN;
+SET LOCAL enable_hashjoin = off;
+SET LOCAL enable_mergejoin = off;
+SET LOCAL enable_material = off;
+SET LOCAL enable_sort = off;
+SET LOCAL max_parallel_workers_per_gather = 0;
+EXPLAIN (COSTS OFF)
+SELECT o.k, buypower.model_send(a.m) = (SELECT b FROM thr_plain WHERE g = o.k) AS same_model
+  FROM (VALUES (0), (1), (0), (1)) o(k)
+  LEFT JOIN (SELECT id % 2 AS g, buypower.gbdt(c, ARRAY[x1, x2, x3], '{"trees": 5}') AS m
+               FROM thr WHERE id <= 3000 GROUP BY id % 2) a ON a.g = o.k;
+SELECT o.k, buypower.model_send(a.m) = (SELECT b FROM thr_plain WHERE g = o.k) AS same_model
+  FROM (VALUES (0), (1), (0), (1)) o(k)
+  LEFT JOIN (SELECT id % 2 AS g, buypower.gbdt(c, ARRAY[x1, x2, x3], '{"trees": 5}') AS m
+               FROM thr WHERE id <= 3000 GROUP BY id % 2) a ON a.g = o.k;
+COMMIT;
+
 DROP TABLE thr_fits, thr;

@@ -188,7 +188,10 @@ typedef struct TreeState
 	int32		nblocks;
 	int32		maxblocks;
 	double	  **blocks;
+	MemoryContext rowcxt;		/* the blocks' own context */
 	Size		bytes;
+	bool		freed;			/* rows freed once binned (TreesFinal) */
+	Model	   *model;			/* ... and the model kept for a rescan */
 } TreeState;
 
 static const char *
@@ -455,6 +458,10 @@ NextRow(TreeState *s)
 		Size		bsize = sizeof(double) * (Size) s->w * BlockRows(s, s->nblocks);
 		MemoryContext cxt = GetMemoryChunkContext(s);
 
+		if (s->rowcxt == NULL)
+			s->rowcxt = AllocSetContextCreate(cxt, "buypower trees rows",
+											  ALLOCSET_DEFAULT_SIZES);
+
 		if (s->bytes + bsize > (Size) bp_max_training_memory * 1024)
 			TooMuchData(s, s->bytes + bsize);
 		if (s->nblocks == s->maxblocks)
@@ -464,7 +471,7 @@ NextRow(TreeState *s)
 				? repalloc(s->blocks, sizeof(double *) * s->maxblocks)
 				: MemoryContextAlloc(cxt, sizeof(double *) * s->maxblocks);
 		}
-		s->blocks[s->nblocks++] = RowStoreAllocRows(cxt, 0, bsize);
+		s->blocks[s->nblocks++] = RowStoreAllocRows(s->rowcxt, 0, bsize);
 		s->bytes += bsize;
 	}
 	s->nrows++;
@@ -2919,15 +2926,43 @@ TreesFinal(FunctionCallInfo fcinfo, bool forest)
 	Model	   *m,
 			   *result;
 
+	bool		use_up;
+
 	TreesAggContext(fcinfo, forest);
 	if (s == NULL || s->nrows == 0)
 		PG_RETURN_NULL();
+	if (s->freed)
+	{
+		/* finalized before, its rows freed: the same model again */
+		result = palloc(VARSIZE(s->model));
+		memcpy(result, s->model, VARSIZE(s->model));
+		PG_RETURN_POINTER(result);
+	}
+
+	/*
+	 * Once binned, the raw rows are not needed: free them before training
+	 * allocates its arrays, unless the state must stay whole.  It need not
+	 * when this plain aggregate's state is not shared with another
+	 * aggregate (AggStateIsShared is also true in a window, where more rows
+	 * may come after this call).  A hashed aggregate that is rescanned
+	 * finalizes the state again: it gets the model kept for that.
+	 */
+	use_up = AggCheckCallContext(fcinfo, NULL) == AGG_CONTEXT_AGGREGATE &&
+		!AggStateIsShared(fcinfo);
+
 	/* all training scratch lives in one context, freed at the end */
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "buypower trees",
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	memset(&e, 0, sizeof(e));
 	PrepareData(s, &d);
+	if (use_up && s->rowcxt != NULL)
+	{
+		MemoryContextDelete(s->rowcxt);
+		s->rowcxt = NULL;
+		s->nblocks = 0;
+		s->freed = true;
+	}
 	if (forest)
 		Bag(s, &d, &e);
 	else
@@ -2936,6 +2971,11 @@ TreesFinal(FunctionCallInfo fcinfo, bool forest)
 	MemoryContextSwitchTo(old);
 	result = palloc(VARSIZE(m));
 	memcpy(result, m, VARSIZE(m));
+	if (s->freed)
+	{
+		s->model = MemoryContextAlloc(GetMemoryChunkContext(s), VARSIZE(m));
+		memcpy(s->model, m, VARSIZE(m));
+	}
 	MemoryContextDelete(cxt);
 	PG_RETURN_POINTER(result);
 }
