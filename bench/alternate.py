@@ -10,7 +10,10 @@ the two minimum times, and the medians.  Pairs (default: all): linreg10/scan,
 array/scan, linreg1/regr, logreg/scan, auc/scan (table bench_rows, from
 bench/gen.sql), prep-{linreg,logreg}-{onoff,cat} (bench_prep_rows, from
 bench/prep_gen.sql), predict-{cross,analyzed,subq}/hand (predict into a temp
-table vs the hand-written expression).  Connection: the PG* variables.
+table vs the hand-written expression); and, only when named, predict-trees/linear
+(a 100-tree depth-6 gbdt model's predict into a temp table vs a linreg model's,
+both model tables analyzed; trains the gbdt model first).  Connection: the PG*
+variables.
 """
 import subprocess, sys, re, statistics as st
 R = int(sys.argv[1]) if len(sys.argv) > 1 else 9
@@ -46,6 +49,16 @@ if not only or any(o.startswith("predict") for o in only):
     pairs["predict-cross/hand"] = (f"CREATE TEMP TABLE alt_p AS SELECT id, buypower.predict(b.m, {XA}) AS p FROM bench_rows, alt_model b", hw, pre)
     pairs["predict-analyzed/hand"] = (f"CREATE TEMP TABLE alt_p AS SELECT id, buypower.predict(b.m, {XA}) AS p FROM bench_rows, alt_model_a b", hw, pre)
     pairs["predict-subq/hand"] = (f"CREATE TEMP TABLE alt_p AS SELECT id, buypower.predict((SELECT m FROM alt_model), {XA}) AS p FROM bench_rows", hw, pre)
+if "predict-trees/linear" in only:
+    # (not in the default set: training the model takes a few seconds)
+    q(f"DROP TABLE IF EXISTS alt_gbdt; CREATE TABLE alt_gbdt AS SELECT buypower.gbdt(label, {XA}, "
+      "'{\"trees\": 100, \"max_depth\": 6, \"learning_rate\": 0.1}') AS m FROM bench_rows;"
+      f"DROP TABLE IF EXISTS alt_model; CREATE TABLE alt_model AS SELECT buypower.linreg(y, {XA}) AS m FROM bench_rows;"
+      "ANALYZE alt_gbdt; ANALYZE alt_model;")
+    pairs["predict-trees/linear"] = (
+        f"CREATE TEMP TABLE alt_p AS SELECT id, buypower.predict(b.m, {XA}) AS p FROM bench_rows, alt_gbdt b",
+        f"CREATE TEMP TABLE alt_p AS SELECT id, buypower.predict(b.m, {XA}) AS p FROM bench_rows, alt_model b",
+        "DROP TABLE IF EXISTS alt_p;")
 for name, (a, b, pre) in pairs.items():
     if only and name not in only: continue
     script = "SET max_parallel_workers_per_gather = 0;\n\\o /dev/null\n"
