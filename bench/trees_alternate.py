@@ -22,6 +22,7 @@ import sys
 import time
 
 import numpy as np
+import pandas as pd
 import xgboost as xgb
 
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 6
@@ -51,7 +52,7 @@ def main():
     csv = subprocess.run(["psql", "-X", "-q", "-c",
                           f"\\copy (SELECT {X}, label::int FROM bench_rows) TO STDOUT CSV"],
                          capture_output=True, check=True).stdout
-    a = np.loadtxt(io.BytesIO(csv), delimiter=",", dtype=np.float64)
+    a = pd.read_csv(io.BytesIO(csv), header=None, dtype=np.float64, engine="c").to_numpy()
     rows = []
     for r in range(ROUNDS + 1):
         g = gbdt_seconds()
