@@ -117,6 +117,7 @@
 #include "rowstore.h"
 #include "trees.h"
 #include "vocab.h"
+#include "vecmath.h"
 #include "worker.h"
 
 #define TREES_STATE_FORMAT	3	/* 2: categorical slots; 3: "threads" option */
@@ -1588,7 +1589,7 @@ FillHist(const uint8 *bins, Size n, const int *idx, const GH *gh,
 	FillHistBody(bins, n, idx, gh, from, to, act, nact, hoff, hist);
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef BP_HAVE_AVX_PATH
 #define TREES_HAVE_AVX_PATH 1
 __attribute__((target("avx")))
 static void
@@ -1600,17 +1601,6 @@ FillHistAvx(const uint8 *bins, Size n, const int *idx, const GH *gh,
 }
 #endif
 
-/* may FillHistAvx run here?  Asked in the backend thread only */
-static bool
-CpuHasAvx(void)
-{
-#ifdef TREES_HAVE_AVX_PATH
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx") != 0;
-#else
-	return false;
-#endif
-}
 
 typedef struct HistCtx
 {
@@ -2380,7 +2370,7 @@ InitGrower(Grower *gr, const TrainData *d, const TreeOpts *o, pg_prng_state *rng
 	gr->rng = rng;
 	gr->threads = o->threads;
 	gr->hist2 = NewHist(gr);
-	gr->avx = CpuHasAvx();
+	gr->avx = BpCpuHasAvx();
 	gr->maxout = 64;
 	gr->out = palloc(sizeof(TNode) * gr->maxout);
 	gr->maxleaves = 64;
@@ -2404,52 +2394,6 @@ typedef struct Ensemble
 
 
 /*
- * e^x for x <= 0 (and NaN-free), inline so that the gradient loop keeps
- * several rows in flight instead of waiting on a libm call each: x = k ln 2
- * + r with |r| <= ln 2 / 2 (Cody and Waite's two-part ln 2, exact for the
- * k that occur), e^r by its Taylor series to r^13 (truncation below 5e-18
- * relative), and the exponent k added to the bits.  Within about 1 ulp of
- * exp(); plain IEEE arithmetic (no fused multiply-add: -ffp-contract=off),
- * so the same bits on every CPU and thread.  Below -708, e^-708 (about
- * 3e-308) stands in for the value, which is 0 to every use here.
- */
-static inline double
-ExpNonPos(double x)
-{
-	const double shifter = 6755399441055744.0;	/* 1.5 * 2^52 */
-	double		kd,
-				r,
-				p;
-	uint64		kbits,
-				pbits;
-
-	x = x < -708.0 ? -708.0 : x;
-	kd = x * 1.4426950408889634 + shifter;	/* round(x / ln 2) in the low bits */
-	memcpy(&kbits, &kd, sizeof(kbits));
-	kd -= shifter;
-	r = (x - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10;
-	p = 1.0 / 6227020800.0;
-	p = p * r + 1.0 / 479001600.0;
-	p = p * r + 1.0 / 39916800.0;
-	p = p * r + 1.0 / 3628800.0;
-	p = p * r + 1.0 / 362880.0;
-	p = p * r + 1.0 / 40320.0;
-	p = p * r + 1.0 / 5040.0;
-	p = p * r + 1.0 / 720.0;
-	p = p * r + 1.0 / 120.0;
-	p = p * r + 1.0 / 24.0;
-	p = p * r + 1.0 / 6.0;
-	p = p * r + 0.5;
-	p = p * r + 1.0;
-	p = p * r + 1.0;
-	/* times 2^k: k sits in kbits' low bits (two's complement), p in [0.7, 1.5) */
-	memcpy(&pbits, &p, sizeof(pbits));
-	pbits += kbits << 52;
-	memcpy(&p, &pbits, sizeof(p));
-	return p;
-}
-
-/*
  * Stop as soon as the trees grown so far exceed the model's node limit,
  * not after growing all of them.
  */
@@ -2468,7 +2412,7 @@ CheckNodeTotal(const TreeState *s, Ensemble *e)
 static inline double
 Sigmoid(double eta)
 {
-	double		e = ExpNonPos(-fabs(eta));	/* one exp, never overflowing */
+	double		e = BpExpNonPos(-fabs(eta));	/* one exp, never overflowing */
 
 	return ((eta >= 0) ? 1.0 : e) / (1.0 + e);
 }
@@ -2483,25 +2427,14 @@ typedef struct GradCtx
 
 /*
  * Logistic gradients and curvatures of rows idx[from..to), four rows at a
- * time in vectors: lane by lane the operations of ExpNonPos and Sigmoid
- * (GCC's generic vectors: SSE2 pairs on the baseline, 256-bit with AVX),
+ * time in vectors (vecmath.h): lane by lane the operations of Sigmoid,
  * so each lane's bits are the scalar code's and the CPU does not matter.
  */
-typedef double v4df __attribute__((vector_size(32)));
-typedef int64 v4di __attribute__((vector_size(32)));
-typedef uint64 v4du __attribute__((vector_size(32)));
-
-/* m ? a : b, lane by lane (a macro: vector arguments would change the ABI) */
-#define V4SELECT(m, a, b) ((v4df) (((v4di) (a) & (m)) | ((v4di) (b) & ~(m))))
-
 static pg_attribute_always_inline void
 LogisticGradsBody(const int *idx, const double *pred, const double *y, GH *gh,
 				  int from, int to)
 {
 	const v4df one = {1.0, 1.0, 1.0, 1.0};
-	const v4df lo = {-708.0, -708.0, -708.0, -708.0};
-	const v4df shifter = {6755399441055744.0, 6755399441055744.0,
-	6755399441055744.0, 6755399441055744.0};
 	const v4df hmin = {1e-16, 1e-16, 1e-16, 1e-16};
 	const v4di absmask = {INT64CONST(0x7fffffffffffffff), INT64CONST(0x7fffffffffffffff),
 	INT64CONST(0x7fffffffffffffff), INT64CONST(0x7fffffffffffffff)};
@@ -2511,36 +2444,13 @@ LogisticGradsBody(const int *idx, const double *pred, const double *y, GH *gh,
 	{
 		v4df		eta = {pred[idx[k]], pred[idx[k + 1]], pred[idx[k + 2]], pred[idx[k + 3]]};
 		v4df		yy = {y[idx[k]], y[idx[k + 1]], y[idx[k + 2]], y[idx[k + 3]]};
-		v4df		x = (v4df) (-(v4df) ((v4di) eta & absmask)),
-					kd,
-					r,
-					p,
+		v4df		x = -(v4df) ((v4di) eta & absmask),
 					e,
 					pr,
 					h;
-		v4du		kbits;
 		int			j;
 
-		/* ExpNonPos(-|eta|) */
-		x = V4SELECT(x < lo, lo, x);
-		kd = x * 1.4426950408889634 + shifter;
-		kbits = (v4du) kd;
-		kd = kd - shifter;
-		r = (x - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10;
-		p = r * (1.0 / 6227020800.0) + 1.0 / 479001600.0;
-		p = p * r + 1.0 / 39916800.0;
-		p = p * r + 1.0 / 3628800.0;
-		p = p * r + 1.0 / 362880.0;
-		p = p * r + 1.0 / 40320.0;
-		p = p * r + 1.0 / 5040.0;
-		p = p * r + 1.0 / 720.0;
-		p = p * r + 1.0 / 120.0;
-		p = p * r + 1.0 / 24.0;
-		p = p * r + 1.0 / 6.0;
-		p = p * r + 0.5;
-		p = p * r + 1.0;
-		p = p * r + 1.0;
-		e = (v4df) ((v4du) p + (kbits << 52));
+		BpExpNonPos4(&x, &e);
 		/* Sigmoid, then the gradient pair */
 		pr = V4SELECT(eta >= 0.0, one, e) / (one + e);
 		h = pr * (one - pr);
