@@ -1156,6 +1156,34 @@ CursorSkip(const RowBlock **b, int64 *r, int64 n)
 }
 
 /*
+ * A pass over buffered rows in rounds: run(h0) on left0 rows from its
+ * cursor and, when h1 is not NULL, run(h1) on left1 rows from its own, at
+ * most PREP_ROUND rows per half and round; the two halves of a round at
+ * once when threads (BpWorkerPair: run must then be a BpWorkerFn), else
+ * one after the other.  Interrupts are checked between rounds.  todo0 and
+ * todo1 are the halves' row counts for the round, which run reads.
+ */
+static void
+PrepRounds(BpWorkerFn run, void *h0, int64 *todo0, int64 left0,
+		   void *h1, int64 *todo1, int64 left1, bool threads)
+{
+	while (left0 > 0 || (h1 != NULL && left1 > 0))
+	{
+		CHECK_FOR_INTERRUPTS();
+		*todo0 = Min(left0, PREP_ROUND);
+		left0 -= *todo0;
+		if (h1 == NULL)
+		{
+			run(h0);
+			continue;
+		}
+		*todo1 = Min(left1, PREP_ROUND);
+		left1 -= *todo1;
+		BpWorkerPair(run, h0, run, h1, threads);
+	}
+}
+
+/*
  * Sums of d = (imputed, clipped value) - shift and of d^2 per feature over
  * rows [from, from + todo) from the cursor (b, r).  A BpWorkerFn.
  */
@@ -1218,20 +1246,8 @@ ScaleSums(const BpAggState *s, const PrepState *ps, const PrepFeature *f,
 				palloc0(sizeof(double) * (p + 1)), palloc0(sizeof(double) * (p + 1))};
 
 	CursorSkip(&h1.b, &h1.r, left0);
-	while (left0 > 0 || left1 > 0)
-	{
-		CHECK_FOR_INTERRUPTS();
-		h0.todo = Min(left0, PREP_ROUND);
-		left0 -= h0.todo;
-		if (!split)
-		{
-			SumRun(&h0);
-			continue;
-		}
-		h1.todo = Min(left1, PREP_ROUND);
-		left1 -= h1.todo;
-		BpWorkerPair(SumRun, &h0, SumRun, &h1, s->opts.threads > 1);
-	}
+	PrepRounds(SumRun, &h0, &h0.todo, left0, split ? &h1 : NULL, &h1.todo, left1,
+			   s->opts.threads > 1);
 	if (split)
 		for (int j = 0; j < p; j++)
 		{
@@ -1888,20 +1904,9 @@ PrepReplay(const BpAggState *s, PrepState *ps, BpAggState *t, int32 **maps)
 		ReplayHalfInit(&h1, ps, maps, t1);
 		CursorSkip(&h1.b, &h1.r, left0);
 	}
-	while (left0 > 0 || (split && left1 > 0))
-	{
-		CHECK_FOR_INTERRUPTS();
-		h0.todo = Min(left0, PREP_ROUND);
-		left0 -= h0.todo;
-		if (!split)
-		{
-			ReplayRun(&h0);		/* accum may allocate or raise an ERROR */
-			continue;
-		}
-		h1.todo = Min(left1, PREP_ROUND);
-		left1 -= h1.todo;
-		BpWorkerPair(ReplayRun, &h0, ReplayRun, &h1, s->opts.threads > 1);
-	}
+	/* unsplit, h0 runs in the backend: its accum may allocate or raise an ERROR */
+	PrepRounds(ReplayRun, &h0, &h0.todo, left0, split ? &h1 : NULL, &h1.todo, left1,
+			   s->opts.threads > 1);
 	ReplayCount(ps, &h0);
 	if (split)
 	{
@@ -1949,20 +1954,8 @@ PrepHandOver(BpAggState *s, PrepState *ps, int32 **maps)
 		h1.in_place = true;
 		CursorSkip(&h1.b, &h1.r, left0);
 	}
-	while (left0 > 0 || left1 > 0)
-	{
-		CHECK_FOR_INTERRUPTS();
-		h0.todo = Min(left0, PREP_ROUND);
-		left0 -= h0.todo;
-		if (!split)
-		{
-			ReplayRun(&h0);
-			continue;
-		}
-		h1.todo = Min(left1, PREP_ROUND);
-		left1 -= h1.todo;
-		BpWorkerPair(ReplayRun, &h0, ReplayRun, &h1, s->opts.threads > 1);
-	}
+	PrepRounds(ReplayRun, &h0, &h0.todo, left0, split ? &h1 : NULL, &h1.todo, left1,
+			   s->opts.threads > 1);
 	ReplayCount(ps, &h0);
 	if (split)
 		ReplayCount(ps, &h1);
