@@ -478,6 +478,7 @@ void
 PrepAccum(BpAggState *s, double y, const double *x, bool hasnull, ArrayType *cats)
 {
 	PrepState  *ps = s->prep;
+	double	   *row;
 	int			j;
 
 	if (hasnull)
@@ -520,8 +521,17 @@ PrepAccum(BpAggState *s, double y, const double *x, bool hasnull, ArrayType *cat
 		s->n++;
 		return;
 	}
-	ps->row[0] = y;
-	memcpy(ps->row + 1, x, sizeof(double) * ps->nnum);
+	/* straight into the buffer (an ERROR below discards the whole state) */
+	{
+		Size		limit = (Size) bp_max_training_memory * 1024;
+		int64		got;
+
+		row = RowStoreReserve(&ps->rows, 1, &got, limit - Min(limit, ps->vocab_bytes));
+		if (row == NULL)
+			PrepTooMuchData(s);
+	}
+	row[0] = y;
+	memcpy(row + 1, x, sizeof(double) * ps->nnum);
 	if (ps->ncat > 0)
 	{
 		const char *values[PREP_MAX_CATEGORICAL];
@@ -533,20 +543,19 @@ PrepAccum(BpAggState *s, double y, const double *x, bool hasnull, ArrayType *cat
 			if (values[j] == NULL)
 			{
 				ps->vocab[j]->nnull++;
-				ps->row[1 + ps->nnum + j] = -1;
+				row[1 + ps->nnum + j] = -1;
 			}
 			else
 			{
 				Vocab	   *v = ps->vocab[j];
 				Size		before = v->bytes;
 
-				ps->row[1 + ps->nnum + j] = VocabAdd(v, values[j], lens[j], 1, j + 1);
+				row[1 + ps->nnum + j] = VocabAdd(v, values[j], lens[j], 1, j + 1);
 				if (v->bytes != before)
 					PrepCountVocab(s, ps, v->bytes - before);
 			}
 		}
 	}
-	PrepAppendRows(s, ps, ps->row, 1);
 }
 
 /*
