@@ -1590,7 +1590,6 @@ FillHist(const uint8 *bins, Size n, const int *idx, const GH *gh,
 }
 
 #ifdef BP_HAVE_AVX_PATH
-#define TREES_HAVE_AVX_PATH 1
 __attribute__((target("avx")))
 static void
 FillHistAvx(const uint8 *bins, Size n, const int *idx, const GH *gh,
@@ -1625,7 +1624,7 @@ HistHalf(void *ctx, int half, int from, int to)
 	void		(*fill) (const uint8 *, Size, const int *, const GH *, int, int,
 						 const int *, int, const int *, HBin *) = FillHist;
 
-#ifdef TREES_HAVE_AVX_PATH
+#ifdef BP_HAVE_AVX_PATH
 	if (gr->avx)
 		fill = FillHistAvx;
 #endif
@@ -2479,7 +2478,7 @@ LogisticGrads(const int *idx, const double *pred, const double *y, GH *gh,
 	LogisticGradsBody(idx, pred, y, gh, from, to);
 }
 
-#ifdef TREES_HAVE_AVX_PATH
+#ifdef BP_HAVE_AVX_PATH
 __attribute__((target("avx")))
 static void
 LogisticGradsAvx(const int *idx, const double *pred, const double *y, GH *gh,
@@ -2500,7 +2499,7 @@ GradHalf(void *ctx, int half, int from, int to)
 
 	if (c->logistic)
 	{
-#ifdef TREES_HAVE_AVX_PATH
+#ifdef BP_HAVE_AVX_PATH
 		if (gr->avx)
 		{
 			LogisticGradsAvx(gr->idx, pred, y, gr->gh, from, to);

@@ -1595,6 +1595,23 @@ PrepRescaleLearner(const BpAggState *s, BpAggState *t, PrepFeature *f, int nnum)
 }
 
 /*
+ * A copy of s's header with a fresh learner for nfeatures design columns,
+ * in the current memory context; s is not changed.
+ */
+static BpAggState *
+PrepNewLearner(const BpAggState *s, int nfeatures)
+{
+	BpAggState *t = palloc(sizeof(BpAggState));
+
+	*t = *s;
+	t->learner = NULL;
+	t->nfeatures = -1;
+	t->n = 0;
+	BpStartLearner(t, nfeatures);
+	return t;
+}
+
+/*
  * Streaming standard scaling.  Rows without NULLs went to the learner
  * unscaled; now the kept rows (those with a NULL) follow, imputed, still
  * unscaled.  The learner then knows every feature's mean and centred sum
@@ -1609,17 +1626,13 @@ PrepRescaleLearner(const BpAggState *s, BpAggState *t, PrepFeature *f, int nnum)
 static BpAggState *
 PrepStreamStandard(const BpAggState *s, PrepState *ps, PrepFeature *f)
 {
-	BpAggState *t = palloc(sizeof(BpAggState));
+	BpAggState *t;
 	double	   *x = palloc(sizeof(double) * (ps->nnum + 1));
 	RowBlock   *b;
 	int64		count = 0;
 	int			j;
 
-	*t = *s;
-	t->learner = NULL;
-	t->nfeatures = -1;
-	t->n = 0;
-	BpStartLearner(t, ps->nnum);
+	t = PrepNewLearner(s, ps->nnum);
 	if (s->learner != NULL && s->n > 0)
 	{
 		s->ops->merge(t, (BpAggState *) s);
@@ -1996,12 +2009,7 @@ PrepReplay(const BpAggState *s, PrepState *ps, BpAggState *t, int32 **maps)
 	ReplayHalfInit(&h0, ps, maps, t);
 	if (split)
 	{
-		t1 = palloc(sizeof(BpAggState));
-		*t1 = *t;
-		t1->learner = NULL;
-		t1->nfeatures = -1;
-		t1->n = 0;
-		BpStartLearner(t1, ps->learned->ndesign);
+		t1 = PrepNewLearner(t, ps->learned->ndesign);
 		ReplayHalfInit(&h1, ps, maps, t1);
 		CursorSkip(&h1.b, &h1.r, left0);
 	}
@@ -2033,7 +2041,7 @@ static BpAggState *
 PrepHandOver(BpAggState *s, PrepState *ps, int32 **maps)
 {
 	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(ps));
-	BpAggState *t = palloc(sizeof(BpAggState));
+	BpAggState *t = PrepNewLearner(s, ps->learned->ndesign);
 	int64		n = ps->rows.nrows;
 	bool		split = n >= 2 * PREP_ROUND;
 	int64		left0 = split ? n / 2 : n,
@@ -2041,11 +2049,6 @@ PrepHandOver(BpAggState *s, PrepState *ps, int32 **maps)
 	ReplayHalf	h0,
 				h1;
 
-	*t = *s;
-	t->learner = NULL;
-	t->nfeatures = -1;
-	t->n = 0;
-	BpStartLearner(t, ps->learned->ndesign);
 	MemoryContextSwitchTo(old);
 	ReplayHalfInit(&h0, ps, maps, t);
 	h0.in_place = true;
@@ -2119,12 +2122,7 @@ PrepFinish(BpAggState *s, bool consume)
 	if (!ps->buffer_all && ps->rows.nrows == 0)
 		return s;				/* nothing to replay: the learner has it all */
 
-	t = palloc(sizeof(BpAggState));
-	*t = *s;
-	t->learner = NULL;
-	t->nfeatures = -1;
-	t->n = 0;
-	BpStartLearner(t, ps->learned->ndesign);
+	t = PrepNewLearner(s, ps->learned->ndesign);
 	if (s->learner != NULL && s->n > 0)
 	{
 		s->ops->merge(t, s);
