@@ -13,16 +13,30 @@
  * dot product (or the tree walk).  A miss replaces the entry used longest
  * ago, so a query alternating between a handful of models decodes each once.
  *
+ * The feature array is usually written in the query, ARRAY[x1, ..., xn]
+ * over columns, and PostgreSQL builds that array for every row before
+ * predict sees it: at ten features, building it costs as much as scoring.
+ * predict's planner support function therefore rewrites such a call into
+ * predict_values(model, x1, ..., xn), a VARIADIC "any" function that gets
+ * the elements as separate arguments and lays them out as the same array in
+ * memory of its own, once per row: the same checks, errors and bits.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/supportnodes.h"
+#include "parser/parse_func.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #include "aggstate.h"
@@ -53,7 +67,20 @@ typedef struct PredictCacheSet
 {
 	uint64		clock;
 	PredictCache entries[PREDICT_CACHE_MODELS];
+	/* predict_values: argument types, and the array they are laid out in */
+	bool		values_checked;
+	Oid		   *valtypes;
+	ArrayType  *values;
 } PredictCacheSet;
+
+static PredictCacheSet *
+GetCacheSet(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra =
+			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(PredictCacheSet));
+	return fcinfo->flinfo->fn_extra;
+}
 
 /*
  * Return the model of argument 0, detoasting and checking it only when no
@@ -62,16 +89,13 @@ typedef struct PredictCacheSet
 static PredictCache *
 GetCachedModel(FunctionCallInfo fcinfo)
 {
-	PredictCacheSet *set = fcinfo->flinfo->fn_extra;
+	PredictCacheSet *set = GetCacheSet(fcinfo);
 	struct varlena *v = (struct varlena *) PG_GETARG_POINTER(0);
 	PredictCache *c = NULL;
 	MemoryContext old;
 	int			i,
 				n;
 
-	if (set == NULL)
-		set = fcinfo->flinfo->fn_extra =
-			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(PredictCacheSet));
 	set->clock++;
 	for (i = 0; i < PREDICT_CACHE_MODELS; i++)
 		if (ModelKeyMatches(&set->entries[i].key, v))
@@ -229,6 +253,170 @@ Datum
 model_predict(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_FLOAT8(ScoreRow(fcinfo, PG_GETARG_ARRAYTYPE_P(1), NULL));
+}
+
+/*
+ * Planner support for predict(model, features): a feature array written as
+ * ARRAY[e1, ..., en] (one-dimensional, float8, at most FUNC_MAX_ARGS - 1
+ * elements) becomes predict_values(model, e1, ..., en), found in predict's
+ * own schema.  The elements are evaluated as before, once each and in the
+ * same order; only the array is not built.  Anything else is left alone.
+ */
+PG_FUNCTION_INFO_V1(model_predict_support);
+Datum
+model_predict_support(PG_FUNCTION_ARGS)
+{
+	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
+	FuncExpr   *call;
+	ArrayExpr  *arr;
+	Oid			argtypes[2];
+	Oid			target;
+	char	   *nspname;
+	FuncExpr   *rewritten;
+
+	if (!IsA(rawreq, SupportRequestSimplify))
+		PG_RETURN_POINTER(NULL);
+	call = ((SupportRequestSimplify *) rawreq)->fcall;
+	if (list_length(call->args) != 2 || !IsA(lsecond(call->args), ArrayExpr))
+		PG_RETURN_POINTER(NULL);
+	arr = (ArrayExpr *) lsecond(call->args);
+	if (arr->multidims || arr->element_typeid != FLOAT8OID ||
+		arr->elements == NIL || list_length(arr->elements) >= FUNC_MAX_ARGS)
+		PG_RETURN_POINTER(NULL);
+
+	nspname = get_namespace_name(get_func_namespace(call->funcid));
+	if (nspname == NULL)
+		PG_RETURN_POINTER(NULL);
+	argtypes[0] = exprType(linitial(call->args));
+	argtypes[1] = ANYOID;
+	target = LookupFuncName(list_make2(makeString(nspname),
+									   makeString("predict_values")),
+							2, argtypes, true);
+	if (!OidIsValid(target))
+		PG_RETURN_POINTER(NULL);
+
+	rewritten = makeFuncExpr(target, FLOAT8OID,
+							 lcons(linitial(call->args), list_copy(arr->elements)),
+							 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+	rewritten->location = call->location;
+	PG_RETURN_POINTER(rewritten);
+}
+
+/*
+ * A predict_values argument as a double: float8 as it is, other numbers
+ * converted as their casts to float8 convert them.
+ */
+static inline double
+ValueAsDouble(Oid type, Datum d)
+{
+	switch (type)
+	{
+		case FLOAT8OID:
+			return DatumGetFloat8(d);
+		case FLOAT4OID:
+			return (double) DatumGetFloat4(d);
+		case INT2OID:
+			return (double) DatumGetInt16(d);
+		case INT4OID:
+			return (double) DatumGetInt32(d);
+		case INT8OID:
+			return (double) DatumGetInt64(d);
+		case UNKNOWNOID:		/* a quoted literal: read as float8 reads it */
+			return DatumGetFloat8(DirectFunctionCall1(float8in, d));
+		default:
+			return DatumGetFloat8(DirectFunctionCall1(numeric_float8, d));
+	}
+}
+
+/*
+ * predict_values(model, VARIADIC "any"): score the arguments after
+ * the model as one feature row (NULL arguments are missing values; float8,
+ * or integers, float4, numerics and quoted literals converted as by a
+ * cast).  The
+ * arguments are laid out as a one-dimensional float8[] in memory kept for
+ * the call site, so the row is checked and scored exactly as the same
+ * values in an array passed to predict.  Called with VARIADIC and an
+ * array, it is predict.
+ */
+PG_FUNCTION_INFO_V1(model_predict_values);
+Datum
+model_predict_values(PG_FUNCTION_ARGS)
+{
+	PredictCacheSet *set;
+	int			n = PG_NARGS() - 1,
+				i,
+				k = 0;
+	bool		hasnull = false;
+	ArrayType  *a;
+	double	   *data;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	if (get_fn_expr_variadic(fcinfo->flinfo))
+	{
+		if (n != 1 || get_fn_expr_argtype(fcinfo->flinfo, 1) != FLOAT8ARRAYOID)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("VARIADIC argument of buypower.predict_values must be of type double precision[], not %s",
+							format_type_be(get_fn_expr_argtype(fcinfo->flinfo, 1)))));
+		if (PG_ARGISNULL(1))
+			PG_RETURN_NULL();
+		PG_RETURN_FLOAT8(ScoreRow(fcinfo, PG_GETARG_ARRAYTYPE_P(1), NULL));
+	}
+
+	set = GetCacheSet(fcinfo);
+	if (!set->values_checked)
+	{
+		if (n < 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("buypower.predict_values needs at least one feature")));
+		set->valtypes = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(Oid) * (n + 1));
+		for (i = 1; i <= n; i++)
+		{
+			Oid			t = get_fn_expr_argtype(fcinfo->flinfo, i);
+
+			if (t != FLOAT8OID && t != FLOAT4OID && t != INT2OID &&
+				t != INT4OID && t != INT8OID && t != NUMERICOID && t != UNKNOWNOID)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("feature %d passed to buypower.predict_values is of type %s, not a number",
+								i, format_type_be(t)),
+						 errhint("Pass float8 values (integers, numerics and quoted literals are converted).")));
+			set->valtypes[i] = t;
+		}
+		set->values = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+											 ARR_OVERHEAD_WITHNULLS(1, n) +
+											 sizeof(double) * n);
+		set->values_checked = true;
+	}
+
+	for (i = 1; i <= n; i++)
+		hasnull |= PG_ARGISNULL(i);
+	a = set->values;
+	a->ndim = 1;
+	a->elemtype = FLOAT8OID;
+	ARR_DIMS(a)[0] = n;
+	ARR_LBOUND(a)[0] = 1;
+	if (hasnull)
+	{
+		bits8	   *bitmap;
+
+		a->dataoffset = ARR_OVERHEAD_WITHNULLS(1, n);
+		bitmap = ARR_NULLBITMAP(a);
+		memset(bitmap, 0, (n + 7) / 8);
+		for (i = 0; i < n; i++)
+			if (!PG_ARGISNULL(i + 1))
+				bitmap[i / 8] |= 1 << (i % 8);
+	}
+	else
+		a->dataoffset = 0;
+	data = (double *) ARR_DATA_PTR(a);
+	for (i = 1; i <= n; i++)
+		if (!PG_ARGISNULL(i))
+			data[k++] = ValueAsDouble(set->valtypes[i], PG_GETARG_DATUM(i));
+	SET_VARSIZE(a, ARR_DATA_OFFSET(a) + sizeof(double) * k);
+	PG_RETURN_FLOAT8(ScoreRow(fcinfo, a, NULL));
 }
 
 PG_FUNCTION_INFO_V1(model_predict_categorical);

@@ -40,10 +40,10 @@ SELECT pg_describe_object(d.classid, d.objid, 0) || coalesce(' | ' || x.details,
 FROM pg_depend d
 JOIN pg_class c ON c.oid = d.classid
 LEFT JOIN LATERAL (
-    SELECT format('args=%s ret=%s vol=%s par=%s strict=%s src=%s cfg=%s cost=%s rows=%s acl=%s kind=%s',
+    SELECT format('args=%s ret=%s vol=%s par=%s strict=%s src=%s cfg=%s cost=%s rows=%s acl=%s kind=%s support=%s',
                   pg_get_function_arguments(p.oid), pg_get_function_result(p.oid), p.provolatile,
                   p.proparallel, p.proisstrict, p.prosrc, p.proconfig, p.procost, p.prorows,
-                  p.proacl, p.prokind)
+                  p.proacl, p.prokind, p.prosupport::regproc)
            || coalesce((SELECT format(' agg: sfunc=%s stype=%s final=%s combine=%s ser=%s deser=%s init=%s fextra=%s fmodify=%s space=%s',
                                       a.aggtransfn, a.aggtranstype::regtype, a.aggfinalfn, a.aggcombinefn,
                                       a.aggserialfn, a.aggdeserialfn, a.agginitval, a.aggfinalextra,
