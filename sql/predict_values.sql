@@ -72,10 +72,47 @@ SELECT buypower.predict(m, ARRAY[x1, x3]) FROM pv, pv_cat WHERE id = 1;
 \set many 'ARRAY[x1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65,66,67,68,69,70,71,72,73,74,75,76,77,78,79,80,81,82,83,84,85,86,87,88,89,90,91,92,93,94,95,96,97,98,99,100]'
 SELECT buypower.predict(m, :many) FROM pv, pv_lin WHERE id = 1;
 
+-- categorical features: predict(model, ARRAY[...], ARRAY[...]) becomes
+-- predict_values(model, numbers..., texts...); NULL, varchar and categories
+-- never seen in training score as with arrays
+ALTER TABLE pv ADD COLUMN c2 varchar, ADD COLUMN cs text[];
+UPDATE pv SET c2 = CASE WHEN id % 13 = 0 THEN NULL ELSE 'k' || (id % 4) END;
+UPDATE pv SET cs = ARRAY[c, c2];
+CREATE TABLE pv_cat_models AS
+SELECT 'linreg' AS kind, buypower.linreg(y, ARRAY[x1, x2, x3], ARRAY[c, c2], '{}') AS m FROM pv WHERE id <= 1500
+UNION ALL SELECT 'logreg', buypower.logreg(b, ARRAY[x1, x2, x3], ARRAY[c, c2], '{"l2": 1}') FROM pv WHERE id <= 1500
+UNION ALL SELECT 'gbdt', buypower.gbdt(y, ARRAY[x1, x2, x3], ARRAY[c, c2], '{"trees": 5, "max_depth": 3}') FROM pv WHERE id <= 1500;
+-- rows scored below include categories unseen in training
+UPDATE pv SET c = 'new' || id, cs[1] = 'new' || id WHERE id > 1990;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT buypower.predict(m.m, ARRAY[x1, x2, x3], ARRAY[c, c2]) FROM pv, pv_cat_models m;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT buypower.predict(m.m, ARRAY[x1, x2, x3], cs) FROM pv, pv_cat_models m;
+SELECT m.kind, count(*) AS rows,
+       count(*) FILTER (WHERE c2 IS NULL OR c LIKE 'new%') AS null_or_unseen,
+       count(*) FILTER (WHERE buypower.predict(m.m, ARRAY[x1, x2, x3], ARRAY[c, c2])
+                              IS DISTINCT FROM buypower.predict(m.m, xs, cs)) AS differ,
+       count(*) FILTER (WHERE buypower.predict_values(m.m, x1, x2, x3, c, c2)
+                              IS DISTINCT FROM buypower.predict(m.m, xs, cs)) AS differ_direct
+  FROM pv, pv_cat_models m GROUP BY m.kind ORDER BY m.kind;
+-- wrong counts: the errors of the array path
+SELECT buypower.predict(m, ARRAY[x1, x2, x3], ARRAY[c]) FROM pv, pv_cat_models WHERE id = 1 AND kind = 'linreg';
+SELECT buypower.predict(m, ARRAY[x1, x2], ARRAY[c, c2]) FROM pv, pv_cat_models WHERE id = 1 AND kind = 'linreg';
+SELECT buypower.predict(m, ARRAY[x1, x2, x3], ARRAY[c, c2, c]) FROM pv, pv_cat_models WHERE id = 1 AND kind = 'gbdt';
+SELECT buypower.predict(m, ARRAY[x1, x2, x3], ARRAY[c]) FROM pv, pv_lin WHERE id = 1;
+
 -- predict_values called directly
 SELECT buypower.predict_values(m, 0.5::float8, NULL, 3::float8) = buypower.predict(m, ARRAY[0.5, NULL, 3]::float8[]) AS same FROM pv_lin;
-SELECT buypower.predict_values(m, '0.5', '1e-3', 3::float8) = buypower.predict(m, ARRAY[0.5, 1e-3, 3]::float8[]) AS same_literals FROM pv_lin;
-SELECT buypower.predict_values(m, 'abc', 1, 1) FROM pv_lin;
+SELECT buypower.predict_values(m, 0.5, 1, 2, 'k1', NULL) = buypower.predict(m, ARRAY[0.5, 1, 2]::float8[], ARRAY['k1', NULL])
+  AS same_null_category FROM pv_cat_models WHERE kind = 'linreg';
+-- quoted literals are text, so categorical
+SELECT buypower.predict_values(m, 0.5, 1, 2, 'k1', 'a') = buypower.predict(m, ARRAY[0.5, 1, 2]::float8[], ARRAY['k1', 'a'])
+  AS same_literals FROM pv_cat_models WHERE kind = 'linreg';
+SELECT buypower.predict_values(m, '0.5', 1, 1) FROM pv_lin;
+SELECT buypower.predict_values(m, 0.5, 'a', 1) FROM pv_lin;
+SELECT buypower.predict_values(m, 0.5, 1, 1, 'a'::bpchar) FROM pv_lin;
+SELECT buypower.predict_values(m, 'a', 'b') FROM pv_lin;
+SELECT buypower.predict_values(m, 1, 2, 3, 'a') FROM pv_lin;
 -- integers, float4 and numerics are converted as their casts to float8 are
 SELECT buypower.predict_values(m, 0.1, 7::int2, 3::int8) = buypower.predict(m, ARRAY[0.1, 7, 3]::float8[]) AS same_numeric,
        buypower.predict_values(m, 0.25::float4, 7, 3) = buypower.predict(m, ARRAY[0.25, 7, 3]::float8[]) AS same_float4

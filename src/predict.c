@@ -67,10 +67,14 @@ typedef struct PredictCacheSet
 {
 	uint64		clock;
 	PredictCache entries[PREDICT_CACHE_MODELS];
-	/* predict_values: argument types, and the array they are laid out in */
+	/* predict_values: its arguments, and the arrays they are laid out in */
 	bool		values_checked;
-	Oid		   *valtypes;
-	ArrayType  *values;
+	int			nnum;			/* numeric arguments, after the model */
+	int			ncat;			/* categorical (text) arguments, after those */
+	int		   *valkind;		/* PV_* per argument */
+	ArrayType  *values;			/* float8[] of nnum elements */
+	ArrayType  *cats;			/* text[], catsize bytes */
+	Size		catsize;
 } PredictCacheSet;
 
 static PredictCacheSet *
@@ -256,11 +260,31 @@ model_predict(PG_FUNCTION_ARGS)
 }
 
 /*
- * Planner support for predict(model, features): a feature array written as
- * ARRAY[e1, ..., en] (one-dimensional, float8, at most FUNC_MAX_ARGS - 1
- * elements) becomes predict_values(model, e1, ..., en), found in predict's
- * own schema.  The elements are evaluated as before, once each and in the
- * same order; only the array is not built.  Anything else is left alone.
+ * The elements of a feature array argument written as ARRAY[...], or NIL
+ * if it is anything else (a column, a constant, a multidimensional array).
+ */
+static List *
+ArrayExprElements(Node *arg, Oid elemtype)
+{
+	ArrayExpr  *arr;
+
+	if (!IsA(arg, ArrayExpr))
+		return NIL;
+	arr = (ArrayExpr *) arg;
+	if (arr->multidims || arr->element_typeid != elemtype)
+		return NIL;
+	return arr->elements;
+}
+
+/*
+ * Planner support for predict: predict(model, ARRAY[x1, ..., xn]) becomes
+ * predict_values(model, x1, ..., xn), and predict(model, ARRAY[x1, ...,
+ * xn], ARRAY[c1, ..., ck]) becomes predict_values(model, x1, ..., xn, c1,
+ * ..., ck), when every array argument is written as a one-dimensional
+ * ARRAY[...] and the elements fit in a call (FUNC_MAX_ARGS with the
+ * model).  predict_values is looked up in predict's own schema.  The
+ * elements are evaluated as before, once each and in the same order; only
+ * the arrays are not built.  Anything else is left alone.
  */
 PG_FUNCTION_INFO_V1(model_predict_support);
 Datum
@@ -268,7 +292,8 @@ model_predict_support(PG_FUNCTION_ARGS)
 {
 	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
 	FuncExpr   *call;
-	ArrayExpr  *arr;
+	List	   *num,
+			   *cat = NIL;
 	Oid			argtypes[2];
 	Oid			target;
 	char	   *nspname;
@@ -277,11 +302,18 @@ model_predict_support(PG_FUNCTION_ARGS)
 	if (!IsA(rawreq, SupportRequestSimplify))
 		PG_RETURN_POINTER(NULL);
 	call = ((SupportRequestSimplify *) rawreq)->fcall;
-	if (list_length(call->args) != 2 || !IsA(lsecond(call->args), ArrayExpr))
+	if (list_length(call->args) < 2 || list_length(call->args) > 3)
 		PG_RETURN_POINTER(NULL);
-	arr = (ArrayExpr *) lsecond(call->args);
-	if (arr->multidims || arr->element_typeid != FLOAT8OID ||
-		arr->elements == NIL || list_length(arr->elements) >= FUNC_MAX_ARGS)
+	num = ArrayExprElements(lsecond(call->args), FLOAT8OID);
+	if (num == NIL)
+		PG_RETURN_POINTER(NULL);
+	if (list_length(call->args) == 3)
+	{
+		cat = ArrayExprElements(lthird(call->args), TEXTOID);
+		if (cat == NIL)
+			PG_RETURN_POINTER(NULL);
+	}
+	if (list_length(num) + list_length(cat) >= FUNC_MAX_ARGS)
 		PG_RETURN_POINTER(NULL);
 
 	nspname = get_namespace_name(get_func_namespace(call->funcid));
@@ -296,57 +328,246 @@ model_predict_support(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(NULL);
 
 	rewritten = makeFuncExpr(target, FLOAT8OID,
-							 lcons(linitial(call->args), list_copy(arr->elements)),
+							 lcons(linitial(call->args),
+								   list_concat_copy(num, cat)),
 							 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 	rewritten->location = call->location;
 	PG_RETURN_POINTER(rewritten);
 }
 
+/* what a predict_values argument is */
+#define PV_FLOAT8	0
+#define PV_FLOAT4	1
+#define PV_INT2		2
+#define PV_INT4		3
+#define PV_INT8		4
+#define PV_NUMERIC	5
+#define PV_TEXT		6			/* text or varchar */
+#define PV_CSTRING	7			/* an untyped literal: text */
+
 /*
- * A predict_values argument as a double: float8 as it is, other numbers
- * converted as their casts to float8 convert them.
+ * A numeric predict_values argument as a double: float8 as it is, other
+ * numbers converted as their casts to float8 convert them.
  */
 static inline double
-ValueAsDouble(Oid type, Datum d)
+ValueAsDouble(int kind, Datum d)
 {
-	switch (type)
+	switch (kind)
 	{
-		case FLOAT8OID:
+		case PV_FLOAT8:
 			return DatumGetFloat8(d);
-		case FLOAT4OID:
+		case PV_FLOAT4:
 			return (double) DatumGetFloat4(d);
-		case INT2OID:
+		case PV_INT2:
 			return (double) DatumGetInt16(d);
-		case INT4OID:
+		case PV_INT4:
 			return (double) DatumGetInt32(d);
-		case INT8OID:
+		case PV_INT8:
 			return (double) DatumGetInt64(d);
-		case UNKNOWNOID:		/* a quoted literal: read as float8 reads it */
-			return DatumGetFloat8(DirectFunctionCall1(float8in, d));
 		default:
 			return DatumGetFloat8(DirectFunctionCall1(numeric_float8, d));
 	}
 }
 
 /*
- * predict_values(model, VARIADIC "any"): score the arguments after
- * the model as one feature row (NULL arguments are missing values; float8,
- * or integers, float4, numerics and quoted literals converted as by a
- * cast).  The
- * arguments are laid out as a one-dimensional float8[] in memory kept for
- * the call site, so the row is checked and scored exactly as the same
- * values in an array passed to predict.  Called with VARIADIC and an
- * array, it is predict.
+ * Is argument i of the call a NULL constant?
+ */
+static bool
+ArgIsNullConst(FunctionCallInfo fcinfo, int i)
+{
+	Node	   *expr = fcinfo->flinfo->fn_expr;
+	Node	   *arg;
+
+	if (expr == NULL || !IsA(expr, FuncExpr) || list_length(((FuncExpr *) expr)->args) <= i)
+		return false;
+	arg = list_nth(((FuncExpr *) expr)->args, i);
+	return IsA(arg, Const) && ((Const *) arg)->constisnull;
+}
+
+/*
+ * Sort out predict_values's arguments once per call site: numbers first
+ * (the numeric features), then text (the categorical ones).
+ */
+static void
+ValuesCheckArgs(FunctionCallInfo fcinfo, PredictCacheSet *set)
+{
+	int			n = PG_NARGS() - 1,
+				i;
+
+	set->valkind = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(int) * (n + 1));
+	set->nnum = set->ncat = 0;
+	for (i = 1; i <= n; i++)
+	{
+		Oid			t = get_fn_expr_argtype(fcinfo->flinfo, i);
+		int			kind;
+
+		switch (t)
+		{
+			case FLOAT8OID:
+				kind = PV_FLOAT8;
+				break;
+			case FLOAT4OID:
+				kind = PV_FLOAT4;
+				break;
+			case INT2OID:
+				kind = PV_INT2;
+				break;
+			case INT4OID:
+				kind = PV_INT4;
+				break;
+			case INT8OID:
+				kind = PV_INT8;
+				break;
+			case NUMERICOID:
+				kind = PV_NUMERIC;
+				break;
+			case TEXTOID:
+			case VARCHAROID:
+				kind = PV_TEXT;
+				break;
+			case UNKNOWNOID:
+				/* an untyped NULL goes with the numbers until text begins */
+				kind = (set->ncat == 0 && ArgIsNullConst(fcinfo, i)) ? PV_FLOAT8 : PV_CSTRING;
+				break;
+			default:
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("argument %d of buypower.predict_values is of type %s, not a number or text",
+								i + 1, format_type_be(t)),
+						 errhint("Pass the numeric features as float8, then the categorical ones as text.")));
+		}
+		if (kind < PV_TEXT && set->ncat > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("argument %d of buypower.predict_values is a number after a categorical feature",
+							i + 1),
+					 errhint("Pass the numeric features first, then the categorical ones.")));
+		set->valkind[i] = kind;
+		if (kind < PV_TEXT)
+			set->nnum++;
+		else
+			set->ncat++;
+	}
+	if (set->nnum == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("buypower.predict_values needs at least one numeric feature")));
+	if (set->ncat > PREP_MAX_CATEGORICAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("buypower.predict_values got %d categorical features, more than the limit of %d",
+						set->ncat, PREP_MAX_CATEGORICAL)));
+	set->values = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+										 ARR_OVERHEAD_WITHNULLS(1, set->nnum) +
+										 sizeof(double) * set->nnum);
+	set->values_checked = true;
+}
+
+/*
+ * Lay out arguments from..from+n-1 as the header and null bitmap of a
+ * one-dimensional array of elemtype in a; true if any is NULL.
+ */
+static bool
+ValuesHeader(FunctionCallInfo fcinfo, ArrayType *a, Oid elemtype, int from, int n)
+{
+	bool		hasnull = false;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		hasnull |= PG_ARGISNULL(from + i);
+	a->ndim = 1;
+	a->elemtype = elemtype;
+	ARR_DIMS(a)[0] = n;
+	ARR_LBOUND(a)[0] = 1;
+	a->dataoffset = hasnull ? ARR_OVERHEAD_WITHNULLS(1, n) : 0;
+	if (hasnull)
+	{
+		bits8	   *bitmap = ARR_NULLBITMAP(a);
+
+		memset(bitmap, 0, (n + 7) / 8);
+		for (i = 0; i < n; i++)
+			if (!PG_ARGISNULL(from + i))
+				bitmap[i / 8] |= 1 << (i % 8);
+	}
+	return hasnull;
+}
+
+/*
+ * The categorical arguments as a text[] in memory kept for the call site
+ * (grown when a row's values need more), as ARRAY[...] would build it.
+ */
+static ArrayType *
+ValuesTextArray(FunctionCallInfo fcinfo, PredictCacheSet *set)
+{
+	int			from = 1 + set->nnum,
+				i;
+	const char *bytes[PREP_MAX_CATEGORICAL];
+	int			lens[PREP_MAX_CATEGORICAL];
+	Size		size = ARR_OVERHEAD_WITHNULLS(1, set->ncat);
+	ArrayType  *a;
+	char	   *p;
+
+	for (i = 0; i < set->ncat; i++)
+	{
+		Datum		d = PG_GETARG_DATUM(from + i);
+
+		if (PG_ARGISNULL(from + i))
+			continue;
+		if (set->valkind[from + i] == PV_CSTRING)
+		{
+			bytes[i] = DatumGetCString(d);
+			lens[i] = strlen(bytes[i]);
+		}
+		else
+		{
+			struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
+
+			bytes[i] = VARDATA_ANY(v);
+			lens[i] = VARSIZE_ANY_EXHDR(v);
+		}
+		size += INTALIGN(VARHDRSZ + lens[i]);
+	}
+	if (size > set->catsize)
+	{
+		if (set->cats)
+			pfree(set->cats);
+		set->cats = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, size);
+		set->catsize = size;
+	}
+	a = set->cats;
+	ValuesHeader(fcinfo, a, TEXTOID, from, set->ncat);
+	p = ARR_DATA_PTR(a);
+	for (i = 0; i < set->ncat; i++)
+	{
+		if (PG_ARGISNULL(from + i))
+			continue;
+		SET_VARSIZE(p, VARHDRSZ + lens[i]);
+		memcpy(VARDATA(p), bytes[i], lens[i]);
+		p += INTALIGN(VARHDRSZ + lens[i]);
+	}
+	SET_VARSIZE(a, p - (char *) a);
+	return a;
+}
+
+/*
+ * predict_values(model, VARIADIC "any"): score the arguments after the
+ * model as one row: numbers first, the numeric features (float8, or
+ * integers, float4 and numerics converted as by a cast to float8), then
+ * text, the categorical features (text, varchar or a quoted literal; an
+ * untyped NULL before any text is a numeric one).  NULL arguments are
+ * missing values.  The arguments are laid out as the
+ * arrays ARRAY[...] would build, a float8[] and a text[], in memory kept
+ * for the call site, so the row is checked and scored exactly as the same
+ * values in arrays passed to predict.  Called with VARIADIC and a float8[],
+ * it is predict.
  */
 PG_FUNCTION_INFO_V1(model_predict_values);
 Datum
 model_predict_values(PG_FUNCTION_ARGS)
 {
 	PredictCacheSet *set;
-	int			n = PG_NARGS() - 1,
-				i,
+	int			i,
 				k = 0;
-	bool		hasnull = false;
 	ArrayType  *a;
 	double	   *data;
 
@@ -354,7 +575,7 @@ model_predict_values(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	if (get_fn_expr_variadic(fcinfo->flinfo))
 	{
-		if (n != 1 || get_fn_expr_argtype(fcinfo->flinfo, 1) != FLOAT8ARRAYOID)
+		if (PG_NARGS() != 2 || get_fn_expr_argtype(fcinfo->flinfo, 1) != FLOAT8ARRAYOID)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("VARIADIC argument of buypower.predict_values must be of type double precision[], not %s",
@@ -366,57 +587,17 @@ model_predict_values(PG_FUNCTION_ARGS)
 
 	set = GetCacheSet(fcinfo);
 	if (!set->values_checked)
-	{
-		if (n < 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("buypower.predict_values needs at least one feature")));
-		set->valtypes = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(Oid) * (n + 1));
-		for (i = 1; i <= n; i++)
-		{
-			Oid			t = get_fn_expr_argtype(fcinfo->flinfo, i);
+		ValuesCheckArgs(fcinfo, set);
 
-			if (t != FLOAT8OID && t != FLOAT4OID && t != INT2OID &&
-				t != INT4OID && t != INT8OID && t != NUMERICOID && t != UNKNOWNOID)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("feature %d passed to buypower.predict_values is of type %s, not a number",
-								i, format_type_be(t)),
-						 errhint("Pass float8 values (integers, numerics and quoted literals are converted).")));
-			set->valtypes[i] = t;
-		}
-		set->values = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
-											 ARR_OVERHEAD_WITHNULLS(1, n) +
-											 sizeof(double) * n);
-		set->values_checked = true;
-	}
-
-	for (i = 1; i <= n; i++)
-		hasnull |= PG_ARGISNULL(i);
 	a = set->values;
-	a->ndim = 1;
-	a->elemtype = FLOAT8OID;
-	ARR_DIMS(a)[0] = n;
-	ARR_LBOUND(a)[0] = 1;
-	if (hasnull)
-	{
-		bits8	   *bitmap;
-
-		a->dataoffset = ARR_OVERHEAD_WITHNULLS(1, n);
-		bitmap = ARR_NULLBITMAP(a);
-		memset(bitmap, 0, (n + 7) / 8);
-		for (i = 0; i < n; i++)
-			if (!PG_ARGISNULL(i + 1))
-				bitmap[i / 8] |= 1 << (i % 8);
-	}
-	else
-		a->dataoffset = 0;
+	ValuesHeader(fcinfo, a, FLOAT8OID, 1, set->nnum);
 	data = (double *) ARR_DATA_PTR(a);
-	for (i = 1; i <= n; i++)
+	for (i = 1; i <= set->nnum; i++)
 		if (!PG_ARGISNULL(i))
-			data[k++] = ValueAsDouble(set->valtypes[i], PG_GETARG_DATUM(i));
+			data[k++] = ValueAsDouble(set->valkind[i], PG_GETARG_DATUM(i));
 	SET_VARSIZE(a, ARR_DATA_OFFSET(a) + sizeof(double) * k);
-	PG_RETURN_FLOAT8(ScoreRow(fcinfo, a, NULL));
+	PG_RETURN_FLOAT8(ScoreRow(fcinfo, a,
+							  set->ncat > 0 ? ValuesTextArray(fcinfo, set) : NULL));
 }
 
 PG_FUNCTION_INFO_V1(model_predict_categorical);

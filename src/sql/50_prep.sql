@@ -43,7 +43,8 @@ COMMENT ON AGGREGATE buypower.logreg(float8, float8[], text[], jsonb) IS
     'logistic regression of a 0/1 label on numeric and categorical features, with options';
 
 CREATE FUNCTION buypower.predict(model buypower.model, features float8[], categories text[]) RETURNS float8
-    AS 'MODULE_PATHNAME', 'model_predict_categorical' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'model_predict_categorical' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT buypower.predict_support;
 COMMENT ON FUNCTION buypower.predict(buypower.model, float8[], text[]) IS
     'score one row with numeric and categorical features, preprocessed as in training';
 
