@@ -12,8 +12,11 @@ bench/gen.sql), prep-{linreg,logreg}-{onoff,cat} (bench_prep_rows, from
 bench/prep_gen.sql), predict-{cross,analyzed,subq}/hand (predict into a temp
 table vs the hand-written expression); and, only when named, predict-trees/linear
 (a 100-tree depth-6 gbdt model's predict into a temp table vs a linreg model's,
-both model tables analyzed; trains the gbdt model first).  Connection: the PG*
-variables.
+both model tables analyzed; trains the gbdt model first); rewrite-{num,cat}/array
+(superuser: predict into a temp table with predict's planner support function
+against the same query with it switched off in pg_proc, so ARRAY[...] is built
+per row; numeric on bench_rows, 10 + 3 categorical on bench_prep_rows).
+Connection: the PG* variables.
 """
 import subprocess, sys, re, statistics as st
 R = int(sys.argv[1]) if len(sys.argv) > 1 else 9
@@ -59,16 +62,37 @@ if "predict-trees/linear" in only:
         f"CREATE TEMP TABLE alt_p AS SELECT id, buypower.predict(b.m, {XA}) AS p FROM bench_rows, alt_gbdt b",
         f"CREATE TEMP TABLE alt_p AS SELECT id, buypower.predict(b.m, {XA}) AS p FROM bench_rows, alt_model b",
         "DROP TABLE IF EXISTS alt_p;")
+if any(o.startswith("rewrite") for o in only):
+    # (not in the default set: superuser only) predict with its planner support
+    # function (ARRAY[...] arguments passed as separate arguments) against the
+    # same call with the support switched off in pg_proc, so the arrays are built
+    q(f"DROP TABLE IF EXISTS alt_model_a; CREATE TABLE alt_model_a AS SELECT buypower.linreg(y, {XA}) AS m FROM bench_rows; ANALYZE alt_model_a;"
+      f"DROP TABLE IF EXISTS alt_cmodel; CREATE TABLE alt_cmodel AS SELECT buypower.linreg(y, {XA}, ARRAY[c1, c2, c3], '{{}}') AS m "
+      "FROM bench_prep_rows; ANALYZE alt_cmodel;")
+    procs = ("'buypower.predict(buypower.model, float8[])'::regprocedure, "
+             "'buypower.predict(buypower.model, float8[], text[])'::regprocedure")
+    on = f"DROP TABLE IF EXISTS alt_p; UPDATE pg_proc SET prosupport = 'buypower.predict_support'::regproc WHERE oid IN ({procs});"
+    off = f"DROP TABLE IF EXISTS alt_p; UPDATE pg_proc SET prosupport = 0 WHERE oid IN ({procs});"
+    pairs["rewrite-num/array"] = (
+        f"CREATE TEMP TABLE alt_p AS SELECT id, buypower.predict(b.m, {XA}) AS p FROM bench_rows, alt_model_a b",
+        f"CREATE TEMP TABLE alt_p AS SELECT id, buypower.predict(b.m, {XA}) AS p FROM bench_rows, alt_model_a b",
+        (on, off))
+    pairs["rewrite-cat/array"] = (
+        f"CREATE TEMP TABLE alt_p AS SELECT id, buypower.predict(b.m, {XA}, ARRAY[c1, c2, c3]) AS p FROM bench_prep_rows, alt_cmodel b",
+        f"CREATE TEMP TABLE alt_p AS SELECT id, buypower.predict(b.m, {XA}, ARRAY[c1, c2, c3]) AS p FROM bench_prep_rows, alt_cmodel b",
+        (on, off))
 for name, (a, b, pre) in pairs.items():
     if only and name not in only: continue
     script = "SET max_parallel_workers_per_gather = 0;\n\\o /dev/null\n"
     for i in range(R + 1):
-        for s in (a, b):
-            script += f"{pre}\n\\timing on\n{s};\n\\timing off\n"
+        for s, p in ((a, pre[0]), (b, pre[1])) if isinstance(pre, tuple) else ((a, pre), (b, pre)):
+            script += f"{p}\n\\timing on\n{s};\n\\timing off\n"
     out = subprocess.run(["psql","-X","-v","ON_ERROR_STOP=1"],input=script,capture_output=True,text=True)
     t = [float(m) for m in re.findall(r"^Time: ([\d.]+) ms", out.stdout + out.stderr, re.M)]
     if len(t) != 2 * (R + 1):
         print(name, "ERROR", out.stderr[:300]); continue
     ta, tb = t[2::2], t[3::2]
     r = [x / y for x, y in zip(ta, tb)]
+    if isinstance(pre, tuple):
+        q(pre[0])
     print(f"| {name} | {R} | {st.median(r):.2f} | {min(r):.2f}–{max(r):.2f} | {min(ta)/min(tb):.2f} | A {st.median(ta):.0f} ms (min {min(ta):.0f}), B {st.median(tb):.0f} ms (min {min(tb):.0f}) |", flush=True)
