@@ -54,6 +54,30 @@ SELECT count(*) AS rows, count(s) AS scored
          WHERE m.kind = 'linreg' ORDER BY id) t;
 SELECT last_value FROM pv_seq;
 
+-- parameters: prepared statements (custom and generic plans) and PL/pgSQL
+PREPARE pv_prep(float8, float8, float8) AS
+SELECT buypower.predict(m.m, ARRAY[$1, $2, $3]) FROM pv_models m WHERE kind = 'logreg';
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE pv_prep(0.5, NULL, 3);
+EXECUTE pv_prep(0.5, NULL, 3) \gset
+SELECT :predict = buypower.predict(m, '{0.5,NULL,3}'::float8[]) AS generic_same FROM pv_models WHERE kind = 'logreg';
+RESET plan_cache_mode;
+CREATE FUNCTION pv_score(m buypower.model, a float8, b float8, c float8) RETURNS float8
+LANGUAGE plpgsql AS $$ BEGIN RETURN buypower.predict(m, ARRAY[a, b, c]); END $$;
+SELECT count(*) FILTER (WHERE pv_score(m.m, x1, x2, x3) IS DISTINCT FROM buypower.predict(m.m, xs)) AS plpgsql_differ
+  FROM pv, pv_models m;
+-- a parallel plan
+SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF)
+SELECT count(*) FILTER (WHERE buypower.predict((SELECT m FROM pv_models WHERE kind = 'linreg'), ARRAY[x1, x2, x3])
+                              IS DISTINCT FROM buypower.predict((SELECT m FROM pv_models WHERE kind = 'linreg'), xs)) FROM pv;
+SELECT count(*) FILTER (WHERE buypower.predict((SELECT m FROM pv_models WHERE kind = 'linreg'), ARRAY[x1, x2, x3])
+                              IS DISTINCT FROM buypower.predict((SELECT m FROM pv_models WHERE kind = 'linreg'), xs))
+       AS parallel_differ FROM pv;
+RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+
 -- errors are those of the array path
 CREATE TABLE pv_lin AS SELECT m FROM pv_models WHERE kind = 'linreg';
 SELECT buypower.predict(m, ARRAY[x1, x2]) FROM pv, pv_lin WHERE id = 1;
