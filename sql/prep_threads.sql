@@ -119,6 +119,40 @@ FROM (SELECT i, buypower.logreg(y > 1.5, ARRAY[a, s, t], '{"clip": "iqr"}') OVER
       FROM ptr WHERE i <= 300) w
 WHERE i IN (100, 200, 300) ORDER BY i;
 
+-- categorical features one-hot encoded: the rows are handed over compactly
+-- (numeric design values, then the column of each slot's 1) and logreg
+-- expands them in its passes; the bytes are those of the replay (window)
+-- and of "threads" 1, with NULL levels, "other" levels, the reference level
+-- dropped (no l2) or kept (l2), class weights and no intercept
+CREATE TEMP TABLE ptc2 AS
+SELECT i, a, s, t, y,
+       CASE WHEN i % 41 = 0 THEN NULL ELSE 'c' || (hashint4(i + 7) & 7) END AS k1,
+       'd' || (hashint4(i + 11) & 3) AS k2
+FROM ptr;
+SELECT count(DISTINCT b) AS distinct_models, count(*) AS fits
+FROM (SELECT buypower.model_send(buypower.logreg(y > 1.5, ARRAY[a, s, t], ARRAY[k1, k2], o::jsonb)) AS b
+      FROM ptc2, (VALUES ('{}'), ('{"threads": 1}')) v(o) GROUP BY o
+      UNION ALL
+      SELECT buypower.model_send(m)
+      FROM (SELECT buypower.logreg(y > 1.5, ARRAY[a, s, t], ARRAY[k1, k2], '{}') OVER () AS m FROM ptc2 LIMIT 1) w) f;
+SELECT count(DISTINCT b) AS distinct_models, count(*) AS fits
+FROM (SELECT buypower.model_send(buypower.logreg(y > 1.5, ARRAY[a, s, t], ARRAY[k1, k2], o::jsonb)) AS b
+      FROM ptc2, (VALUES ('{"l2": 1, "max_categories": 5, "class_weight": "balanced", "clip": "iqr", "intercept": false}'),
+                        ('{"l2": 1, "max_categories": 5, "class_weight": "balanced", "clip": "iqr", "intercept": false, "threads": 1}')) v(o)
+      GROUP BY o
+      UNION ALL
+      SELECT buypower.model_send(m)
+      FROM (SELECT buypower.logreg(y > 1.5, ARRAY[a, s, t], ARRAY[k1, k2],
+                                   '{"l2": 1, "max_categories": 5, "class_weight": "balanced", "clip": "iqr", "intercept": false}') OVER () AS m
+            FROM ptc2 LIMIT 1) w) f;
+-- and with missing indicators (not handed over compactly: replayed)
+SELECT count(DISTINCT b) AS distinct_models, count(*) AS fits
+FROM (SELECT buypower.model_send(buypower.logreg(y > 1.5, ARRAY[a, s, t], ARRAY[k1, k2], '{"missing_indicators": true}')) AS b FROM ptc2
+      UNION ALL
+      SELECT buypower.model_send(m)
+      FROM (SELECT buypower.logreg(y > 1.5, ARRAY[a, s, t], ARRAY[k1, k2], '{"missing_indicators": true}') OVER () AS m
+            FROM ptc2 LIMIT 1) w) f;
+
 -- a hashed aggregate that is rescanned (the inner side of a nested loop)
 -- finalizes the same states again: the handed-over learner is kept for
 -- that, and every call gives the same model

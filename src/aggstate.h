@@ -84,10 +84,14 @@ typedef struct LearnerOps
 	 * worker.c's helper thread on a second learner */
 	bool		(*accum_is_pure) (const BpAggState *s);
 	/* optional, for learners that keep their rows (logreg): take over a
-	 * row store of design rows (nfeatures + 1 doubles each: the design
-	 * row, then the target), npos of them with target 1 (prep.c hands the
-	 * buffered rows over, turned into design rows in place) */
-	void		(*adopt_rows) (BpAggState *s, RowStore *rows, int64 npos);
+	 * row store of design rows, npos of them with target 1 (prep.c hands
+	 * the buffered rows over, turned into design rows in place).  With
+	 * ncat = 0 a row is nfeatures + 1 doubles: the design row, then the
+	 * target.  With ncat > 0 the last design columns are one-hot: a row is
+	 * the first rows->w - 1 - ncat design values, then ncat design column
+	 * numbers (as doubles, -1 for none) of the columns that hold 1, every
+	 * other column after the values being 0, then the target. */
+	void		(*adopt_rows) (BpAggState *s, RowStore *rows, int64 npos, int ncat);
 	/* fold src into dst (both have learners, same nfeatures) */
 	void		(*merge) (BpAggState *dst, BpAggState *src);
 	/* learner part of the state, after the driver's header; deserialize

@@ -63,7 +63,10 @@ typedef struct LogregLearner
 {
 	int			p;
 	int64		npos;			/* rows with label 1 */
-	RowStore	rows;			/* p + 1 doubles each: x, then y */
+	RowStore	rows;			/* p + 1 doubles each: x, then y; or compact */
+	int			ncat;			/* compact rows (adopted from prep.c): nx
+								 * values, ncat one-hot column numbers, y */
+	int			nx;				/* compact: design values stored (else p) */
 } LogregLearner;
 
 /*
@@ -74,7 +77,7 @@ LogregCreate(BpAggState *s)
 {
 	LogregLearner *L = palloc0(sizeof(LogregLearner));
 
-	L->p = s->nfeatures;
+	L->p = L->nx = s->nfeatures;
 	/* the learner's own context: the transition runs in a per-tuple one */
 	RowStoreInit(&L->rows, L->p + 1, CurrentMemoryContext);
 	s->learner = L;
@@ -127,16 +130,24 @@ LogregAccum(BpAggState *s, double y, const double *x)
 }
 
 /*
- * Take over a store of design rows (prep.c), in place of the empty one.
+ * Take over a store of design rows (prep.c), in place of the empty one:
+ * full rows, or compact ones whose last ncat values before the label name
+ * the one-hot column holding 1 in each categorical slot (aggstate.h).  The
+ * passes expand them (LogregHalfRun, RowMargin); a learner holding compact
+ * rows is only finished, never merged or serialized.
  */
 static void
-LogregAdoptRows(BpAggState *s, RowStore *rows, int64 npos)
+LogregAdoptRows(BpAggState *s, RowStore *rows, int64 npos, int ncat)
 {
 	LogregLearner *L = s->learner;
 
-	Assert(L->rows.nrows == 0 && rows->w == L->p + 1);
+	Assert(L->rows.nrows == 0);
+	if (ncat == 0 ? rows->w != L->p + 1 : rows->w - 1 - ncat < 0 || rows->w - 1 - ncat > L->p)
+		elog(ERROR, "logreg cannot adopt rows of %d values for %d features", rows->w, L->p);
 	L->rows = *rows;
 	L->npos = npos;
+	L->ncat = ncat;
+	L->nx = rows->w - 1 - ncat;
 }
 
 /*
@@ -149,6 +160,8 @@ LogregMerge(BpAggState *ds, BpAggState *ss)
 	LogregLearner *S = ss->learner;
 	RowBlock   *b;
 
+	if (D->ncat > 0 || S->ncat > 0)
+		elog(ERROR, "cannot merge logreg states holding compact rows");
 	for (b = S->rows.head; b != NULL; b = b->next)
 		LogregAppendRows(D, b->data, b->nrows);
 	D->npos += S->npos;
@@ -176,6 +189,9 @@ LogregSerialize(BpAggState *s, StringInfo buf)
 	int			w = L->p + 1;
 	double		bytes = (double) buf->len + 8.0 + 8.0 * w * (double) L->rows.nrows;
 	RowBlock   *b;
+
+	if (L->ncat > 0)
+		elog(ERROR, "cannot serialize a logreg state holding compact rows");
 
 	if (bytes > (double) (MaxAllocSize - VARHDRSZ - 1))
 		ereport(ERROR,
@@ -259,6 +275,9 @@ typedef struct LogregProblem
 {
 	const LogregLearner *L;
 	int			p;
+	int			w;				/* doubles per stored row */
+	int			nx;				/* design values stored per row */
+	int			ncat;			/* one-hot column numbers stored after them */
 	int			q;
 	int			xoff;			/* 1 with an intercept, else 0 */
 	double		wneg;			/* class weights */
@@ -297,6 +316,7 @@ typedef struct LogregHalf
 	double	   *bd;				/* ... curvature weights */
 	double	   *br;				/* ... residuals */
 	double	   *bl;				/* ... and weighted losses */
+	int32	   *bone;			/* compact rows: where bz holds a 1, or -1 */
 } LogregHalf;
 
 /* Objective value, gradient and packed upper Hessian at one point */
@@ -318,8 +338,17 @@ RowMargin(const LogregProblem *P, const double *beta, const double *x)
 	const double *b = beta + P->xoff;
 	int			j;
 
-	for (j = 0; j < P->p; j++)
+	for (j = 0; j < P->nx; j++)
 		m += b[j] * x[j];
+
+	/*
+	 * Compact rows: the one-hot columns after the values, in column order.
+	 * A 0 column adds b * 0 = +-0, which changes no sum, and a 1 column adds
+	 * b exactly: the bits of the loop over the expanded row.
+	 */
+	for (j = 0; j < P->ncat; j++)
+		if (x[P->nx + j] >= 0.0)
+			m += b[(int) x[P->nx + j]];
 	return m;
 }
 
@@ -484,6 +513,21 @@ LogregBlockTerms(const LogregProblem *P, LogregHalf *h, int nb)
 }
 
 /*
+ * Add a gathered block to the half's sums, then zero the 1s that compact
+ * rows set in the one-hot columns.
+ */
+static inline void
+LogregBlockDone(const LogregProblem *P, LogregHalf *h, int nb)
+{
+	int			i;
+
+	LogregBlockTerms(P, h, nb);
+	for (i = 0; i < nb * P->ncat; i++)
+		if (h->bone[i] >= 0)
+			h->bz[h->bone[i]] = 0.0;
+}
+
+/*
  * Add the half's rows to its sums: the loss only, or (full) the loss,
  * gradient and Hessian, LOGREG_BLOCK rows at a time gathered column-major.
  * A BpWorkerFn: plain loops, no PostgreSQL calls.
@@ -493,8 +537,8 @@ LogregHalfRun(void *arg)
 {
 	LogregHalf *h = (LogregHalf *) arg;
 	const LogregProblem *P = h->P;
-	const int	w = P->p + 1,
-				p = P->p,
+	const int	w = P->w,
+				nx = P->nx,
 				xoff = P->xoff;
 	int64		i,
 				r;
@@ -534,24 +578,36 @@ LogregHalfRun(void *arg)
 		x = P->blocks[k]->data + r * w;
 		if (!h->full)
 		{
-			double		y = x[p],
+			double		y = x[w - 1],
 						e;
 
 			h->loss += (y != 0.0 ? P->wpos : P->wneg) *
 				LogLoss(RowMargin(P, h->beta, x), y, &e);
 			continue;
 		}
-		for (c = 0; c < p; c++)
+		for (c = 0; c < nx; c++)
 			h->bz[(Size) (c + xoff) * LOGREG_BLOCK + nb] = x[c];
-		h->by[nb] = x[p];
+		/* compact: the one-hot columns are 0 but for these 1s */
+		for (c = 0; c < P->ncat; c++)
+		{
+			int32		at = -1;
+
+			if (x[nx + c] >= 0.0)
+			{
+				at = ((int32) x[nx + c] + xoff) * LOGREG_BLOCK + nb;
+				h->bz[at] = 1.0;
+			}
+			h->bone[nb * P->ncat + c] = at;
+		}
+		h->by[nb] = x[w - 1];
 		if (++nb == LOGREG_BLOCK)
 		{
-			LogregBlockTerms(P, h, nb);
+			LogregBlockDone(P, h, nb);
 			nb = 0;
 		}
 	}
 	if (nb > 0)
-		LogregBlockTerms(P, h, nb);
+		LogregBlockDone(P, h, nb);
 }
 
 /*
@@ -864,6 +920,9 @@ LogregSetup(BpAggState *s, LogregProblem *P)
 	memset(P, 0, sizeof(*P));
 	P->L = L;
 	P->p = L->p;
+	P->w = L->rows.w;
+	P->nx = L->nx;
+	P->ncat = L->ncat;
 	P->xoff = s->opts.intercept ? 1 : 0;
 	P->q = P->p + P->xoff;
 	P->l2 = s->opts.l2;
@@ -901,7 +960,9 @@ LogregSetup(BpAggState *s, LogregProblem *P)
 		h->P = P;
 		h->g = palloc0(sizeof(double) * P->q);
 		h->H = palloc0(sizeof(double) * P->q * (P->q + 1) / 2);
-		h->bz = palloc(sizeof(double) * P->q * LOGREG_BLOCK);
+		/* zero: compact rows' one-hot columns are 0 but where a row sets 1 */
+		h->bz = palloc0(sizeof(double) * P->q * LOGREG_BLOCK);
+		h->bone = palloc(sizeof(int32) * (P->ncat * LOGREG_BLOCK + 1));
 		h->ba = palloc(sizeof(double) * P->q * LOGREG_BLOCK);
 		h->by = palloc(sizeof(double) * LOGREG_BLOCK);
 		h->bm = palloc(sizeof(double) * LOGREG_BLOCK);

@@ -1878,6 +1878,8 @@ typedef struct ReplayHalf
 	int64		npos;			/* in_place: rows with target 1 */
 } ReplayHalf;
 
+static inline int PrepLevelColumn(const Prep *p, int j, int l);
+
 static void
 ReplayHalfInit(ReplayHalf *h, const PrepState *ps, int32 **maps, BpAggState *t)
 {
@@ -1956,12 +1958,20 @@ ReplayRun(void *arg)
 		}
 		if (h->in_place)
 		{
-			/* the design row, then the target (ndesign = nnum = w - 1) */
+			/*
+			 * The design row, then the target (ndesign = nnum = w - 1); with
+			 * categorical slots, the nnum numeric design values, then per
+			 * slot the design column of its 1 (or -1), then the target (w =
+			 * nnum + ncat + 1; see PrepCompactOk).  Everything this row's
+			 * input is needed for has been read above.
+			 */
 			double	   *dst = (double *) row;
 			double		y = row[0];
 
-			memcpy(dst, h->design, sizeof(double) * L->ndesign);
-			dst[L->ndesign] = y;
+			memcpy(dst, h->design, sizeof(double) * ps->nnum);
+			for (j = 0; j < ps->ncat; j++)
+				dst[ps->nnum + j] = (double) PrepLevelColumn(L, j, h->levels[j]);
+			dst[ps->w - 1] = y;
 			h->npos += (y == 1.0);
 		}
 		else
@@ -2026,12 +2036,42 @@ PrepReplay(const BpAggState *s, PrepState *ps, BpAggState *t, int32 **maps)
 }
 
 /*
+ * Can rows with categorical slots be handed over compactly?  When the
+ * design is the nnum numeric columns, then each slot's one-hot columns in
+ * slot order (no missing indicators, not ordinal), so that a row's design
+ * is its numeric values and one column index per slot.
+ */
+static bool
+PrepCompactOk(const Prep *p)
+{
+	int			j,
+				next = p->nnum;
+
+	if (p->ordinal)
+		return false;
+	for (j = 0; j < p->nnum; j++)
+		if (p->ind_col[j] >= 0)
+			return false;
+	for (j = 0; j < p->ncat; j++)
+	{
+		if (p->slot_col[j] != next)
+			return false;
+		next += p->slot_nall[j] - (p->slot[j].reference >= 0);
+	}
+	return next == p->ndesign;
+}
+
+/*
  * The rows handed over: when the final function may use the state up
  * (consume: the one final call), the learner keeps its own rows (adopt_rows)
  * and the design has as many columns as the input (numeric features only,
  * no missing indicators), each buffered row [y, x] is turned in place
  * into the learner's row [design, y] and the learner takes the buffer:
- * no second copy of the rows.  Same rows, same order, same bits as the
+ * no second copy of the rows.  With categorical features one-hot encoded
+ * (PrepCompactOk), a row [y, x, level ids] becomes [numeric design, the
+ * design column of each slot's 1 or -1, y], the learner expanding the
+ * zeros and ones itself: the buffer keeps its width instead of a second
+ * store of every one-hot column being filled.  Same rows, same order, same bits as the
  * replay.  Halves of the rows run at once, as in PrepReplay, each with
  * its own counters.  The state's buffer is left empty and the learner's
  * state is kept with it, in the aggregate's memory: a hashed aggregate
@@ -2063,7 +2103,7 @@ PrepHandOver(BpAggState *s, PrepState *ps, int32 **maps)
 	ReplayCount(ps, &h0);
 	if (split)
 		ReplayCount(ps, &h1);
-	s->ops->adopt_rows(t, &ps->rows, h0.npos + (split ? h1.npos : 0));
+	s->ops->adopt_rows(t, &ps->rows, h0.npos + (split ? h1.npos : 0), ps->ncat);
 	t->n = n;
 	RowStoreInit(&ps->rows, ps->w, ps->rows.cxt);
 	ps->consumed = true;
@@ -2097,7 +2137,7 @@ PrepFinish(BpAggState *s, bool consume)
 	 * p values and the section's strings; the big scratch is freed).
 	 */
 	handover = consume && s->ops->adopt_rows != NULL && ps->buffer_all &&
-		ps->ncat == 0 && ps->rows.nrows > 0 && (s->learner == NULL || s->n == 0);
+		ps->rows.nrows > 0 && (s->learner == NULL || s->n == 0);
 	if (handover)
 		MemoryContextSwitchTo(GetMemoryChunkContext(ps));
 	maps = palloc0(sizeof(int32 *) * (ps->ncat + 1));
@@ -2115,7 +2155,7 @@ PrepFinish(BpAggState *s, bool consume)
 	ps->streamed = NULL;
 	LearnPrep(s, ps, maps);
 	MemoryContextSwitchTo(old);
-	if (handover && ps->learned->ndesign == ps->nnum)
+	if (handover && (ps->ncat == 0 ? ps->learned->ndesign == ps->nnum : PrepCompactOk(ps->learned)))
 		return PrepHandOver(s, ps, maps);
 	if (ps->stream_std)
 		return ps->streamed;	/* replayed and rescaled already */
@@ -2144,6 +2184,21 @@ PrepFinish(BpAggState *s, bool consume)
 /* ----------------------------------------------------------------
  * applying (training replay and scoring share this)
  * ---------------------------------------------------------------- */
+
+/*
+ * The design column that holds 1 for level l of categorical slot j (one-hot
+ * encoding), or -1 when every column of the slot is 0: the reference level,
+ * or no level (NULL or unseen without a level of its own).
+ */
+static inline int
+PrepLevelColumn(const Prep *p, int j, int l)
+{
+	int			ref = (int) p->slot[j].reference;
+
+	if (l < 0 || l == ref)
+		return -1;
+	return p->slot_col[j] + (ref >= 0 && l > ref ? l - 1 : l);
+}
 
 /*
  * Turn one input row into a design row: per numeric feature impute, clip,
@@ -2175,19 +2230,17 @@ PrepApplyRow(const Prep *p, const double *x, const int32 *levels, double *out)
 	}
 	for (j = 0; j < p->ncat; j++)
 	{
-		int			col = p->slot_col[j];
-		int			l = levels[j];
-		int			ref = (int) p->slot[j].reference;
-		int			ncol = p->slot_nall[j] - (ref >= 0);
+		int			col;
 
 		if (p->ordinal)
 		{
-			out[col] = (double) l;
+			out[p->slot_col[j]] = (double) levels[j];
 			continue;
 		}
-		memset(out + col, 0, sizeof(double) * ncol);
-		if (l >= 0 && l != ref)
-			out[col + (ref >= 0 && l > ref ? l - 1 : l)] = 1.0;
+		memset(out + p->slot_col[j], 0,
+			   sizeof(double) * (p->slot_nall[j] - (p->slot[j].reference >= 0)));
+		if ((col = PrepLevelColumn(p, j, levels[j])) >= 0)
+			out[col] = 1.0;
 	}
 }
 
