@@ -120,10 +120,12 @@ FROM (SELECT i, buypower.logreg(y > 1.5, ARRAY[a, s, t], '{"clip": "iqr"}') OVER
 WHERE i IN (100, 200, 300) ORDER BY i;
 
 -- categorical features one-hot encoded: the rows are handed over compactly
--- (numeric design values, then the column of each slot's 1) and logreg
--- expands them in its passes; the bytes are those of the replay (window)
--- and of "threads" 1, with NULL levels, "other" levels, the reference level
--- dropped (no l2) or kept (l2), class weights and no intercept
+-- (numeric design values, then the column of each slot's 1), or replayed
+-- in that form (window), and logreg adds the one-hot parts of its sums
+-- without the zeros; both paths and "threads" 1 give the same bytes, with
+-- NULL levels, "other" levels, the reference level dropped (no l2) or kept
+-- (l2), class weights and no intercept (sql/prep.sql and prep_shoppers.sql
+-- check the fit itself against a hand-built design and scikit-learn)
 CREATE TEMP TABLE ptc2 AS
 SELECT i, a, s, t, y,
        CASE WHEN i % 41 = 0 THEN NULL ELSE 'c' || (hashint4(i + 7) & 7) END AS k1,

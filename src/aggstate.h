@@ -92,6 +92,9 @@ typedef struct LearnerOps
 	 * numbers (as doubles, -1 for none) of the columns that hold 1, every
 	 * other column after the values being 0, then the target. */
 	void		(*adopt_rows) (BpAggState *s, RowStore *rows, int64 npos, int ncat);
+	/* optional, with adopt_rows: make an empty learner take such compact
+	 * rows (nx values, ncat column numbers) through accum from now on */
+	void		(*compact) (BpAggState *s, int ncat, int nx);
 	/* fold src into dst (both have learners, same nfeatures) */
 	void		(*merge) (BpAggState *dst, BpAggState *src);
 	/* learner part of the state, after the driver's header; deserialize

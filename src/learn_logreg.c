@@ -124,8 +124,8 @@ LogregAccum(BpAggState *s, double y, const double *x)
 	row = RowStoreReserve(&L->rows, 1, &got, (Size) bp_max_training_memory * 1024);
 	if (row == NULL)
 		LogregTooMuchData();
-	memcpy(row, x, sizeof(double) * L->p);
-	row[L->p] = y;
+	memcpy(row, x, sizeof(double) * (L->rows.w - 1));
+	row[L->rows.w - 1] = y;
 	L->npos += (y == 1.0);
 }
 
@@ -148,6 +148,23 @@ LogregAdoptRows(BpAggState *s, RowStore *rows, int64 npos, int ncat)
 	L->npos = npos;
 	L->ncat = ncat;
 	L->nx = rows->w - 1 - ncat;
+}
+
+/*
+ * Take compact rows from now on (prep.c's replay of one-hot encoded rows):
+ * accum's x is then the nfeatures - (one-hot columns) numeric design
+ * values followed by ncat design column numbers, as adopt_rows describes.
+ */
+static void
+LogregCompact(BpAggState *s, int ncat, int nx)
+{
+	LogregLearner *L = s->learner;
+
+	if (L->rows.nrows != 0 || nx + ncat > L->p || nx < 0 || ncat <= 0)
+		elog(ERROR, "logreg cannot switch to compact rows");
+	L->ncat = ncat;
+	L->nx = nx;
+	RowStoreInit(&L->rows, nx + ncat + 1, L->rows.cxt);
 }
 
 /*
@@ -278,6 +295,8 @@ typedef struct LogregProblem
 	int			w;				/* doubles per stored row */
 	int			nx;				/* design values stored per row */
 	int			ncat;			/* one-hot column numbers stored after them */
+	int		   *hrow;			/* compact: where row i of packed H starts */
+	int		   *hoff;			/* ... minus i */
 	int			q;
 	int			xoff;			/* 1 with an intercept, else 0 */
 	double		wneg;			/* class weights */
@@ -316,7 +335,9 @@ typedef struct LogregHalf
 	double	   *bd;				/* ... curvature weights */
 	double	   *br;				/* ... residuals */
 	double	   *bl;				/* ... and weighted losses */
-	int32	   *bone;			/* compact rows: where bz holds a 1, or -1 */
+	int32	   *bcol;			/* compact rows: per row and slot, the
+								 * index in beta of the one-hot column
+								 * holding 1, or -1 */
 } LogregHalf;
 
 /* Objective value, gradient and packed upper Hessian at one point */
@@ -497,7 +518,12 @@ LogregBlockTerms(const LogregProblem *P, LogregHalf *h, int nb)
 	for (r = 0; r < nb; r++)
 		mg[r] = P->xoff ? beta[0] : 0.0;
 	LinalgAddCols(mg, h->bz + (Size) P->xoff * LOGREG_BLOCK, LOGREG_BLOCK,
-				  beta + P->xoff, P->p, nb);
+				  beta + P->xoff, P->nx, nb);
+	/* compact rows: each 1 column adds its coefficient, in column order */
+	for (r = 0; r < nb; r++)
+		for (int j = 0; j < P->ncat; j++)
+			if (h->bcol[r * P->ncat + j] >= 0)
+				mg[r] += beta[h->bcol[r * P->ncat + j]];
 #ifdef BP_HAVE_AVX_PATH
 	if (P->avx)
 		LogregRowTermsAvx(P, mg, by, dv, br, h->bl, nb);
@@ -508,23 +534,55 @@ LogregBlockTerms(const LogregProblem *P, LogregHalf *h, int nb)
 	for (r = 0; r < nb; r++)
 		loss += h->bl[r];
 	h->loss = loss;
-	LinalgScaleRows(h->ba, h->bz, LOGREG_BLOCK, dv, P->q, nb);
-	LinalgCrossAdd(h->H, h->g, P->q, br, h->ba, h->bz, LOGREG_BLOCK, nb);
-}
+	if (P->ncat == 0)
+	{
+		LinalgScaleRows(h->ba, h->bz, LOGREG_BLOCK, dv, P->q, nb);
+		LinalgCrossAdd(h->H, h->g, P->q, br, h->ba, h->bz, LOGREG_BLOCK, nb);
+		return;
+	}
 
-/*
- * Add a gathered block to the half's sums, then zero the 1s that compact
- * rows set in the one-hot columns.
- */
-static inline void
-LogregBlockDone(const LogregProblem *P, LogregHalf *h, int nb)
-{
-	int			i;
+	/*
+	 * Compact rows: the stored columns (intercept and numeric, qx of them)
+	 * as above, into the leading block of H; then each row's one-hot 1s,
+	 * which make z_c = 1 and a_c = d there and 0 elsewhere: column c of H
+	 * gains a_i for the stored columns i, d on the diagonal and for the 1s
+	 * of the row's later slots, and g_c gains the residual weight.  Two
+	 * columns of one slot are never 1 together: their entry stays 0.
+	 */
+	{
+		const int	qx = P->xoff + P->nx,
+					ncat = P->ncat;
+		double	   *restrict H = h->H,
+				   *restrict g = h->g;
+		const double *restrict ba = h->ba;
+		const int  *restrict hoff = P->hoff;
+		const int  *restrict hrow = P->hrow;
 
-	LogregBlockTerms(P, h, nb);
-	for (i = 0; i < nb * P->ncat; i++)
-		if (h->bone[i] >= 0)
-			h->bz[h->bone[i]] = 0.0;
+		LinalgScaleRows(h->ba, h->bz, LOGREG_BLOCK, dv, qx, nb);
+		LinalgCrossAddLead(H, P->q, g, qx, br, ba, h->bz, LOGREG_BLOCK, nb);
+		for (r = 0; r < nb; r++)
+		{
+			const int32 *cols = h->bcol + r * ncat;
+			const double *restrict ar = ba + r;
+
+			for (int j = 0; j < ncat; j++)
+			{
+				int			c = cols[j];
+				double	   *restrict Hc = H + c;
+
+				if (c < 0)
+					continue;
+				g[c] += br[r];
+				/* H[i][c] at hrow[i] + c - i = Hc[hoff[i]] */
+				for (int i = 0; i < qx; i++)
+					Hc[hoff[i]] += ar[(Size) i * LOGREG_BLOCK];
+				H[hrow[c]] += dv[r];
+				for (int k = j + 1; k < ncat; k++)
+					if (cols[k] >= 0)
+						H[hrow[c] + cols[k] - c] += dv[r];
+			}
+		}
+	}
 }
 
 /*
@@ -587,27 +645,18 @@ LogregHalfRun(void *arg)
 		}
 		for (c = 0; c < nx; c++)
 			h->bz[(Size) (c + xoff) * LOGREG_BLOCK + nb] = x[c];
-		/* compact: the one-hot columns are 0 but for these 1s */
+		/* compact: the one-hot columns stay implicit (LogregBlockTerms) */
 		for (c = 0; c < P->ncat; c++)
-		{
-			int32		at = -1;
-
-			if (x[nx + c] >= 0.0)
-			{
-				at = ((int32) x[nx + c] + xoff) * LOGREG_BLOCK + nb;
-				h->bz[at] = 1.0;
-			}
-			h->bone[nb * P->ncat + c] = at;
-		}
+			h->bcol[nb * P->ncat + c] = x[nx + c] >= 0.0 ? (int32) x[nx + c] + xoff : -1;
 		h->by[nb] = x[w - 1];
 		if (++nb == LOGREG_BLOCK)
 		{
-			LogregBlockDone(P, h, nb);
+			LogregBlockTerms(P, h, nb);
 			nb = 0;
 		}
 	}
 	if (nb > 0)
-		LogregBlockDone(P, h, nb);
+		LogregBlockTerms(P, h, nb);
 }
 
 /*
@@ -925,6 +974,13 @@ LogregSetup(BpAggState *s, LogregProblem *P)
 	P->ncat = L->ncat;
 	P->xoff = s->opts.intercept ? 1 : 0;
 	P->q = P->p + P->xoff;
+	P->hrow = palloc(sizeof(int) * (P->q + 1));
+	P->hoff = palloc(sizeof(int) * (P->q + 1));
+	for (int i = 0; i < P->q; i++)
+	{
+		P->hrow[i] = i * P->q - i * (i - 1) / 2;
+		P->hoff[i] = P->hrow[i] - i;
+	}
 	P->l2 = s->opts.l2;
 	P->stride = 1;
 	P->penscale = 1.0;
@@ -960,9 +1016,8 @@ LogregSetup(BpAggState *s, LogregProblem *P)
 		h->P = P;
 		h->g = palloc0(sizeof(double) * P->q);
 		h->H = palloc0(sizeof(double) * P->q * (P->q + 1) / 2);
-		/* zero: compact rows' one-hot columns are 0 but where a row sets 1 */
-		h->bz = palloc0(sizeof(double) * P->q * LOGREG_BLOCK);
-		h->bone = palloc(sizeof(int32) * (P->ncat * LOGREG_BLOCK + 1));
+		h->bz = palloc(sizeof(double) * P->q * LOGREG_BLOCK);
+		h->bcol = palloc(sizeof(int32) * (P->ncat * LOGREG_BLOCK + 1));
 		h->ba = palloc(sizeof(double) * P->q * LOGREG_BLOCK);
 		h->by = palloc(sizeof(double) * LOGREG_BLOCK);
 		h->bm = palloc(sizeof(double) * LOGREG_BLOCK);
@@ -1196,6 +1251,7 @@ static const LearnerOps LogregOps = {
 	.create = LogregCreate,
 	.accum = LogregAccum,
 	.adopt_rows = LogregAdoptRows,
+	.compact = LogregCompact,
 	.merge = LogregMerge,
 	.serialize = LogregSerialize,
 	.deserialize = LogregDeserialize,

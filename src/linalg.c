@@ -298,16 +298,33 @@ void
 LinalgCrossAdd(double *H, double *g, int q, const double *w, const double *a,
 			   const double *z, int ld, int m)
 {
+	LinalgCrossAddLead(H, q, g, q, w, a, z, ld, m);
+}
+
+/*
+ * LinalgCrossAdd for the leading q x q block of a packed upper Hessian of
+ * order qh >= q (and the first q entries of g): the same sums, in the same
+ * order, so with qh = q the same bits.  Compiled twice, as LinalgQrAddRows
+ * is.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void
+LinalgCrossAddLead(double *H, int qh, double *g, int q, const double *w,
+				   const double *a, const double *z, int ld, int m)
+{
 	int			i,
 				j;
 
 	for (i = 0; i < q; i++)
 	{
 		const double *ai = a + (Size) i * ld;
+		double	   *Hi = H + (Size) i * qh - (Size) i * (i - 1) / 2;
 
 		g[i] += Dot(w, z + (Size) i * ld, m);
 		for (j = i; j < q; j++)
-			*H++ += Dot(ai, z + (Size) j * ld, m);
+			Hi[j - i] += Dot(ai, z + (Size) j * ld, m);
 	}
 }
 

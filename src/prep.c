@@ -1875,6 +1875,8 @@ typedef struct ReplayHalf
 	int64	   *nclipped;
 	bool		clip_only;		/* numeric, no indicators, center 0, scale 1 */
 	bool		in_place;		/* write each design row over its input row */
+	bool		compact;		/* pass the learner compact rows (one-hot) */
+	double	   *crow;			/* compact: scratch */
 	int64		npos;			/* in_place: rows with target 1 */
 } ReplayHalf;
 
@@ -1892,6 +1894,7 @@ ReplayHalfInit(ReplayHalf *h, const PrepState *ps, int32 **maps, BpAggState *t)
 	h->design = palloc(sizeof(double) * (ps->learned->ndesign + 1));
 	h->nmissing = palloc0(sizeof(int64) * (ps->nnum + 1));
 	h->nclipped = palloc0(sizeof(int64) * (ps->nnum + 1));
+	h->crow = palloc(sizeof(double) * (ps->nnum + ps->ncat + 1));
 	h->clip_only = ps->ncat == 0 && ps->learned->ndesign == ps->nnum;
 	for (int j = 0; j < ps->nnum; j++)
 		if (ps->learned->f[j].center != 0.0 || ps->learned->f[j].scale != 1.0)
@@ -1976,7 +1979,15 @@ ReplayRun(void *arg)
 		}
 		else
 		{
-			t->ops->accum(t, row[0], h->design);
+			if (h->compact)
+			{
+				memcpy(h->crow, h->design, sizeof(double) * ps->nnum);
+				for (j = 0; j < ps->ncat; j++)
+					h->crow[ps->nnum + j] = (double) PrepLevelColumn(L, j, h->levels[j]);
+				t->ops->accum(t, row[0], h->crow);
+			}
+			else
+				t->ops->accum(t, row[0], h->design);
 			t->n++;
 		}
 		if (++h->r == h->b->nrows)
@@ -2005,7 +2016,8 @@ ReplayCount(PrepState *ps, const ReplayHalf *h)
 }
 
 static void
-PrepReplay(const BpAggState *s, PrepState *ps, BpAggState *t, int32 **maps)
+PrepReplay(const BpAggState *s, PrepState *ps, BpAggState *t, int32 **maps,
+		   bool compact)
 {
 	int64		n = ps->rows.nrows;
 	bool		split = n >= 2 * PREP_ROUND && s->ops->accum_is_pure != NULL &&
@@ -2017,10 +2029,14 @@ PrepReplay(const BpAggState *s, PrepState *ps, BpAggState *t, int32 **maps)
 	BpAggState *t1 = NULL;
 
 	ReplayHalfInit(&h0, ps, maps, t);
+	h0.compact = compact;
 	if (split)
 	{
 		t1 = PrepNewLearner(t, ps->learned->ndesign);
+		if (compact)
+			s->ops->compact(t1, ps->ncat, ps->nnum);
 		ReplayHalfInit(&h1, ps, maps, t1);
+		h1.compact = compact;
 		CursorSkip(&h1.b, &h1.r, left0);
 	}
 	/* unsplit, h0 runs in the backend: its accum may allocate or raise an ERROR */
@@ -2124,7 +2140,8 @@ PrepFinish(BpAggState *s, bool consume)
 	PrepState  *ps = s->prep;
 	int32	  **maps;
 	BpAggState *t;
-	bool		handover;
+	bool		handover,
+				compact;
 	MemoryContext old = CurrentMemoryContext;
 
 	if (ps->consumed)
@@ -2168,7 +2185,17 @@ PrepFinish(BpAggState *s, bool consume)
 		s->ops->merge(t, s);
 		t->n = s->n;
 	}
-	PrepReplay(s, ps, t, maps);
+
+	/*
+	 * One-hot categorical rows go to a learner that takes them compactly
+	 * (logreg) in the form the hand-over gives it, so that both paths fit
+	 * the same rows the same way, to the same bytes.
+	 */
+	compact = ps->ncat > 0 && s->ops->compact != NULL && t->n == 0 &&
+		PrepCompactOk(ps->learned);
+	if (compact)
+		s->ops->compact(t, ps->ncat, ps->nnum);
+	PrepReplay(s, ps, t, maps, compact);
 
 	/*
 	 * late_std: the rows went in imputed and clipped, with center 0 and
