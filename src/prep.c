@@ -1874,6 +1874,12 @@ typedef struct ReplayHalf
 	int64	   *nmissing;		/* per feature, counted here */
 	int64	   *nclipped;
 	bool		clip_only;		/* numeric, no indicators, center 0, scale 1 */
+	bool		fast;			/* no indicators: the numeric part below */
+	double	   *fill;			/* fast: per feature, PrepFeature's fill, */
+	double	   *lower;			/* ... fences, */
+	double	   *upper;
+	double	   *center;			/* ... and scaling */
+	double	   *scale;
 	bool		in_place;		/* write each design row over its input row */
 	bool		compact;		/* pass the learner compact rows (one-hot) */
 	double	   *crow;			/* compact: scratch */
@@ -1899,6 +1905,57 @@ ReplayHalfInit(ReplayHalf *h, const PrepState *ps, int32 **maps, BpAggState *t)
 	for (int j = 0; j < ps->nnum; j++)
 		if (ps->learned->f[j].center != 0.0 || ps->learned->f[j].scale != 1.0)
 			h->clip_only = false;
+	h->fast = !ps->learned->ordinal;
+	h->fill = palloc(sizeof(double) * (ps->nnum + 1));
+	h->lower = palloc(sizeof(double) * (ps->nnum + 1));
+	h->upper = palloc(sizeof(double) * (ps->nnum + 1));
+	h->center = palloc(sizeof(double) * (ps->nnum + 1));
+	h->scale = palloc(sizeof(double) * (ps->nnum + 1));
+	for (int j = 0; j < ps->nnum; j++)
+	{
+		const PrepFeature *f = &ps->learned->f[j];
+
+		h->fast &= ps->learned->ind_col[j] < 0;
+		h->fill[j] = f->fill;
+		h->lower[j] = f->lower;
+		h->upper[j] = f->upper;
+		h->center[j] = f->center;
+		h->scale[j] = f->scale;
+	}
+}
+
+/*
+ * The numeric part of PrepApplyRow for a model without missing
+ * indicators, with the counters, without branches on the values (a NULL
+ * or a clipped value at random rows mispredicts): the same operations on
+ * the same values, so the same bits.
+ */
+static inline void
+ReplayNumeric(ReplayHalf *h, int nnum, const double *x)
+{
+	const double *restrict fill = h->fill,
+			   *restrict lower = h->lower,
+			   *restrict upper = h->upper,
+			   *restrict center = h->center,
+			   *restrict scale = h->scale;
+	double	   *restrict out = h->design;
+	int64	   *restrict nmissing = h->nmissing,
+			   *restrict nclipped = h->nclipped;
+	int			j;
+
+	for (j = 0; j < nnum; j++)
+	{
+		double		v = x[j];
+		int			miss = isnan(v);
+		double		u = miss ? fill[j] : v;
+		int			low = u < lower[j],
+					high = u > upper[j];
+
+		nmissing[j] += miss;
+		nclipped[j] += (low | high) & !miss;
+		u = low ? lower[j] : (high ? upper[j] : u);
+		out[j] = (u - center[j]) / scale[j];
+	}
 }
 
 /*
@@ -1921,7 +1978,19 @@ ReplayRun(void *arg)
 		const double *row = h->b->data + h->r * ps->w;
 		const double *x = row + 1;
 
-		if (h->clip_only)
+		if (h->fast && (ps->ncat == 0 || h->in_place || h->compact))
+		{
+			/* the design's numeric part; slots as the level column below */
+			for (j = 0; j < ps->ncat; j++)
+			{
+				double		id = row[1 + ps->nnum + j];
+
+				h->levels[j] = id >= 0 ? h->maps[j][(int32) id] :
+					(L->slot[j].null_level ? (int32) L->slot[j].nlevels : -1);
+			}
+			ReplayNumeric(h, ps->nnum, x);
+		}
+		else if (h->clip_only)
 		{
 			/* PrepApplyRow's bits: (v - 0) / 1 is v, -0 included */
 			for (j = 0; j < ps->nnum; j++)
