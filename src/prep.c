@@ -1887,6 +1887,7 @@ typedef struct ReplayHalf
 } ReplayHalf;
 
 static inline int PrepLevelColumn(const Prep *p, int j, int l);
+static void PrepApplySlots(const Prep *p, const int32 *levels, double *out);
 
 static void
 ReplayHalfInit(ReplayHalf *h, const PrepState *ps, int32 **maps, BpAggState *t)
@@ -1978,9 +1979,9 @@ ReplayRun(void *arg)
 		const double *row = h->b->data + h->r * ps->w;
 		const double *x = row + 1;
 
-		if (h->fast && (ps->ncat == 0 || h->in_place || h->compact))
+		if (h->fast)
 		{
-			/* the design's numeric part; slots as the level column below */
+			/* the design's numeric part; slots as columns unless compact */
 			for (j = 0; j < ps->ncat; j++)
 			{
 				double		id = row[1 + ps->nnum + j];
@@ -1989,6 +1990,8 @@ ReplayRun(void *arg)
 					(L->slot[j].null_level ? (int32) L->slot[j].nlevels : -1);
 			}
 			ReplayNumeric(h, ps->nnum, x);
+			if (ps->ncat > 0 && !h->in_place && !h->compact)
+				PrepApplySlots(L, h->levels, h->design);
 		}
 		else if (h->clip_only)
 		{
@@ -2324,6 +2327,18 @@ PrepApplyRow(const Prep *p, const double *x, const int32 *levels, double *out)
 		if (p->ind_col[j] >= 0)
 			out[p->ind_col[j]] = miss ? 1.0 : 0.0;
 	}
+	PrepApplySlots(p, levels, out);
+}
+
+/*
+ * The categorical part of PrepApplyRow: each slot's level, or its one-hot
+ * columns.
+ */
+static void
+PrepApplySlots(const Prep *p, const int32 *levels, double *out)
+{
+	int			j;
+
 	for (j = 0; j < p->ncat; j++)
 	{
 		int			col;
