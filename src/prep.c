@@ -1305,19 +1305,29 @@ SumRun(void *arg)
 {
 	SumJob	   *h = arg;
 	const PrepState *ps = h->ps;
+	const int	nnum = ps->nnum;
+	const PrepFeature *restrict f = h->f;
+	const double *restrict shift = h->shift;
+	double	   *restrict sum = h->sum,
+			   *restrict sum2 = h->sum2;
 	int64		i;
 	int			j;
 
 	for (i = 0; i < h->todo; i++)
 	{
-		const double *row = h->b->data + h->r * ps->w;
+		const double *restrict row = h->b->data + h->r * ps->w + 1;
 
-		for (j = 0; j < ps->nnum; j++)
+		/* RowValue's imputed and clipped value, without branches */
+		for (j = 0; j < nnum; j++)
 		{
-			double		d = RowValue(row, j, &h->f[j]) - h->shift[j];
+			double		x = row[j],
+						d;
 
-			h->sum[j] += d;
-			h->sum2[j] += d * d;
+			x = isnan(x) ? f[j].fill : x;
+			x = x < f[j].lower ? f[j].lower : (x > f[j].upper ? f[j].upper : x);
+			d = x - shift[j];
+			sum[j] += d;
+			sum2[j] += d * d;
 		}
 		if (++h->r == h->b->nrows)
 		{
