@@ -2097,27 +2097,29 @@ ReplayCount(PrepState *ps, const ReplayHalf *h)
 	}
 }
 
-static void
-PrepReplay(const BpAggState *s, PrepState *ps, BpAggState *t, int32 **maps,
-		   bool compact)
+/*
+ * Replay the buffered rows in one half, or in two at once (PrepRounds) when
+ * split, into t0 and t1 (the same learner when in_place: the rows are only
+ * rewritten), adding each half's counters to the state.  Returns the rows
+ * with target 1 (in_place).
+ */
+static int64
+ReplayHalves(const BpAggState *s, PrepState *ps, int32 **maps, BpAggState *t0,
+			 BpAggState *t1, bool split, bool in_place, bool compact)
 {
-	int64		n = ps->rows.nrows;
-	bool		split = n >= 2 * PREP_ROUND && s->ops->accum_is_pure != NULL &&
-		s->ops->accum_is_pure(t);
-	int64		left0 = split ? n / 2 : n,
+	int64		n = ps->rows.nrows,
+				left0 = split ? n / 2 : n,
 				left1 = n - left0;
 	ReplayHalf	h0,
 				h1;
-	BpAggState *t1 = NULL;
 
-	ReplayHalfInit(&h0, ps, maps, t);
+	ReplayHalfInit(&h0, ps, maps, t0);
+	h0.in_place = in_place;
 	h0.compact = compact;
 	if (split)
 	{
-		t1 = PrepNewLearner(t, ps->learned->ndesign);
-		if (compact)
-			s->ops->compact(t1, ps->ncat, ps->nnum);
 		ReplayHalfInit(&h1, ps, maps, t1);
+		h1.in_place = in_place;
 		h1.compact = compact;
 		CursorSkip(&h1.b, &h1.r, left0);
 	}
@@ -2126,8 +2128,27 @@ PrepReplay(const BpAggState *s, PrepState *ps, BpAggState *t, int32 **maps,
 			   s->opts.threads > 1);
 	ReplayCount(ps, &h0);
 	if (split)
-	{
 		ReplayCount(ps, &h1);
+	return h0.npos + (split ? h1.npos : 0);
+}
+
+static void
+PrepReplay(const BpAggState *s, PrepState *ps, BpAggState *t, int32 **maps,
+		   bool compact)
+{
+	bool		split = ps->rows.nrows >= 2 * PREP_ROUND && s->ops->accum_is_pure != NULL &&
+		s->ops->accum_is_pure(t);
+	BpAggState *t1 = NULL;
+
+	if (split)
+	{
+		t1 = PrepNewLearner(t, ps->learned->ndesign);
+		if (compact)
+			s->ops->compact(t1, ps->ncat, ps->nnum);
+	}
+	ReplayHalves(s, ps, maps, t, t1, split, false, compact);
+	if (split)
+	{
 		s->ops->merge(t, t1);
 		t->n += t1->n;
 	}
@@ -2180,28 +2201,12 @@ PrepHandOver(BpAggState *s, PrepState *ps, int32 **maps)
 {
 	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(ps));
 	BpAggState *t = PrepNewLearner(s, ps->learned->ndesign);
-	int64		n = ps->rows.nrows;
-	bool		split = n >= 2 * PREP_ROUND;
-	int64		left0 = split ? n / 2 : n,
-				left1 = n - left0;
-	ReplayHalf	h0,
-				h1;
+	int64		n = ps->rows.nrows,
+				npos;
 
 	MemoryContextSwitchTo(old);
-	ReplayHalfInit(&h0, ps, maps, t);
-	h0.in_place = true;
-	if (split)
-	{
-		ReplayHalfInit(&h1, ps, maps, t);
-		h1.in_place = true;
-		CursorSkip(&h1.b, &h1.r, left0);
-	}
-	PrepRounds(ReplayRun, &h0, &h0.todo, left0, split ? &h1 : NULL, &h1.todo, left1,
-			   s->opts.threads > 1);
-	ReplayCount(ps, &h0);
-	if (split)
-		ReplayCount(ps, &h1);
-	s->ops->adopt_rows(t, &ps->rows, h0.npos + (split ? h1.npos : 0), ps->ncat);
+	npos = ReplayHalves(s, ps, maps, t, t, n >= 2 * PREP_ROUND, true, false);
+	s->ops->adopt_rows(t, &ps->rows, npos, ps->ncat);
 	t->n = n;
 	RowStoreInit(&ps->rows, ps->w, ps->rows.cxt);
 	ps->consumed = true;
