@@ -6,7 +6,9 @@
  *
  * Storage.  Newton's method revisits every row once per iteration, so the
  * state keeps the training rows: p features and the label as p + 1
- * doubles, in a RowStore (rowstore.c) in the aggregate context: blocks of
+ * doubles (or, for one-hot categorical features from prep.c, the numeric
+ * design values, one column number per slot and the label: "compact"
+ * rows), in a RowStore (rowstore.c) in the aggregate context: blocks of
  * 16 kB at first, doubling up to 32 MB, so small groups stay small and no
  * single allocation ever approaches 1 GB.  Memory is 8 (p + 1) bytes per
  * row plus under one block; buypower.max_training_memory caps it.
@@ -133,8 +135,9 @@ LogregAccum(BpAggState *s, double y, const double *x)
  * Take over a store of design rows (prep.c), in place of the empty one:
  * full rows, or compact ones whose last ncat values before the label name
  * the one-hot column holding 1 in each categorical slot (aggstate.h).  The
- * passes expand them (LogregHalfRun, RowMargin); a learner holding compact
- * rows is only finished, never merged or serialized.
+ * passes never build the one-hot columns (RowMargin, LogregBlockTerms); a
+ * learner holding compact rows is only finished, never merged or
+ * serialized.
  */
 static void
 LogregAdoptRows(BpAggState *s, RowStore *rows, int64 npos, int ncat)
