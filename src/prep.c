@@ -1883,8 +1883,7 @@ typedef struct ReplayHalf
 	double	   *design;			/* scratch */
 	int64	   *nmissing;		/* per feature, counted here */
 	int64	   *nclipped;
-	bool		clip_only;		/* numeric, no indicators, center 0, scale 1 */
-	bool		fast;			/* no indicators: the numeric part below */
+	bool		fast;			/* no indicators: ReplayNumeric */
 	double	   *fill;			/* fast: per feature, PrepFeature's fill, */
 	double	   *lower;			/* ... fences, */
 	double	   *upper;
@@ -1912,11 +1911,7 @@ ReplayHalfInit(ReplayHalf *h, const PrepState *ps, int32 **maps, BpAggState *t)
 	h->nmissing = palloc0(sizeof(int64) * (ps->nnum + 1));
 	h->nclipped = palloc0(sizeof(int64) * (ps->nnum + 1));
 	h->crow = palloc(sizeof(double) * (ps->nnum + ps->ncat + 1));
-	h->clip_only = ps->ncat == 0 && ps->learned->ndesign == ps->nnum;
-	for (int j = 0; j < ps->nnum; j++)
-		if (ps->learned->f[j].center != 0.0 || ps->learned->f[j].scale != 1.0)
-			h->clip_only = false;
-	h->fast = !ps->learned->ordinal;
+	h->fast = ps->ncat == 0 || !ps->learned->ordinal;
 	h->fill = palloc(sizeof(double) * (ps->nnum + 1));
 	h->lower = palloc(sizeof(double) * (ps->nnum + 1));
 	h->upper = palloc(sizeof(double) * (ps->nnum + 1));
@@ -2002,24 +1997,6 @@ ReplayRun(void *arg)
 			ReplayNumeric(h, ps->nnum, x);
 			if (ps->ncat > 0 && !h->in_place && !h->compact)
 				PrepApplySlots(L, h->levels, h->design);
-		}
-		else if (h->clip_only)
-		{
-			/* PrepApplyRow's bits: (v - 0) / 1 is v, -0 included */
-			for (j = 0; j < ps->nnum; j++)
-			{
-				const PrepFeature *f = &L->f[j];
-				double		v = x[j];
-
-				if (isnan(v))
-				{
-					h->nmissing[j]++;
-					v = f->fill;
-				}
-				else if (v < f->lower || v > f->upper)
-					h->nclipped[j]++;
-				h->design[j] = v < f->lower ? f->lower : (v > f->upper ? f->upper : v);
-			}
 		}
 		else
 		{
