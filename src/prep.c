@@ -1884,6 +1884,7 @@ typedef struct ReplayHalf
 	int64	   *nmissing;		/* per feature, counted here */
 	int64	   *nclipped;
 	bool		fast;			/* no indicators: ReplayNumeric */
+	bool		unscaled;		/* fast, and every center 0 and scale 1 */
 	double	   *fill;			/* fast: per feature, PrepFeature's fill, */
 	double	   *lower;			/* ... fences, */
 	double	   *upper;
@@ -1917,11 +1918,13 @@ ReplayHalfInit(ReplayHalf *h, const PrepState *ps, int32 **maps, BpAggState *t)
 	h->upper = palloc(sizeof(double) * (ps->nnum + 1));
 	h->center = palloc(sizeof(double) * (ps->nnum + 1));
 	h->scale = palloc(sizeof(double) * (ps->nnum + 1));
+	h->unscaled = true;
 	for (int j = 0; j < ps->nnum; j++)
 	{
 		const PrepFeature *f = &ps->learned->f[j];
 
 		h->fast &= ps->learned->ind_col[j] < 0;
+		h->unscaled &= f->center == 0.0 && f->scale == 1.0;
 		h->fill[j] = f->fill;
 		h->lower[j] = f->lower;
 		h->upper[j] = f->upper;
@@ -1947,6 +1950,7 @@ ReplayNumeric(ReplayHalf *h, int nnum, const double *x)
 	double	   *restrict out = h->design;
 	int64	   *restrict nmissing = h->nmissing,
 			   *restrict nclipped = h->nclipped;
+	const bool	unscaled = h->unscaled;
 	int			j;
 
 	for (j = 0; j < nnum; j++)
@@ -1960,7 +1964,8 @@ ReplayNumeric(ReplayHalf *h, int nnum, const double *x)
 		nmissing[j] += miss;
 		nclipped[j] += (low | high) & !miss;
 		u = low ? lower[j] : (high ? upper[j] : u);
-		out[j] = (u - center[j]) / scale[j];
+		/* (u - 0) / 1 is u, -0 included: no division for unscaled rows */
+		out[j] = unscaled ? u : (u - center[j]) / scale[j];
 	}
 }
 
