@@ -588,7 +588,8 @@ BpAggDeserialize(FunctionCallInfo fcinfo, const LearnerOps *ops)
 	StringInfoData buf;
 	BpAggState *s;
 
-	BpAggContext(fcinfo, ops);
+	MemoryContext aggcxt = BpAggContext(fcinfo, ops);
+
 	buf.data = VARDATA_ANY(raw);
 	buf.len = VARSIZE_ANY_EXHDR(raw);
 	buf.maxlen = buf.len;
@@ -596,6 +597,7 @@ BpAggDeserialize(FunctionCallInfo fcinfo, const LearnerOps *ops)
 
 	s = palloc0(sizeof(BpAggState));
 	s->ops = ops;
+	s->donor_cxt = aggcxt;
 	if (buf.len < 64 || pq_getmsgbyte(&buf) != BP_STATE_FORMAT ||
 		pq_getmsgbyte(&buf) != ops->kind)
 		BadState(ops);

@@ -65,6 +65,9 @@ typedef struct BpAggState
 								 * or until PrepFinish when rows are buffered */
 	int			catarg;			/* argument number of text[] categories, or 0 */
 	struct PrepState *prep;		/* preprocessing state, from the first row */
+	MemoryContext donor_cxt;	/* set by deserialize: the aggregate context,
+								 * where the learner may put what the combine
+								 * can then take over instead of copying */
 } BpAggState;
 
 typedef struct LearnerOps

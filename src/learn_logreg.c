@@ -23,8 +23,9 @@
  * calls); interrupts are checked between rounds, after both halves end.
  *
  * Parallel plans.  Workers scan their share of the table and collect its
- * rows; each worker's rows are serialized, sent to the leader and
- * appended (copied) to the leader's state.  The Newton solve then runs in
+ * rows; each worker's rows are serialized (as they are in memory), sent to
+ * the leader, deserialized into blocks of the aggregate context and linked
+ * into the leader's state (LogregMerge).  The Newton solve then runs in
  * the leader alone, in the final function.  A worker's serialized state
  * must fit in a bytea (1 GB).
  *
@@ -37,7 +38,6 @@
 #include <math.h>
 
 #include "libpq/pqformat.h"
-#include "port/pg_bswap.h"
 #include "miscadmin.h"
 #include "utils/float.h"
 #include "utils/memutils.h"
@@ -69,6 +69,8 @@ typedef struct LogregLearner
 	int			ncat;			/* compact rows (adopted from prep.c): nx
 								 * values, ncat one-hot column numbers, y */
 	int			nx;				/* compact: design values stored (else p) */
+	bool		donor;			/* deserialized into the aggregate context:
+								 * a merge may take the rows over */
 } LogregLearner;
 
 /*
@@ -182,9 +184,32 @@ LogregMerge(BpAggState *ds, BpAggState *ss)
 
 	if (D->ncat > 0 || S->ncat > 0)
 		elog(ERROR, "cannot merge logreg states holding compact rows");
+	D->npos += S->npos;
+
+	/*
+	 * A state deserialized from a parallel worker has its rows in blocks of
+	 * the aggregate context, which outlives it: link the blocks, in order,
+	 * instead of copying every row (the rows are the same either way).
+	 */
+	if (S->donor && S->rows.cxt == D->rows.cxt && S->rows.w == D->rows.w)
+	{
+		if (S->rows.head == NULL)
+			return;
+		if (D->rows.bytes + S->rows.bytes > (Size) bp_max_training_memory * 1024)
+			LogregTooMuchData();
+		if (D->rows.tail != NULL)
+			D->rows.tail->next = S->rows.head;
+		else
+			D->rows.head = S->rows.head;
+		D->rows.tail = S->rows.tail;
+		D->rows.nrows += S->rows.nrows;
+		D->rows.bytes += S->rows.bytes;
+		RowStoreInit(&S->rows, S->rows.w, S->rows.cxt);
+		S->npos = 0;
+		return;
+	}
 	for (b = S->rows.head; b != NULL; b = b->next)
 		LogregAppendRows(D, b->data, b->nrows);
-	D->npos += S->npos;
 }
 
 /*
@@ -200,7 +225,9 @@ LogregBadState(void)
 }
 
 /*
- * Write the row count, then every row's doubles.
+ * Write the row count, then every row's doubles, as they are in memory: the
+ * state only travels from a parallel worker to its leader, processes of one
+ * server on one machine, so native byte order is safe and costs a memcpy.
  */
 static void
 LogregSerialize(BpAggState *s, StringInfo buf)
@@ -224,25 +251,18 @@ LogregSerialize(BpAggState *s, StringInfo buf)
 	pq_sendint64(buf, L->rows.nrows);
 	for (b = L->rows.head; b != NULL; b = b->next)
 	{
-		int64		i;
+		Size		len = sizeof(double) * w * b->nrows;
 
-		for (i = 0; i < b->nrows * w; i++)
-		{
-			union
-			{
-				double		d;
-				uint64		u;
-			}			v;
-
-			v.d = b->data[i];
-			pq_writeint64(buf, v.u);
-		}
+		memcpy(buf->data + buf->len, b->data, len);
+		buf->len += len;
 	}
+	buf->data[buf->len] = '\0';
 }
 
 /*
  * Read what LogregSerialize wrote, checking the length before allocating.
- * Rows are decoded straight into the blocks, a block at a time.
+ * Rows are copied straight into the blocks, a block at a time; the blocks go
+ * in the aggregate context, so that the combine can take them over.
  */
 static void
 LogregDeserialize(BpAggState *s, StringInfo buf)
@@ -250,6 +270,12 @@ LogregDeserialize(BpAggState *s, StringInfo buf)
 	LogregLearner *L = s->learner;
 	int			w = L->p + 1;
 	int64		nrows;
+
+	if (s->donor_cxt != NULL)
+	{
+		RowStoreInit(&L->rows, w, s->donor_cxt);
+		L->donor = true;
+	}
 
 	if (buf->len - buf->cursor < 8)
 		LogregBadState();
@@ -267,14 +293,7 @@ LogregDeserialize(BpAggState *s, StringInfo buf)
 
 		if (dst == NULL)
 			LogregTooMuchData();
-		for (i = 0; i < k * w; i++)
-		{
-			uint64		u;
-
-			memcpy(&u, src + 8 * i, 8);
-			u = pg_ntoh64(u);
-			memcpy(&dst[i], &u, 8);
-		}
+		memcpy(dst, src, sizeof(double) * w * k);
 		for (i = 0; i < k; i++)
 		{
 			double		y = dst[i * w + w - 1];
