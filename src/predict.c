@@ -13,13 +13,15 @@
  * dot product (or the tree walk).  A miss replaces the entry used longest
  * ago, so a query alternating between a handful of models decodes each once.
  *
- * The feature array is usually written in the query, ARRAY[x1, ..., xn]
- * over columns, and PostgreSQL builds that array for every row before
- * predict sees it: at ten features, building it costs as much as scoring.
- * predict's planner support function therefore rewrites such a call into
- * predict_values(model, x1, ..., xn), a VARIADIC "any" function that gets
- * the elements as separate arguments and lays them out as the same array in
- * memory of its own, once per row: the same checks, errors and bits.
+ * The feature arrays are usually written in the query, ARRAY[x1, ..., xn]
+ * over columns (and ARRAY[c1, ..., ck] for categories), and PostgreSQL
+ * builds them for every row before predict sees them.  predict's planner
+ * support function therefore rewrites such a call into
+ * predict_values(model, x1, ..., xn, c1, ..., ck), a VARIADIC "any"
+ * function that gets the elements as separate arguments and lays them out
+ * as the same arrays in memory of its own, once per row: the same checks,
+ * errors and bits.  Scoring 1M rows into a table took 0.86 of the time
+ * with arrays (0.84 with three categories; bench/alternate.py).
  *
  *-------------------------------------------------------------------------
  */
