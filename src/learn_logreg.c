@@ -559,7 +559,7 @@ LogregBlockTerms(const LogregProblem *P, LogregHalf *h, int nb)
 	if (P->ncat == 0)
 	{
 		LinalgScaleRows(h->ba, h->bz, LOGREG_BLOCK, dv, P->q, nb);
-		LinalgCrossAdd(h->H, h->g, P->q, br, h->ba, h->bz, LOGREG_BLOCK, nb);
+		LinalgCrossAdd(h->H, P->q, h->g, P->q, br, h->ba, h->bz, LOGREG_BLOCK, nb);
 		return;
 	}
 
@@ -581,7 +581,7 @@ LogregBlockTerms(const LogregProblem *P, LogregHalf *h, int nb)
 		const int  *restrict hrow = P->hrow;
 
 		LinalgScaleRows(h->ba, h->bz, LOGREG_BLOCK, dv, qx, nb);
-		LinalgCrossAddLead(H, P->q, g, qx, br, ba, h->bz, LOGREG_BLOCK, nb);
+		LinalgCrossAdd(H, P->q, g, qx, br, ba, h->bz, LOGREG_BLOCK, nb);
 		for (r = 0; r < nb; r++)
 		{
 			const int32 *cols = h->bcol + r * ncat;

@@ -281,9 +281,10 @@ LinalgQrAddRows(double *R, int q, double *blk, int ldb, int m)
 }
 
 /*
- * Add a block of m weighted rows to a gradient and a packed upper Hessian:
+ * Add a block of m weighted rows to a gradient and to the leading q x q
+ * block of a packed upper Hessian of order qh >= q (qh = q: all of it):
  *
- *	g[i] += sum_r w[r] z[i][r],		H[i][j] += sum_r a[i][r] z[j][r]  (j >= i)
+ *	g[i] += sum_r w[r] z[i][r],		H[i][j] += sum_r a[i][r] z[j][r]  (i <= j < q)
  *
  * where z and a (a = the rows' curvature weights times z) are column-major
  * with leading dimension ld.  Each entry is one Dot over the block, so the
@@ -295,24 +296,8 @@ LinalgQrAddRows(double *R, int q, double *blk, int ldb, int m)
 __attribute__((target_clones("avx2", "default")))
 #endif
 void
-LinalgCrossAdd(double *H, double *g, int q, const double *w, const double *a,
-			   const double *z, int ld, int m)
-{
-	LinalgCrossAddLead(H, q, g, q, w, a, z, ld, m);
-}
-
-/*
- * LinalgCrossAdd for the leading q x q block of a packed upper Hessian of
- * order qh >= q (and the first q entries of g): the same sums, in the same
- * order, so with qh = q the same bits.  Compiled twice, as LinalgQrAddRows
- * is.
- */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-void
-LinalgCrossAddLead(double *H, int qh, double *g, int q, const double *w,
-				   const double *a, const double *z, int ld, int m)
+LinalgCrossAdd(double *H, int qh, double *g, int q, const double *w,
+			   const double *a, const double *z, int ld, int m)
 {
 	int			i,
 				j;

@@ -57,9 +57,7 @@ extern double LinalgDot(const double *a, const double *b, int n);
 #define LINALG_QR_CHECK_Q	64
 
 extern void LinalgQrAddRows(double *R, int q, double *blk, int ldb, int m);
-extern void LinalgCrossAddLead(double *H, int qh, double *g, int q, const double *w,
-							   const double *a, const double *z, int ld, int m);
-extern void LinalgCrossAdd(double *H, double *g, int q, const double *w,
+extern void LinalgCrossAdd(double *H, int qh, double *g, int q, const double *w,
 						   const double *a, const double *z, int ld, int m);
 extern void LinalgAddCols(double *out, const double *cols, int ld,
 						  const double *coef, int ncols, int m);
