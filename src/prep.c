@@ -802,6 +802,18 @@ SelectKth(double *v, int64 n, int64 k, bool check)
 }
 
 /*
+ * A value imputed (NaN: fill) and clipped to [lower, upper], as training
+ * statistics, the replay and scoring all see it; written with selects, so
+ * that loops over rows with NULLs or outliers at random do not mispredict.
+ */
+static inline double
+ImputeClip(double v, double fill, double lower, double upper)
+{
+	v = isnan(v) ? fill : v;
+	return v < lower ? lower : (v > upper ? upper : v);
+}
+
+/*
  * Value of numeric feature j in a buffered row as the statistics see it:
  * observed (NaN if missing) when f is NULL, else imputed and clipped by f.
  */
@@ -812,9 +824,7 @@ RowValue(const double *row, int j, const PrepFeature *f)
 
 	if (f == NULL)
 		return x;
-	if (isnan(x))
-		x = f->fill;
-	return x < f->lower ? f->lower : (x > f->upper ? f->upper : x);
+	return ImputeClip(x, f->fill, f->lower, f->upper);
 }
 
 /*
@@ -1315,17 +1325,12 @@ SumRun(void *arg)
 
 	for (i = 0; i < h->todo; i++)
 	{
-		const double *restrict row = h->b->data + h->r * ps->w + 1;
+		const double *restrict row = h->b->data + h->r * ps->w;
 
-		/* RowValue's imputed and clipped value, without branches */
 		for (j = 0; j < nnum; j++)
 		{
-			double		x = row[j],
-						d;
+			double		d = RowValue(row, j, &f[j]) - shift[j];
 
-			x = isnan(x) ? f[j].fill : x;
-			x = x < f[j].lower ? f[j].lower : (x > f[j].upper ? f[j].upper : x);
-			d = x - shift[j];
 			sum[j] += d;
 			sum2[j] += d * d;
 		}
@@ -1955,15 +1960,11 @@ ReplayNumeric(ReplayHalf *h, int nnum, const double *x)
 
 	for (j = 0; j < nnum; j++)
 	{
-		double		v = x[j];
-		int			miss = isnan(v);
-		double		u = miss ? fill[j] : v;
-		int			low = u < lower[j],
-					high = u > upper[j];
+		double		v = x[j],
+					u = ImputeClip(v, fill[j], lower[j], upper[j]);
 
-		nmissing[j] += miss;
-		nclipped[j] += (low | high) & !miss;
-		u = low ? lower[j] : (high ? upper[j] : u);
+		nmissing[j] += isnan(v);
+		nclipped[j] += (v < lower[j]) | (v > upper[j]);	/* false for NaN */
 		/* (u - 0) / 1 is u, -0 included: no division for unscaled rows */
 		out[j] = unscaled ? u : (u - center[j]) / scale[j];
 	}
@@ -1989,29 +1990,22 @@ ReplayRun(void *arg)
 		const double *row = h->b->data + h->r * ps->w;
 		const double *x = row + 1;
 
+		for (j = 0; j < ps->ncat; j++)
+		{
+			double		id = row[1 + ps->nnum + j];
+
+			h->levels[j] = id >= 0 ? h->maps[j][(int32) id] :
+				(L->slot[j].null_level ? (int32) L->slot[j].nlevels : -1);
+		}
 		if (h->fast)
 		{
 			/* the design's numeric part; slots as columns unless compact */
-			for (j = 0; j < ps->ncat; j++)
-			{
-				double		id = row[1 + ps->nnum + j];
-
-				h->levels[j] = id >= 0 ? h->maps[j][(int32) id] :
-					(L->slot[j].null_level ? (int32) L->slot[j].nlevels : -1);
-			}
 			ReplayNumeric(h, ps->nnum, x);
 			if (ps->ncat > 0 && !h->in_place && !h->compact)
 				PrepApplySlots(L, h->levels, h->design);
 		}
 		else
 		{
-			for (j = 0; j < ps->ncat; j++)
-			{
-				double		id = row[1 + ps->nnum + j];
-
-				h->levels[j] = id >= 0 ? h->maps[j][(int32) id] :
-					(L->slot[j].null_level ? (int32) L->slot[j].nlevels : -1);
-			}
 			for (j = 0; j < ps->nnum; j++)
 			{
 				const PrepFeature *f = &L->f[j];
@@ -2023,35 +2017,35 @@ ReplayRun(void *arg)
 			}
 			PrepApplyRow(L, x, h->levels, h->design);
 		}
-		if (h->in_place)
+		if (h->in_place || h->compact)
 		{
 			/*
 			 * The design row, then the target (ndesign = nnum = w - 1); with
 			 * categorical slots, the nnum numeric design values, then per
 			 * slot the design column of its 1 (or -1), then the target (w =
-			 * nnum + ncat + 1; see PrepCompactOk).  Everything this row's
-			 * input is needed for has been read above.
+			 * nnum + ncat + 1; see PrepCompactOk).  In place, it goes over
+			 * the input row, all of which has been read above.
 			 */
-			double	   *dst = (double *) row;
+			double	   *dst = h->in_place ? (double *) row : h->crow;
 			double		y = row[0];
 
 			memcpy(dst, h->design, sizeof(double) * ps->nnum);
 			for (j = 0; j < ps->ncat; j++)
 				dst[ps->nnum + j] = (double) PrepLevelColumn(L, j, h->levels[j]);
-			dst[ps->w - 1] = y;
-			h->npos += (y == 1.0);
+			if (h->in_place)
+			{
+				dst[ps->w - 1] = y;
+				h->npos += (y == 1.0);
+			}
+			else
+			{
+				t->ops->accum(t, y, dst);
+				t->n++;
+			}
 		}
 		else
 		{
-			if (h->compact)
-			{
-				memcpy(h->crow, h->design, sizeof(double) * ps->nnum);
-				for (j = 0; j < ps->ncat; j++)
-					h->crow[ps->nnum + j] = (double) PrepLevelColumn(L, j, h->levels[j]);
-				t->ops->accum(t, row[0], h->crow);
-			}
-			else
-				t->ops->accum(t, row[0], h->design);
+			t->ops->accum(t, row[0], h->design);
 			t->n++;
 		}
 		if (++h->r == h->b->nrows)
@@ -2170,9 +2164,9 @@ PrepCompactOk(const Prep *p)
  * into the learner's row [design, y] and the learner takes the buffer:
  * no second copy of the rows.  With categorical features one-hot encoded
  * (PrepCompactOk), a row [y, x, level ids] becomes [numeric design, the
- * design column of each slot's 1 or -1, y], the learner expanding the
- * zeros and ones itself: the buffer keeps its width instead of a second
- * store of every one-hot column being filled.  Same rows, same order, same bits as the
+ * design column of each slot's 1 or -1, y], which the learner uses without
+ * building the zeros and ones: the buffer keeps its width instead of a
+ * second store of every one-hot column being filled.  Same rows, same order, same bits as the
  * replay.  Halves of the rows run at once, as in PrepReplay, each with
  * its own counters.  The state's buffer is left empty and the learner's
  * state is kept with it, in the aggregate's memory: a hashed aggregate
@@ -2311,18 +2305,11 @@ PrepApplyRow(const Prep *p, const double *x, const int32 *levels, double *out)
 	for (j = 0; j < p->nnum; j++)
 	{
 		const PrepFeature *f = &p->f[j];
-		double		v = x[j];
-		bool		miss = isnan(v);
+		double		v = ImputeClip(x[j], f->fill, f->lower, f->upper);
 
-		if (miss)
-			v = f->fill;
-		if (v < f->lower)
-			v = f->lower;
-		else if (v > f->upper)
-			v = f->upper;
 		out[j] = (v - f->center) / f->scale;
 		if (p->ind_col[j] >= 0)
-			out[p->ind_col[j]] = miss ? 1.0 : 0.0;
+			out[p->ind_col[j]] = isnan(x[j]) ? 1.0 : 0.0;
 	}
 	PrepApplySlots(p, levels, out);
 }
