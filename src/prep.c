@@ -2112,16 +2112,13 @@ static void
 PrepReplay(const BpAggState *s, PrepState *ps, BpAggState *t, int32 **maps,
 		   bool compact)
 {
-	bool		split = ps->rows.nrows >= 2 * PREP_ROUND && s->ops->accum_is_pure != NULL &&
-		s->ops->accum_is_pure(t);
+	/* compact rows go to one learner: they are never merged (logreg) */
+	bool		split = !compact && ps->rows.nrows >= 2 * PREP_ROUND &&
+		s->ops->accum_is_pure != NULL && s->ops->accum_is_pure(t);
 	BpAggState *t1 = NULL;
 
 	if (split)
-	{
 		t1 = PrepNewLearner(t, ps->learned->ndesign);
-		if (compact)
-			s->ops->compact(t1, ps->ncat, ps->nnum);
-	}
 	ReplayHalves(s, ps, maps, t, t1, split, false, compact);
 	if (split)
 	{
