@@ -29,6 +29,7 @@
 #include "buypower.h"
 #include "aggstate.h"
 #include "linalg.h"
+#include "values.h"
 
 #define BP_STATE_FORMAT		2
 
@@ -353,22 +354,22 @@ BpParseOptions(Jsonb *jb, const LearnerOps *ops, BpOptions *o)
 }
 
 /*
- * Make a header-only state on the first row of a group.
+ * Make a header-only state on the first row of a group; options are in
+ * argument optarg when there is one (0: none): jsonb, or an untyped
+ * literal read as jsonb.
  */
 static BpAggState *
-NewState(FunctionCallInfo fcinfo, const LearnerOps *ops)
+NewState(FunctionCallInfo fcinfo, const LearnerOps *ops, int optarg)
 {
 	BpAggState *s = palloc0(sizeof(BpAggState));
-	int			optarg = 3;
 	Jsonb	   *jb;
 
-	/* (target, numeric float8[], categorical text[] [, options]) */
-	if (PG_NARGS() > 3 && get_fn_expr_argtype(fcinfo->flinfo, 3) == TEXTARRAYOID)
-	{
-		s->catarg = 3;
-		optarg = 4;
-	}
-	jb = (PG_NARGS() > optarg && !PG_ARGISNULL(optarg)) ? PG_GETARG_JSONB_P(optarg) : NULL;
+	if (optarg == 0 || PG_ARGISNULL(optarg))
+		jb = NULL;
+	else if (get_fn_expr_argtype(fcinfo->flinfo, optarg) == UNKNOWNOID)
+		jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, PG_GETARG_DATUM(optarg)));
+	else
+		jb = PG_GETARG_JSONB_P(optarg);
 	s->ops = ops;
 	s->nfeatures = -1;
 	s->target_bool = (get_fn_expr_argtype(fcinfo->flinfo, 1) == BOOLOID);
@@ -405,57 +406,21 @@ NotFinite(const LearnerOps *ops, int pos)
 }
 
 /*
- * Transition driver: skip and count rows with a NULL target or array,
- * check the row, and hand it to the preprocessing layer, which passes it
- * on to the learner or keeps it for the end (prep.c).
+ * The part of both transition drivers after the features are read: check
+ * the row against the state and the target, and hand it to the
+ * preprocessing layer, which passes it on to the learner or keeps it for
+ * the end (prep.c).  x has n values, NaN for NULLs (hasnull), all others
+ * finite; cvalues/clens the ncat categorical values.
  */
-Datum
-BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops)
+static void
+AccumRow(FunctionCallInfo fcinfo, BpAggState *s, MemoryContext aggcxt,
+		 const double *x, int n, bool hasnull,
+		 const char *const *cvalues, const int *clens, int ncat)
 {
-	MemoryContext aggcxt = BpAggContext(fcinfo, ops);
-	MemoryContext old;
-	BpAggState *s;
-	const double *x;
-	ArrayType  *a;
-	ArrayType  *cats = NULL;
+	const LearnerOps *ops = s->ops;
+	MemoryContext old = MemoryContextSwitchTo(aggcxt);
 	double		y;
-	bool		hasnull;
-	int			n,
-				ncat = 0;
 
-	if (PG_ARGISNULL(0))
-	{
-		old = MemoryContextSwitchTo(aggcxt);
-		s = NewState(fcinfo, ops);
-		MemoryContextSwitchTo(old);
-	}
-	else
-		s = (BpAggState *) PG_GETARG_POINTER(0);
-
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || (s->catarg > 0 && PG_ARGISNULL(s->catarg)))
-	{
-		s->nskipped++;
-		PG_RETURN_POINTER(s);
-	}
-
-	/* detoasted in the per-tuple context, which nodeAgg resets */
-	a = PG_GETARG_ARRAYTYPE_P(2);
-	if (s->catarg > 0)
-	{
-		cats = PG_GETARG_ARRAYTYPE_P(s->catarg);
-		ncat = PrepCountCategorical(cats);
-	}
-	if (s->prep == NULL)
-	{
-		/* first row of the group: check it, then size the state by it */
-		BpGetFeaturesNullable(a, &n, palloc(sizeof(double) * BP_MAX_FEATURES), &hasnull,
-							  ops->name);
-		old = MemoryContextSwitchTo(aggcxt);
-		PrepStart(s, n, ncat);
-		MemoryContextSwitchTo(old);
-	}
-	x = BpGetFeaturesNullable(a, &n, s->prep->xbuf, &hasnull, ops->name);
-	old = MemoryContextSwitchTo(aggcxt);
 	if (n != s->prep->nnum)
 		BpCheckFeatureCount(s->prep->nnum, n);
 	if (ncat != s->prep->ncat)
@@ -471,8 +436,218 @@ BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("%s label must be 0 or 1, not %g", ops->name, y)));
-	PrepAccum(s, y, x, hasnull, cats);
+	PrepAccum(s, y, x, hasnull, cvalues, clens);
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Transition driver of the array form, (target, float8[] [, text[]]
+ * [, options]): skip and count rows with a NULL target or array, read the
+ * arrays and pass the row on.
+ */
+Datum
+BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops)
+{
+	MemoryContext aggcxt = BpAggContext(fcinfo, ops);
+	BpAggState *s;
+	const double *x;
+	ArrayType  *a;
+	const char *cvalues[PREP_MAX_CATEGORICAL];
+	int			clens[PREP_MAX_CATEGORICAL];
+	bool		hasnull;
+	int			n,
+				ncat = 0;
+
+	if (PG_ARGISNULL(0))
+	{
+		MemoryContext old = MemoryContextSwitchTo(aggcxt);
+		int			optarg = 3;
+
+		/* (target, numeric float8[], categorical text[] [, options]) */
+		if (PG_NARGS() > 3 && get_fn_expr_argtype(fcinfo->flinfo, 3) == TEXTARRAYOID)
+			optarg = 4;
+		s = NewState(fcinfo, ops, PG_NARGS() > optarg ? optarg : 0);
+		s->catarg = optarg == 4 ? 3 : 0;
+		MemoryContextSwitchTo(old);
+	}
+	else
+		s = (BpAggState *) PG_GETARG_POINTER(0);
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || (s->catarg > 0 && PG_ARGISNULL(s->catarg)))
+	{
+		s->nskipped++;
+		PG_RETURN_POINTER(s);
+	}
+
+	/* detoasted in the per-tuple context, which nodeAgg resets */
+	a = PG_GETARG_ARRAYTYPE_P(2);
+	if (s->catarg > 0)
+	{
+		ArrayType  *cats = PG_GETARG_ARRAYTYPE_P(s->catarg);
+
+		ncat = PrepCountCategorical(cats);
+		PrepCategoricalValues(cats, ncat, cvalues, clens);
+	}
+	if (s->prep == NULL)
+	{
+		MemoryContext old;
+
+		/* first row of the group: check it, then size the state by it */
+		BpGetFeaturesNullable(a, &n, palloc(sizeof(double) * BP_MAX_FEATURES), &hasnull,
+							  ops->name);
+		old = MemoryContextSwitchTo(aggcxt);
+		PrepStart(s, n, ncat);
+		MemoryContextSwitchTo(old);
+	}
+	x = BpGetFeaturesNullable(a, &n, s->prep->xbuf, &hasnull, ops->name);
+	AccumRow(fcinfo, s, aggcxt, x, n, hasnull, cvalues, clens, ncat);
+	PG_RETURN_POINTER(s);
+}
+
+/*
+ * Sort out the arguments of the argument form at the first row: after the
+ * target, numbers (the numeric features), then text (the categorical
+ * ones), then optionally the options, jsonb or an untyped literal (a
+ * constant category would be useless).  Counts the features and returns
+ * the options' argument number, or 0.
+ */
+static int
+ValuesCheckArgs(FunctionCallInfo fcinfo, const LearnerOps *ops, int *nnum, int *ncat)
+{
+	int			last = PG_NARGS() - 1,
+				optarg = 0,
+				i;
+
+	if (last >= 3 && (get_fn_expr_argtype(fcinfo->flinfo, last) == JSONBOID ||
+					  get_fn_expr_argtype(fcinfo->flinfo, last) == UNKNOWNOID))
+		optarg = last--;
+	*nnum = *ncat = 0;
+	for (i = 2; i <= last; i++)
+	{
+		Oid			t = get_fn_expr_argtype(fcinfo->flinfo, i);
+		int			kind = BpValueKind(t);
+
+		if (kind == BP_VAL_CSTRING)
+			ereport(ERROR,
+					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
+					 errmsg("argument %d of buypower.%s_values has no type", i, ops->name),
+					 errhint("Cast it: numeric features to float8, categorical ones to text.")));
+		if (t == JSONBOID)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("argument %d of buypower.%s_values is jsonb, but options must be the last argument",
+							i, ops->name)));
+		if (kind == BP_VAL_OTHER)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("argument %d of buypower.%s_values is of type %s, not a number, text or jsonb",
+							i, ops->name, format_type_be(t)),
+					 errhint("Pass the numeric features, then the categorical ones as text, then any options as jsonb.")));
+		if (kind < BP_VAL_TEXT && *ncat > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("argument %d of buypower.%s_values is a number after a categorical feature",
+							i, ops->name),
+					 errhint("Pass the numeric features first, then the categorical ones.")));
+		if (kind < BP_VAL_TEXT)
+			(*nnum)++;
+		else
+			(*ncat)++;
+	}
+	if (*nnum == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("buypower.%s_values needs at least one numeric feature", ops->name)));
+	if (*ncat > PREP_MAX_CATEGORICAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("buypower.%s_values got %d categorical features, more than the limit of %d",
+						ops->name, *ncat, PREP_MAX_CATEGORICAL)));
+	return optarg;
+}
+
+/*
+ * Transition driver of the argument form, linreg_values(target, x1, ...,
+ * xn [, c1, ..., ck] [, options]), VARIADIC "any": the features arrive as separate
+ * arguments, so no array is built per row.  Numbers (float8, or integers,
+ * float4 and numerics converted as by a cast to float8) are the numeric
+ * features, text or varchar the categorical ones; a NULL is a missing
+ * value, as a NULL array element is.  A row is then checked and fitted
+ * exactly as the same values in arrays.
+ */
+Datum
+BpAggAccumValues(FunctionCallInfo fcinfo, const LearnerOps *ops)
+{
+	MemoryContext aggcxt = BpAggContext(fcinfo, ops);
+	BpAggState *s;
+	const char *cvalues[PREP_MAX_CATEGORICAL];
+	int			clens[PREP_MAX_CATEGORICAL];
+	const NullableDatum *arg = &fcinfo->args[2];
+	double	   *x;
+	bool		hasnull = false;
+	int			nnum,
+				ncat,
+				i;
+
+	if (PG_ARGISNULL(0))
+	{
+		MemoryContext old = MemoryContextSwitchTo(aggcxt);
+		int			optarg = ValuesCheckArgs(fcinfo, ops, &nnum, &ncat);
+
+		s = NewState(fcinfo, ops, optarg);
+		s->valkind = palloc(sizeof(int8) * (nnum + ncat));
+		s->all_float8 = true;
+		for (i = 0; i < nnum + ncat; i++)
+		{
+			s->valkind[i] = BpValueKind(get_fn_expr_argtype(fcinfo->flinfo, 2 + i));
+			s->all_float8 &= (i >= nnum || s->valkind[i] == BP_VAL_FLOAT8);
+		}
+		PrepStart(s, nnum, ncat);
+		MemoryContextSwitchTo(old);
+	}
+	else
+		s = (BpAggState *) PG_GETARG_POINTER(0);
+
+	if (PG_ARGISNULL(1))
+	{
+		s->nskipped++;
+		PG_RETURN_POINTER(s);
+	}
+	nnum = s->prep->nnum;
+	ncat = s->prep->ncat;
+	x = s->prep->xbuf;
+	if (s->all_float8)
+		for (i = 0; i < nnum; i++)
+		{
+			hasnull |= arg[i].isnull;
+			x[i] = arg[i].isnull ? get_float8_nan() : DatumGetFloat8(arg[i].value);
+		}
+	else
+		for (i = 0; i < nnum; i++)
+		{
+			hasnull |= arg[i].isnull;
+			x[i] = arg[i].isnull ? get_float8_nan() : BpValueAsDouble(s->valkind[i], arg[i].value);
+		}
+	if (!LinalgAllFinite(x, nnum))
+		for (i = 0; i < nnum; i++)
+			if (!arg[i].isnull && !isfinite(x[i]))
+				NotFinite(ops, i + 1);
+	for (i = 0; i < ncat; i++)
+	{
+		const NullableDatum *c = &arg[nnum + i];
+
+		if (c->isnull)
+			cvalues[i] = NULL;
+		else
+		{
+			/* detoasted in the per-tuple context, which nodeAgg resets */
+			struct varlena *v = PG_DETOAST_DATUM_PACKED(c->value);
+
+			cvalues[i] = VARDATA_ANY(v);
+			clens[i] = VARSIZE_ANY_EXHDR(v);
+		}
+	}
+	AccumRow(fcinfo, s, aggcxt, x, nnum, hasnull, cvalues, clens, ncat);
 	PG_RETURN_POINTER(s);
 }
 

@@ -64,6 +64,8 @@ typedef struct BpAggState
 	void	   *learner;		/* learner's part; NULL until the first row,
 								 * or until PrepFinish when rows are buffered */
 	int			catarg;			/* argument number of text[] categories, or 0 */
+	int8	   *valkind;		/* argument form: BP_VAL_* of each feature */
+	bool		all_float8;		/* argument form: every numeric one float8 */
 	struct PrepState *prep;		/* preprocessing state, from the first row */
 	MemoryContext donor_cxt;	/* set by deserialize: the aggregate context,
 								 * where the learner may put what the combine
@@ -115,6 +117,7 @@ typedef struct LearnerOps
 } LearnerOps;
 
 extern Datum BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops);
+extern Datum BpAggAccumValues(FunctionCallInfo fcinfo, const LearnerOps *ops);
 extern Datum BpAggCombine(FunctionCallInfo fcinfo, const LearnerOps *ops);
 extern Datum BpAggSerialize(FunctionCallInfo fcinfo, const LearnerOps *ops);
 extern Datum BpAggDeserialize(FunctionCallInfo fcinfo, const LearnerOps *ops);

@@ -597,6 +597,13 @@ linreg_accum(PG_FUNCTION_ARGS)
 	return BpAggAccum(fcinfo, &LinregOps);
 }
 
+PG_FUNCTION_INFO_V1(linreg_accum_values);
+Datum
+linreg_accum_values(PG_FUNCTION_ARGS)
+{
+	return BpAggAccumValues(fcinfo, &LinregOps);
+}
+
 PG_FUNCTION_INFO_V1(linreg_combine);
 Datum
 linreg_combine(PG_FUNCTION_ARGS)

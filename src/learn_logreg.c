@@ -1287,6 +1287,13 @@ logreg_accum(PG_FUNCTION_ARGS)
 	return BpAggAccum(fcinfo, &LogregOps);
 }
 
+PG_FUNCTION_INFO_V1(logreg_accum_values);
+Datum
+logreg_accum_values(PG_FUNCTION_ARGS)
+{
+	return BpAggAccumValues(fcinfo, &LogregOps);
+}
+
 PG_FUNCTION_INFO_V1(logreg_combine);
 Datum
 logreg_combine(PG_FUNCTION_ARGS)

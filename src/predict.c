@@ -47,6 +47,7 @@
 #include "model.h"
 #include "trees.h"
 #include "prep.h"
+#include "values.h"
 
 #define PREDICT_CACHE_MODELS	8
 
@@ -73,7 +74,7 @@ typedef struct PredictCacheSet
 	bool		values_checked;
 	int			nnum;			/* numeric arguments, after the model */
 	int			ncat;			/* categorical (text) arguments, after those */
-	int		   *valkind;		/* PV_* per argument */
+	int		   *valkind;		/* BP_VAL_* per argument (values.h) */
 	ArrayType  *values;			/* float8[] of nnum elements */
 	ArrayType  *cats;			/* text[], catsize bytes */
 	Size		catsize;
@@ -337,40 +338,6 @@ model_predict_support(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(rewritten);
 }
 
-/* what a predict_values argument is */
-#define PV_FLOAT8	0
-#define PV_FLOAT4	1
-#define PV_INT2		2
-#define PV_INT4		3
-#define PV_INT8		4
-#define PV_NUMERIC	5
-#define PV_TEXT		6			/* text or varchar */
-#define PV_CSTRING	7			/* an untyped literal: text */
-
-/*
- * A numeric predict_values argument as a double: float8 as it is, other
- * numbers converted as their casts to float8 convert them.
- */
-static inline double
-ValueAsDouble(int kind, Datum d)
-{
-	switch (kind)
-	{
-		case PV_FLOAT8:
-			return DatumGetFloat8(d);
-		case PV_FLOAT4:
-			return (double) DatumGetFloat4(d);
-		case PV_INT2:
-			return (double) DatumGetInt16(d);
-		case PV_INT4:
-			return (double) DatumGetInt32(d);
-		case PV_INT8:
-			return (double) DatumGetInt64(d);
-		default:
-			return DatumGetFloat8(DirectFunctionCall1(numeric_float8, d));
-	}
-}
-
 /*
  * Is argument i of the call a NULL constant?
  */
@@ -401,51 +368,25 @@ ValuesCheckArgs(FunctionCallInfo fcinfo, PredictCacheSet *set)
 	for (i = 1; i <= n; i++)
 	{
 		Oid			t = get_fn_expr_argtype(fcinfo->flinfo, i);
-		int			kind;
+		int			kind = BpValueKind(t);
 
-		switch (t)
-		{
-			case FLOAT8OID:
-				kind = PV_FLOAT8;
-				break;
-			case FLOAT4OID:
-				kind = PV_FLOAT4;
-				break;
-			case INT2OID:
-				kind = PV_INT2;
-				break;
-			case INT4OID:
-				kind = PV_INT4;
-				break;
-			case INT8OID:
-				kind = PV_INT8;
-				break;
-			case NUMERICOID:
-				kind = PV_NUMERIC;
-				break;
-			case TEXTOID:
-			case VARCHAROID:
-				kind = PV_TEXT;
-				break;
-			case UNKNOWNOID:
-				/* an untyped NULL goes with the numbers until text begins */
-				kind = (set->ncat == 0 && ArgIsNullConst(fcinfo, i)) ? PV_FLOAT8 : PV_CSTRING;
-				break;
-			default:
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("argument %d of buypower.predict_values is of type %s, not a number or text",
-								i + 1, format_type_be(t)),
-						 errhint("Pass the numeric features as float8, then the categorical ones as text.")));
-		}
-		if (kind < PV_TEXT && set->ncat > 0)
+		/* an untyped NULL goes with the numbers until text begins */
+		if (kind == BP_VAL_CSTRING && set->ncat == 0 && ArgIsNullConst(fcinfo, i))
+			kind = BP_VAL_FLOAT8;
+		if (kind == BP_VAL_OTHER)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("argument %d of buypower.predict_values is of type %s, not a number or text",
+							i + 1, format_type_be(t)),
+					 errhint("Pass the numeric features as float8, then the categorical ones as text.")));
+		if (kind < BP_VAL_TEXT && set->ncat > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("argument %d of buypower.predict_values is a number after a categorical feature",
 							i + 1),
 					 errhint("Pass the numeric features first, then the categorical ones.")));
 		set->valkind[i] = kind;
-		if (kind < PV_TEXT)
+		if (kind < BP_VAL_TEXT)
 			set->nnum++;
 		else
 			set->ncat++;
@@ -515,7 +456,7 @@ ValuesTextArray(FunctionCallInfo fcinfo, PredictCacheSet *set)
 
 		if (PG_ARGISNULL(from + i))
 			continue;
-		if (set->valkind[from + i] == PV_CSTRING)
+		if (set->valkind[from + i] == BP_VAL_CSTRING)
 		{
 			bytes[i] = DatumGetCString(d);
 			lens[i] = strlen(bytes[i]);
@@ -596,7 +537,7 @@ model_predict_values(PG_FUNCTION_ARGS)
 	data = (double *) ARR_DATA_PTR(a);
 	for (i = 1; i <= set->nnum; i++)
 		if (!PG_ARGISNULL(i))
-			data[k++] = ValueAsDouble(set->valkind[i], PG_GETARG_DATUM(i));
+			data[k++] = BpValueAsDouble(set->valkind[i], PG_GETARG_DATUM(i));
 	SET_VARSIZE(a, ARR_DATA_OFFSET(a) + sizeof(double) * k);
 	PG_RETURN_FLOAT8(ScoreRow(fcinfo, a,
 							  set->ncat > 0 ? ValuesTextArray(fcinfo, set) : NULL));

@@ -471,11 +471,13 @@ PrepSyncCounts(PrepState *ps)
 
 /*
  * Take one checked row: x has nnum values, NaN where the input was NULL
- * (hasnull says whether any is); cats is the categorical array or NULL.
+ * (hasnull says whether any is); cvalues[j] and clens[j] are the bytes of
+ * categorical slot j (NULL for a NULL), unused without categorical slots.
  * Runs in the aggregate context.
  */
 void
-PrepAccum(BpAggState *s, double y, const double *x, bool hasnull, ArrayType *cats)
+PrepAccum(BpAggState *s, double y, const double *x, bool hasnull,
+		  const char *const *cvalues, const int *clens)
 {
 	PrepState  *ps = s->prep;
 	double	   *row;
@@ -534,13 +536,9 @@ PrepAccum(BpAggState *s, double y, const double *x, bool hasnull, ArrayType *cat
 	memcpy(row + 1, x, sizeof(double) * ps->nnum);
 	if (ps->ncat > 0)
 	{
-		const char *values[PREP_MAX_CATEGORICAL];
-		int			lens[PREP_MAX_CATEGORICAL];
-
-		PrepCategoricalValues(cats, ps->ncat, values, lens);
 		for (j = 0; j < ps->ncat; j++)
 		{
-			if (values[j] == NULL)
+			if (cvalues[j] == NULL)
 			{
 				ps->vocab[j]->nnull++;
 				row[1 + ps->nnum + j] = -1;
@@ -550,7 +548,7 @@ PrepAccum(BpAggState *s, double y, const double *x, bool hasnull, ArrayType *cat
 				Vocab	   *v = ps->vocab[j];
 				Size		before = v->bytes;
 
-				row[1 + ps->nnum + j] = VocabAdd(v, values[j], lens[j], 1, j + 1);
+				row[1 + ps->nnum + j] = VocabAdd(v, cvalues[j], clens[j], 1, j + 1);
 				if (v->bytes != before)
 					PrepCountVocab(s, ps, v->bytes - before);
 			}

@@ -204,7 +204,7 @@ extern void PrepOptionsDeserialize(PrepOptions *o, StringInfo buf);
 /* training state (aggstate.c drivers) */
 extern void PrepStart(struct BpAggState *s, int nnum, int ncat);
 extern void PrepAccum(struct BpAggState *s, double y, const double *x,
-					  bool hasnull, ArrayType *cats);
+					  bool hasnull, const char *const *cvalues, const int *clens);
 extern void PrepMerge(struct BpAggState *dst, struct BpAggState *src);
 extern void PrepSerialize(struct BpAggState *s, StringInfo buf);
 extern void PrepDeserialize(struct BpAggState *s, StringInfo buf);
