@@ -129,9 +129,12 @@ add "array build: count(ARRAY[x1..x10])" serial "$(time_sql "$SERIAL" "SELECT co
 add "array build: count(ARRAY[x1..x10])" "2 workers" "$(time_sql "$PAR2" "SELECT count($XA) FROM bench_rows")" scan
 
 # ---------------------------------------------------------------- linear regression
-bp "buypower.linreg(y, x1..x10)" serial linreg "SELECT buypower.linreg(y, $XA) FROM bench_rows"
-bp "buypower.linreg(y, x1..x10)" "2 workers" linreg "SELECT buypower.linreg(y, $XA) FROM bench_rows"
+bp "buypower.linreg(y, ARRAY[x1..x10])" serial linreg "SELECT buypower.linreg(y, $XA) FROM bench_rows"
+bp "buypower.linreg(y, ARRAY[x1..x10])" "2 workers" linreg "SELECT buypower.linreg(y, $XA) FROM bench_rows"
+bp "buypower.linreg_values(y, x1, ..., x10)" serial linreg_values "SELECT buypower.linreg_values(y, $X) FROM bench_rows"
+bp "buypower.linreg_values(y, x1, ..., x10)" "2 workers" linreg_values "SELECT buypower.linreg_values(y, $X) FROM bench_rows"
 bp "buypower.linreg(y, ARRAY[x1])" serial linreg "SELECT buypower.linreg(y, ARRAY[x1]) FROM bench_rows"
+bp "buypower.linreg_values(y, x1)" serial linreg_values "SELECT buypower.linreg_values(y, x1) FROM bench_rows"
 add "regr_slope(y, x1), regr_intercept(y, x1)" serial \
 	"$(time_sql "$SERIAL" "SELECT regr_slope(y, x1), regr_intercept(y, x1) FROM bench_rows")" scan
 
@@ -197,8 +200,9 @@ if has_fn linreg && has_fn predict; then
 fi
 
 # ---------------------------------------------------------------- logistic regression
-bp "buypower.logreg(label, x1..x10)" serial logreg "SELECT buypower.logreg(label, $XA) FROM bench_rows"
-bp "buypower.logreg(label, x1..x10)" "2 workers" logreg "SELECT buypower.logreg(label, $XA) FROM bench_rows"
+bp "buypower.logreg(label, ARRAY[x1..x10])" serial logreg "SELECT buypower.logreg(label, $XA) FROM bench_rows"
+bp "buypower.logreg(label, ARRAY[x1..x10])" "2 workers" logreg "SELECT buypower.logreg(label, $XA) FROM bench_rows"
+bp "buypower.logreg_values(label, x1, ..., x10)" serial logreg_values "SELECT buypower.logreg_values(label, $X) FROM bench_rows"
 SKL_LOG_PY=$(time_sql "" "SELECT bench_sklearn('logreg')")
 add "PL/Python sklearn LogisticRegression" default "$SKL_LOG_PY" scan
 COPY_LOG="psql -X -q -v ON_ERROR_STOP=1 -c '\\copy (SELECT $X, label::int FROM bench_rows) TO STDOUT CSV' | $PY '$HERE/export_fit.py' logreg"
@@ -281,16 +285,19 @@ CPU=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 		b=$(sec_of "$4" "$5")
 		echo "| $1 | $a ($3) | $4 | $b | $(ratio "$b" "$a") |"
 	}
-	pr "linreg, 10 features" "buypower.linreg(y, x1..x10)" serial "PL/Python sklearn LinearRegression" default
-	pr "linreg, 10 features" "buypower.linreg(y, x1..x10)" "2 workers" "PL/Python sklearn LinearRegression" default
-	pr "linreg, 10 features" "buypower.linreg(y, x1..x10)" serial "export (COPY CSV) + sklearn LinearRegression" default
+	pr "linreg, 10 features" "buypower.linreg(y, ARRAY[x1..x10])" serial "PL/Python sklearn LinearRegression" default
+	pr "linreg, 10 features" "buypower.linreg(y, ARRAY[x1..x10])" "2 workers" "PL/Python sklearn LinearRegression" default
+	pr "linreg, 10 features" "buypower.linreg(y, ARRAY[x1..x10])" serial "export (COPY CSV) + sklearn LinearRegression" default
+	pr "linreg, 10 features" "buypower.linreg_values(y, x1, ..., x10)" serial "PL/Python sklearn LinearRegression" default
 	pr "linreg, 1 feature" "buypower.linreg(y, ARRAY[x1])" serial "regr_slope(y, x1), regr_intercept(y, x1)" serial
+	pr "linreg, 1 feature" "buypower.linreg_values(y, x1)" serial "regr_slope(y, x1), regr_intercept(y, x1)" serial
 	pr "predict into a table (cross join)" "buypower.predict(m, x1..x10) into a table" serial "hand-written b0 + b1*x1 + ... + b10*x10 into a table" serial
 	pr "predict into a table (cross join, model analyzed)" "buypower.predict(m, x1..x10), model table analyzed" serial "hand-written b0 + b1*x1 + ... + b10*x10 into a table" serial
 	pr "predict into a table (scalar subquery)" "buypower.predict((SELECT m ...), x1..x10) into a table" serial "hand-written b0 + b1*x1 + ... + b10*x10 into a table" serial
-	pr "logreg, 10 features" "buypower.logreg(label, x1..x10)" serial "PL/Python sklearn LogisticRegression" default
-	pr "logreg, 10 features" "buypower.logreg(label, x1..x10)" "2 workers" "PL/Python sklearn LogisticRegression" default
-	pr "logreg, 10 features" "buypower.logreg(label, x1..x10)" serial "export (COPY CSV) + sklearn LogisticRegression" default
+	pr "logreg, 10 features" "buypower.logreg(label, ARRAY[x1..x10])" serial "PL/Python sklearn LogisticRegression" default
+	pr "logreg, 10 features" "buypower.logreg(label, ARRAY[x1..x10])" "2 workers" "PL/Python sklearn LogisticRegression" default
+	pr "logreg, 10 features" "buypower.logreg(label, ARRAY[x1..x10])" serial "export (COPY CSV) + sklearn LogisticRegression" default
+	pr "logreg, 10 features" "buypower.logreg_values(label, x1, ..., x10)" serial "PL/Python sklearn LogisticRegression" default
 	pr "AUC of x1" "buypower.auc(label, x1)" serial "SQL window-function AUC(label, x1)" serial
 	echo
 	echo "### Checks"

@@ -1,4 +1,4 @@
--- linreg_values / logreg_values: the training aggregates with the features
+-- linreg_values, logreg_values, gbdt_values, forest_values: the training aggregates with the features
 -- as separate arguments, (target, x1, ..., xn [, c1, ..., ck] [, options]),
 -- so that no array is built per row.  A model must be exactly the one the
 -- same values in arrays give: same bytes, same statistics, same errors.
@@ -38,6 +38,18 @@ FROM (
   UNION ALL
   SELECT 'logreg categorical', buypower.logreg(b, ARRAY[x1, x2, x3], ARRAY[c, region], '{"missing_indicators": true}'),
          buypower.logreg_values(b, x1, x2, x3, c, region, '{"missing_indicators": true}') FROM af
+  UNION ALL
+  SELECT 'gbdt', buypower.gbdt(y, ARRAY[x1, x2, x3], '{"trees": 5, "max_depth": 3}'),
+         buypower.gbdt_values(y, x1, x2, x3, '{"trees": 5, "max_depth": 3}') FROM af
+  UNION ALL
+  SELECT 'gbdt categorical', buypower.gbdt(b, ARRAY[x1, x2, x3], ARRAY[c, region], '{"trees": 5, "max_depth": 3}'),
+         buypower.gbdt_values(b, x1, x2, x3, c, region, '{"trees": 5, "max_depth": 3}') FROM af
+  UNION ALL
+  SELECT 'forest', buypower.forest(b, ARRAY[x1, x2, x3], '{"trees": 5, "max_depth": 4}'),
+         buypower.forest_values(b, x1, x2, x3, '{"trees": 5, "max_depth": 4}') FROM af
+  UNION ALL
+  SELECT 'forest categorical', buypower.forest(y, ARRAY[x1, x2, x3], ARRAY[c, region], '{"trees": 5, "max_depth": 4}'),
+         buypower.forest_values(y, x1, x2, x3, c, region, '{"trees": 5, "max_depth": 4}') FROM af
 ) t ORDER BY kind;
 
 -- numbers of any numeric type are converted as by a cast to float8
@@ -108,5 +120,8 @@ SELECT buypower.linreg_values(y, x1, 'not json') FROM af;
 SELECT buypower.linreg_values(y, x1, '{"l3": 1}') FROM af;
 SELECT buypower.linreg_values(y, x1, '{}'::jsonb, x2) FROM af;
 SELECT buypower.linreg_values(y) FROM af;
+SELECT buypower.gbdt_values(y, x1, 'Infinity'::float8) FROM af;
+SELECT buypower.forest_values(b, x1, c, x2) FROM af;
+SELECT buypower.gbdt_values(b, x1, x2, '{"trees": 0}') FROM af;
 -- a NULL options argument means the defaults
 SELECT buypower.linreg_values(y, x1, NULL::jsonb)::text = buypower.linreg(y, ARRAY[x1])::text AS defaults FROM af;

@@ -354,26 +354,32 @@ BpParseOptions(Jsonb *jb, const LearnerOps *ops, BpOptions *o)
 }
 
 /*
+ * The options in argument optarg (0: none): jsonb, or an untyped literal
+ * read as jsonb; NULL when there are none.
+ */
+Jsonb *
+BpGetOptions(FunctionCallInfo fcinfo, int optarg)
+{
+	if (optarg == 0 || PG_ARGISNULL(optarg))
+		return NULL;
+	if (get_fn_expr_argtype(fcinfo->flinfo, optarg) == UNKNOWNOID)
+		return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, PG_GETARG_DATUM(optarg)));
+	return PG_GETARG_JSONB_P(optarg);
+}
+
+/*
  * Make a header-only state on the first row of a group; options are in
- * argument optarg when there is one (0: none): jsonb, or an untyped
- * literal read as jsonb.
+ * argument optarg when there is one (0: none).
  */
 static BpAggState *
 NewState(FunctionCallInfo fcinfo, const LearnerOps *ops, int optarg)
 {
 	BpAggState *s = palloc0(sizeof(BpAggState));
-	Jsonb	   *jb;
 
-	if (optarg == 0 || PG_ARGISNULL(optarg))
-		jb = NULL;
-	else if (get_fn_expr_argtype(fcinfo->flinfo, optarg) == UNKNOWNOID)
-		jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, PG_GETARG_DATUM(optarg)));
-	else
-		jb = PG_GETARG_JSONB_P(optarg);
 	s->ops = ops;
 	s->nfeatures = -1;
 	s->target_bool = (get_fn_expr_argtype(fcinfo->flinfo, 1) == BOOLOID);
-	BpParseOptions(jb, ops, &s->opts);
+	BpParseOptions(BpGetOptions(fcinfo, optarg), ops, &s->opts);
 	return s;
 }
 
@@ -505,14 +511,17 @@ BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops)
 }
 
 /*
- * Sort out the arguments of the argument form at the first row: after the
- * target, numbers (the numeric features), then text (the categorical
- * ones), then optionally the options, jsonb or an untyped literal (a
- * constant category would be useless).  Counts the features and returns
- * the options' argument number, or 0.
+ * Sort out the arguments of an argument form (linreg_values and the like,
+ * named fname) at the first row: after the target, numbers (the numeric
+ * features), then text (the categorical ones), then optionally the
+ * options, jsonb or an untyped literal (a constant category would be
+ * useless).  Sets the counts and, allocated in the current memory context,
+ * the BP_VAL_* kind of each feature; *all_float8 says whether every
+ * numeric one is float8.  Returns the options' argument number, or 0.
  */
-static int
-ValuesCheckArgs(FunctionCallInfo fcinfo, const LearnerOps *ops, int *nnum, int *ncat)
+int
+BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, int *nnum, int *ncat,
+				  int8 **kinds, bool *all_float8)
 {
 	int			last = PG_NARGS() - 1,
 				optarg = 0,
@@ -530,24 +539,24 @@ ValuesCheckArgs(FunctionCallInfo fcinfo, const LearnerOps *ops, int *nnum, int *
 		if (kind == BP_VAL_CSTRING)
 			ereport(ERROR,
 					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
-					 errmsg("argument %d of buypower.%s_values has no type", i, ops->name),
+					 errmsg("argument %d of buypower.%s has no type", i, fname),
 					 errhint("Cast it: numeric features to float8, categorical ones to text.")));
 		if (t == JSONBOID)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("argument %d of buypower.%s_values is jsonb, but options must be the last argument",
-							i, ops->name)));
+					 errmsg("argument %d of buypower.%s is jsonb, but options must be the last argument",
+							i, fname)));
 		if (kind == BP_VAL_OTHER)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("argument %d of buypower.%s_values is of type %s, not a number, text or jsonb",
-							i, ops->name, format_type_be(t)),
+					 errmsg("argument %d of buypower.%s is of type %s, not a number, text or jsonb",
+							i, fname, format_type_be(t)),
 					 errhint("Pass the numeric features, then the categorical ones as text, then any options as jsonb.")));
 		if (kind < BP_VAL_TEXT && *ncat > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("argument %d of buypower.%s_values is a number after a categorical feature",
-							i, ops->name),
+					 errmsg("argument %d of buypower.%s is a number after a categorical feature",
+							i, fname),
 					 errhint("Pass the numeric features first, then the categorical ones.")));
 		if (kind < BP_VAL_TEXT)
 			(*nnum)++;
@@ -557,13 +566,68 @@ ValuesCheckArgs(FunctionCallInfo fcinfo, const LearnerOps *ops, int *nnum, int *
 	if (*nnum == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("buypower.%s_values needs at least one numeric feature", ops->name)));
+				 errmsg("buypower.%s needs at least one numeric feature", fname)));
 	if (*ncat > PREP_MAX_CATEGORICAL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("buypower.%s_values got %d categorical features, more than the limit of %d",
-						ops->name, *ncat, PREP_MAX_CATEGORICAL)));
+				 errmsg("buypower.%s got %d categorical features, more than the limit of %d",
+						fname, *ncat, PREP_MAX_CATEGORICAL)));
+	*kinds = palloc(sizeof(int8) * (*nnum + *ncat));
+	*all_float8 = true;
+	for (i = 0; i < *nnum + *ncat; i++)
+	{
+		(*kinds)[i] = BpValueKind(get_fn_expr_argtype(fcinfo->flinfo, 2 + i));
+		*all_float8 &= (i >= *nnum || (*kinds)[i] == BP_VAL_FLOAT8);
+	}
 	return optarg;
+}
+
+/*
+ * Read one row of an argument form whose arguments BpValuesCheckArgs
+ * sorted out: the nnum numbers into x, NaN for a NULL (then the result is
+ * true), every other value finite or an error naming learner; the ncat
+ * categories as cvalues[j], clens[j] (NULL for a NULL), pointing into the
+ * arguments or into copies detoasted in the current memory context.
+ */
+bool
+BpValuesRead(FunctionCallInfo fcinfo, const int8 *kinds, bool all_float8, int nnum, int ncat,
+			 double *x, const char **cvalues, int *clens, const char *learner)
+{
+	const NullableDatum *arg = &fcinfo->args[2];
+	bool		hasnull = false;
+	int			i;
+
+	if (all_float8)
+		for (i = 0; i < nnum; i++)
+		{
+			hasnull |= arg[i].isnull;
+			x[i] = arg[i].isnull ? get_float8_nan() : DatumGetFloat8(arg[i].value);
+		}
+	else
+		for (i = 0; i < nnum; i++)
+		{
+			hasnull |= arg[i].isnull;
+			x[i] = arg[i].isnull ? get_float8_nan() : BpValueAsDouble(kinds[i], arg[i].value);
+		}
+	if (!LinalgAllFinite(x, nnum))
+		for (i = 0; i < nnum; i++)
+			if (!arg[i].isnull && !isfinite(x[i]))
+				NotFiniteFeature(learner, i + 1);
+	for (i = 0; i < ncat; i++)
+	{
+		const NullableDatum *c = &arg[nnum + i];
+
+		if (c->isnull)
+			cvalues[i] = NULL;
+		else
+		{
+			struct varlena *v = PG_DETOAST_DATUM_PACKED(c->value);
+
+			cvalues[i] = VARDATA_ANY(v);
+			clens[i] = VARSIZE_ANY_EXHDR(v);
+		}
+	}
+	return hasnull;
 }
 
 /*
@@ -582,26 +646,24 @@ BpAggAccumValues(FunctionCallInfo fcinfo, const LearnerOps *ops)
 	BpAggState *s;
 	const char *cvalues[PREP_MAX_CATEGORICAL];
 	int			clens[PREP_MAX_CATEGORICAL];
-	const NullableDatum *arg = &fcinfo->args[2];
 	double	   *x;
-	bool		hasnull = false;
+	bool		hasnull;
 	int			nnum,
-				ncat,
-				i;
+				ncat;
 
 	if (PG_ARGISNULL(0))
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcxt);
-		int			optarg = ValuesCheckArgs(fcinfo, ops, &nnum, &ncat);
+		char		fname[NAMEDATALEN];
+		int8	   *kinds;
+		bool		all_float8;
+		int			optarg;
 
+		snprintf(fname, sizeof(fname), "%s_values", ops->name);
+		optarg = BpValuesCheckArgs(fcinfo, fname, &nnum, &ncat, &kinds, &all_float8);
 		s = NewState(fcinfo, ops, optarg);
-		s->valkind = palloc(sizeof(int8) * (nnum + ncat));
-		s->all_float8 = true;
-		for (i = 0; i < nnum + ncat; i++)
-		{
-			s->valkind[i] = BpValueKind(get_fn_expr_argtype(fcinfo->flinfo, 2 + i));
-			s->all_float8 &= (i >= nnum || s->valkind[i] == BP_VAL_FLOAT8);
-		}
+		s->valkind = kinds;
+		s->all_float8 = all_float8;
 		PrepStart(s, nnum, ncat);
 		MemoryContextSwitchTo(old);
 	}
@@ -616,37 +678,8 @@ BpAggAccumValues(FunctionCallInfo fcinfo, const LearnerOps *ops)
 	nnum = s->prep->nnum;
 	ncat = s->prep->ncat;
 	x = s->prep->xbuf;
-	if (s->all_float8)
-		for (i = 0; i < nnum; i++)
-		{
-			hasnull |= arg[i].isnull;
-			x[i] = arg[i].isnull ? get_float8_nan() : DatumGetFloat8(arg[i].value);
-		}
-	else
-		for (i = 0; i < nnum; i++)
-		{
-			hasnull |= arg[i].isnull;
-			x[i] = arg[i].isnull ? get_float8_nan() : BpValueAsDouble(s->valkind[i], arg[i].value);
-		}
-	if (!LinalgAllFinite(x, nnum))
-		for (i = 0; i < nnum; i++)
-			if (!arg[i].isnull && !isfinite(x[i]))
-				NotFinite(ops, i + 1);
-	for (i = 0; i < ncat; i++)
-	{
-		const NullableDatum *c = &arg[nnum + i];
-
-		if (c->isnull)
-			cvalues[i] = NULL;
-		else
-		{
-			/* detoasted in the per-tuple context, which nodeAgg resets */
-			struct varlena *v = PG_DETOAST_DATUM_PACKED(c->value);
-
-			cvalues[i] = VARDATA_ANY(v);
-			clens[i] = VARSIZE_ANY_EXHDR(v);
-		}
-	}
+	hasnull = BpValuesRead(fcinfo, s->valkind, s->all_float8, nnum, ncat, x, cvalues, clens,
+						   ops->name);
 	AccumRow(fcinfo, s, aggcxt, x, nnum, hasnull, cvalues, clens, ncat);
 	PG_RETURN_POINTER(s);
 }

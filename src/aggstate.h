@@ -118,6 +118,12 @@ typedef struct LearnerOps
 
 extern Datum BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops);
 extern Datum BpAggAccumValues(FunctionCallInfo fcinfo, const LearnerOps *ops);
+extern Jsonb *BpGetOptions(FunctionCallInfo fcinfo, int optarg);
+extern int	BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, int *nnum,
+							  int *ncat, int8 **kinds, bool *all_float8);
+extern bool BpValuesRead(FunctionCallInfo fcinfo, const int8 *kinds, bool all_float8,
+						 int nnum, int ncat, double *x, const char **cvalues, int *clens,
+						 const char *learner);
 extern Datum BpAggCombine(FunctionCallInfo fcinfo, const LearnerOps *ops);
 extern Datum BpAggSerialize(FunctionCallInfo fcinfo, const LearnerOps *ops);
 extern Datum BpAggDeserialize(FunctionCallInfo fcinfo, const LearnerOps *ops);

@@ -181,6 +181,10 @@ typedef struct TreeState
 	int32		q;				/* categorical slots */
 	Vocab	  **vocab;			/* per categorical slot */
 	int64		nskipped;
+	int8	   *valkind;		/* argument form: BP_VAL_* of each feature */
+	bool		all_float8;		/* argument form: every numeric one float8 */
+	int			vnum;			/* argument form: numeric features */
+	int			vcat;			/* argument form: categorical features */
 	TreeOpts	o;
 	int64		nrows;
 	int32		w;				/* doubles per row: p + 1 */
@@ -507,8 +511,79 @@ NewTreeState(bool forest, bool target_bool, Jsonb *jb)
 }
 
 /*
- * Transition: skip rows with a NULL target or feature array; NULL
- * elements are missing values (NaN); anything else must be finite.
+ * A new row of n features and nc categories, its target checked and set
+ * (row[0]); the caller fills in the features.
+ */
+static double *
+TreesStartRow(FunctionCallInfo fcinfo, TreeState *s, int n, int nc)
+{
+	double	   *row;
+	double		y;
+
+	if (s->p < 0)
+		StartRows(s, n, nc);
+	BpCheckFeatureCount(s->p, n);
+	if (nc != s->q)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("categorical array has %d elements, but earlier rows had %d",
+						nc, s->q)));
+	y = s->target_bool ? (PG_GETARG_BOOL(1) ? 1.0 : 0.0) : PG_GETARG_FLOAT8(1);
+	if (!isfinite(y))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s target must be finite", LearnerName(s->forest))));
+	row = NextRow(s);
+	/* one zero: -0 and +0 would hash differently */
+	row[0] = y == 0 ? 0 : y;
+	return row;
+}
+
+/*
+ * Finish a row: one zero among its n features (NaN: missing), and its nc
+ * categories (cvalues[j], clens[j]; NULL for a NULL) added to the
+ * vocabularies, the row keeping each one's hash.
+ */
+static void
+TreesEndRow(TreeState *s, MemoryContext aggcxt, double *row, int n,
+			const char *const *cvalues, const int *clens, int nc)
+{
+	MemoryContext old;
+	int			j;
+
+	for (j = 1; j <= n; j++)
+		if (row[j] == 0)
+			row[j] = 0;
+	if (nc == 0)
+		return;
+	old = MemoryContextSwitchTo(aggcxt);
+	for (j = 0; j < nc; j++)
+	{
+		/*
+		 * The row keeps a 52-bit hash of the value (exact in a double): it
+		 * does not depend on arrival order, so neither does the canonical
+		 * row order.  The final function maps hashes to levels and rejects
+		 * a collision between two seen values.
+		 */
+		if (cvalues[j] == NULL)
+		{
+			row[1 + n + j] = get_float8_nan();
+			s->vocab[j]->nnull++;
+		}
+		else
+		{
+			VocabAdd(s->vocab[j], cvalues[j], clens[j], 1, j + 1);
+			row[1 + n + j] = (double) (hash_bytes_extended((const unsigned char *) cvalues[j],
+														   clens[j], 0) & TREES_HASH52);
+		}
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Transition of the array form: skip rows with a NULL target or feature
+ * array; NULL elements are missing values (NaN); anything else must be
+ * finite.
  */
 static Datum
 TreesAccum(FunctionCallInfo fcinfo, bool forest)
@@ -519,8 +594,9 @@ TreesAccum(FunctionCallInfo fcinfo, bool forest)
 	bits8	   *nulls;
 	const double *data;
 	double	   *row;
-	double		y;
 	ArrayType  *ca = NULL;
+	const char *cvalues[BP_MAX_FEATURES];
+	int			clens[BP_MAX_FEATURES];
 	bool		hascat = PG_NARGS() > 3 &&
 		get_fn_expr_argtype(fcinfo->flinfo, 3) == TEXTARRAYOID;
 	int			optarg = hascat ? 4 : 3;
@@ -531,10 +607,9 @@ TreesAccum(FunctionCallInfo fcinfo, bool forest)
 	if (PG_ARGISNULL(0))
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcxt);
-		Jsonb	   *jb = (PG_NARGS() > optarg && !PG_ARGISNULL(optarg)) ?
-			PG_GETARG_JSONB_P(optarg) : NULL;
 
-		s = NewTreeState(forest, get_fn_expr_argtype(fcinfo->flinfo, 1) == BOOLOID, jb);
+		s = NewTreeState(forest, get_fn_expr_argtype(fcinfo->flinfo, 1) == BOOLOID,
+						 BpGetOptions(fcinfo, PG_NARGS() > optarg ? optarg : 0));
 		MemoryContextSwitchTo(old);
 	}
 	else
@@ -572,21 +647,7 @@ TreesAccum(FunctionCallInfo fcinfo, bool forest)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("feature array has %d elements, more than the limit of %d",
 						n, BP_MAX_FEATURES)));
-	if (s->p < 0)
-		StartRows(s, n, nc);
-	BpCheckFeatureCount(s->p, n);
-	if (nc != s->q)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("categorical array has %d elements, but earlier rows had %d",
-						nc, s->q)));
-	y = s->target_bool ? (PG_GETARG_BOOL(1) ? 1.0 : 0.0) : PG_GETARG_FLOAT8(1);
-	if (!isfinite(y))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s target must be finite", LearnerName(forest))));
-	row = NextRow(s);
-	row[0] = y;
+	row = TreesStartRow(fcinfo, s, n, nc);
 	nulls = ARR_NULLBITMAP(a);
 	data = (const double *) ARR_DATA_PTR(a);
 	for (j = 0; j < n; j++)
@@ -604,48 +665,63 @@ TreesAccum(FunctionCallInfo fcinfo, bool forest)
 						 errmsg("%s feature %d must be finite", LearnerName(forest), j + 1),
 						 errhint("Pass NULL for a missing value.")));
 			}
-			/* one zero: -0 and +0 would hash differently */
-			if (row[j + 1] == 0)
-				row[j + 1] = 0;
 		}
 	}
-	if (row[0] == 0)
-		row[0] = 0;
 	if (nc > 0)
+		PrepCategoricalValues(ca, nc, cvalues, clens);
+	TreesEndRow(s, aggcxt, row, n, cvalues, clens, nc);
+	PG_RETURN_POINTER(s);
+}
+
+/*
+ * Transition of the argument form, gbdt_values(target, x1, ..., xn [, c1,
+ * ..., ck] [, options]): the arguments sorted out as linreg_values's are
+ * (aggstate.c), a NULL a missing value; the same rows as the same values
+ * in arrays.
+ */
+static Datum
+TreesAccumValues(FunctionCallInfo fcinfo, bool forest)
+{
+	MemoryContext aggcxt = TreesAggContext(fcinfo, forest);
+	TreeState  *s;
+	double	   *row;
+	double		x[FUNC_MAX_ARGS];
+	const char *cvalues[PREP_MAX_CATEGORICAL];
+	int			clens[PREP_MAX_CATEGORICAL];
+
+	if (PG_ARGISNULL(0))
 	{
-		Datum	   *cv;
-		bool	   *cn;
-		int			m;
-		MemoryContext old;
+		MemoryContext old = MemoryContextSwitchTo(aggcxt);
+		char		fname[NAMEDATALEN];
+		int8	   *kinds;
+		bool		all_float8;
+		int			nnum,
+					ncat,
+					optarg;
 
-		deconstruct_array(ca, TEXTOID, -1, false, TYPALIGN_INT, &cv, &cn, &m);
-		old = MemoryContextSwitchTo(aggcxt);
-		for (j = 0; j < nc; j++)
-		{
-			/*
-			 * The row keeps a 52-bit hash of the value (exact in a double):
-			 * it does not depend on arrival order, so neither does the
-			 * canonical row order.  The final function maps hashes to
-			 * levels and rejects a collision between two seen values.
-			 */
-			if (cn[j])
-			{
-				row[1 + n + j] = get_float8_nan();
-				s->vocab[j]->nnull++;
-			}
-			else
-			{
-				text	   *t = DatumGetTextPP(cv[j]);
-				const char *str = VARDATA_ANY(t);
-				int			len = VARSIZE_ANY_EXHDR(t);
-
-				VocabAdd(s->vocab[j], str, len, 1, j + 1);
-				row[1 + n + j] = (double) (hash_bytes_extended((const unsigned char *) str,
-															   len, 0) & TREES_HASH52);
-			}
-		}
+		snprintf(fname, sizeof(fname), "%s_values", LearnerName(forest));
+		optarg = BpValuesCheckArgs(fcinfo, fname, &nnum, &ncat, &kinds, &all_float8);
+		s = NewTreeState(forest, get_fn_expr_argtype(fcinfo->flinfo, 1) == BOOLOID,
+						 BpGetOptions(fcinfo, optarg));
+		s->valkind = kinds;
+		s->all_float8 = all_float8;
+		s->vnum = nnum;
+		s->vcat = ncat;
 		MemoryContextSwitchTo(old);
 	}
+	else
+		s = (TreeState *) PG_GETARG_POINTER(0);
+
+	if (PG_ARGISNULL(1))
+	{
+		s->nskipped++;
+		PG_RETURN_POINTER(s);
+	}
+	BpValuesRead(fcinfo, s->valkind, s->all_float8, s->vnum, s->vcat, x, cvalues, clens,
+				 LearnerName(forest));
+	row = TreesStartRow(fcinfo, s, s->vnum, s->vcat);
+	memcpy(row + 1, x, sizeof(double) * s->vnum);
+	TreesEndRow(s, aggcxt, row, s->vnum, cvalues, clens, s->vcat);
 	PG_RETURN_POINTER(s);
 }
 
@@ -3046,6 +3122,13 @@ gbdt_accum(PG_FUNCTION_ARGS)
 	return TreesAccum(fcinfo, false);
 }
 
+PG_FUNCTION_INFO_V1(gbdt_accum_values);
+Datum
+gbdt_accum_values(PG_FUNCTION_ARGS)
+{
+	return TreesAccumValues(fcinfo, false);
+}
+
 PG_FUNCTION_INFO_V1(gbdt_combine);
 Datum
 gbdt_combine(PG_FUNCTION_ARGS)
@@ -3079,6 +3162,13 @@ Datum
 forest_accum(PG_FUNCTION_ARGS)
 {
 	return TreesAccum(fcinfo, true);
+}
+
+PG_FUNCTION_INFO_V1(forest_accum_values);
+Datum
+forest_accum_values(PG_FUNCTION_ARGS)
+{
+	return TreesAccumValues(fcinfo, true);
 }
 
 PG_FUNCTION_INFO_V1(forest_combine);
