@@ -105,3 +105,17 @@ SELECT v, buypower.predict('{"format": 1, "algorithm": "linreg", "intercept": tr
 FROM (VALUES ('a'), ('b'), (NULL), ('zzz')) t(v);
 
 DROP TABLE pem, pe;
+
+-- an array longer than the model's, with NULLs in it, is a wrong count,
+-- not something copied into room for the model's features (it was: a
+-- server crash, in scoring and in training)
+SELECT buypower.predict(m, (SELECT array_agg(CASE WHEN i % 2 = 0 THEN NULL ELSE i END)::float8[]
+                              FROM generate_series(1, 1000) i))
+FROM (SELECT buypower.linreg(g::float8, ARRAY[g::float8, (g * g)::float8], '{"scale": "standard"}') AS m
+        FROM generate_series(1, 50) g) t, generate_series(1, 3);
+SELECT buypower.linreg(y, xs)
+FROM (SELECT 1.0::float8 AS y, ARRAY[1.0, 2.0]::float8[] AS xs
+      UNION ALL
+      SELECT 2.0, (SELECT array_agg(CASE WHEN i % 2 = 0 THEN NULL ELSE i END)::float8[]
+                     FROM generate_series(1, 1000) i)
+        FROM generate_series(1, 3)) t;

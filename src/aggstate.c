@@ -102,12 +102,14 @@ NotFiniteFeature(const char *learner, int pos)
 
 /*
  * Like BpGetFeatures, but NULL elements are allowed: then the values are
- * copied into scratch (BP_MAX_FEATURES doubles) with NaN for each NULL,
- * and *hasnull is set.  Non-NULL values must be finite (NaN is taken);
+ * copied into scratch (room for cap doubles) with NaN for each NULL, and
+ * *hasnull is set.  Non-NULL values must be finite (NaN is taken);
  * learner names the training aggregate in that error, NULL when scoring.
+ * An array of more than cap elements is not read: the result is NULL,
+ * *n its length, which the caller reports as the wrong count it is.
  */
 const double *
-BpGetFeaturesNullable(ArrayType *a, int *n, double *scratch, bool *hasnull,
+BpGetFeaturesNullable(ArrayType *a, int *n, double *scratch, int cap, bool *hasnull,
 					  const char *learner)
 {
 	const double *src;
@@ -127,6 +129,8 @@ BpGetFeaturesNullable(ArrayType *a, int *n, double *scratch, bool *hasnull,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("feature array has %d elements, more than the limit of %d",
 						*n, BP_MAX_FEATURES)));
+	if (*n > cap)
+		return NULL;
 	src = (const double *) ARR_DATA_PTR(a);
 	if (!ARR_HASNULL(a))
 	{
@@ -499,13 +503,13 @@ BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops)
 		MemoryContext old;
 
 		/* first row of the group: check it, then size the state by it */
-		BpGetFeaturesNullable(a, &n, palloc(sizeof(double) * BP_MAX_FEATURES), &hasnull,
-							  ops->name);
+		BpGetFeaturesNullable(a, &n, palloc(sizeof(double) * BP_MAX_FEATURES), BP_MAX_FEATURES,
+							  &hasnull, ops->name);
 		old = MemoryContextSwitchTo(aggcxt);
 		PrepStart(s, n, ncat);
 		MemoryContextSwitchTo(old);
 	}
-	x = BpGetFeaturesNullable(a, &n, s->prep->xbuf, &hasnull, ops->name);
+	x = BpGetFeaturesNullable(a, &n, s->prep->xbuf, s->prep->nnum, &hasnull, ops->name);
 	AccumRow(fcinfo, s, aggcxt, x, n, hasnull, cvalues, clens, ncat);
 	PG_RETURN_POINTER(s);
 }

@@ -131,7 +131,7 @@ extern Datum BpAggFinal(FunctionCallInfo fcinfo, const LearnerOps *ops);
 
 extern const double *BpGetFeatures(ArrayType *a, int *n);
 extern const double *BpGetFeaturesNullable(ArrayType *a, int *n, double *scratch,
-										   bool *hasnull, const char *learner);
+											int cap, bool *hasnull, const char *learner);
 extern void BpStartLearner(BpAggState *s, int nfeatures);
 extern void BpCheckFeatureCount(int expected, int got);
 extern void BpBadOption(const char *learner, const char *key,

@@ -249,7 +249,7 @@ PrepScoreRow(const Prep *p, ArrayType *num, ArrayType *cats, double *xbuf,
 	bool		hasnull;
 	int			n,
 				j;
-	const double *x = BpGetFeaturesNullable(num, &n, xbuf, &hasnull, NULL);
+	const double *x = BpGetFeaturesNullable(num, &n, xbuf, p->nnum, &hasnull, NULL);
 	int			ncat = cats ? PrepCountCategorical(cats) : 0;
 
 	if (n != p->nnum)
