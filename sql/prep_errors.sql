@@ -119,3 +119,12 @@ FROM (SELECT 1.0::float8 AS y, ARRAY[1.0, 2.0]::float8[] AS xs
       SELECT 2.0, (SELECT array_agg(CASE WHEN i % 2 = 0 THEN NULL ELSE i END)::float8[]
                      FROM generate_series(1, 1000) i)
         FROM generate_series(1, 3)) t;
+
+-- a categorical slot with one level (constant) has no design column: as a
+-- window aggregate, logreg gives the plain aggregate's model (it was an
+-- internal error, "cannot switch to compact rows")
+CREATE TABLE pe_one AS SELECT i, sin(i) AS x, sin(i * 3) > 0 AS l FROM generate_series(1, 3000) i;
+SELECT (SELECT buypower.logreg(l, ARRAY[x], ARRAY['a'], '{}')::text FROM pe_one)
+       = (SELECT DISTINCT m::text FROM (SELECT buypower.logreg(l, ARRAY[x], ARRAY['a'], '{}') OVER () AS m FROM pe_one) t)
+       AS window_same;
+DROP TABLE pe_one;

@@ -689,6 +689,43 @@ BpAggAccumValues(FunctionCallInfo fcinfo, const LearnerOps *ops)
 }
 
 /*
+ * Did two states read the same options?  Each state takes its options from
+ * its own first row, so a parallel worker or a partition can have read
+ * other options than the state it is merged into, and the two were then
+ * built differently (one keeping sums that the other never allocated).
+ */
+static bool
+SameOptions(const BpOptions *a, const BpOptions *b)
+{
+	const PrepOptions *p = &a->prep;
+	const PrepOptions *q = &b->prep;
+
+	return a->intercept == b->intercept && a->l2 == b->l2 &&
+		a->max_iter == b->max_iter && a->tol == b->tol &&
+		a->class_weight == b->class_weight &&
+		a->weight_neg == b->weight_neg && a->weight_pos == b->weight_pos &&
+		a->threads == b->threads && a->nnames == b->nnames &&
+		a->names_len == b->names_len &&
+		(a->names_len == 0 || memcmp(a->names, b->names, a->names_len) == 0) &&
+		p->impute == q->impute && p->missing_indicators == q->missing_indicators &&
+		p->scale == q->scale && p->clip == q->clip && p->clip_k == q->clip_k &&
+		p->max_categories == q->max_categories && p->nimpute == q->nimpute &&
+		memcmp(p->impute_per, q->impute_per, p->nimpute) == 0;
+}
+
+/*
+ * Complain that the rows of one aggregate passed different options.
+ */
+void
+BpOptionsDiffer(const char *learner)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s options differ between rows of the same aggregate", learner),
+			 errhint("Pass the same options, a constant, in every row of a group.")));
+}
+
+/*
  * Combine driver.  Not strict: a NULL first state takes a copy of the
  * second, made in the aggregate context.
  */
@@ -716,6 +753,8 @@ BpAggCombine(FunctionCallInfo fcinfo, const LearnerOps *ops)
 		if (b->opts.names_len > 0)
 			memcpy(a->opts.names, b->opts.names, b->opts.names_len);
 	}
+	else if (!SameOptions(&a->opts, &b->opts))
+		BpOptionsDiffer(ops->name);
 	a->nskipped += b->nskipped;
 	if (b->prep != NULL)
 	{
@@ -845,6 +884,9 @@ BpAggDeserialize(FunctionCallInfo fcinfo, const LearnerOps *ops)
 		/* PrepStart may start the learner: do it below, once */
 		PrepDeserialize(s, &buf);
 		if (s->learner != NULL && s->nfeatures != nfeatures)
+			BadState(ops);
+		/* a state that buffers its rows has no learner part until the end */
+		if (s->prep->buffer_all && nfeatures >= 0)
 			BadState(ops);
 		s->learner = NULL;
 		s->nfeatures = nfeatures;

@@ -119,6 +119,7 @@ typedef struct LearnerOps
 extern Datum BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops);
 extern Datum BpAggAccumValues(FunctionCallInfo fcinfo, const LearnerOps *ops);
 extern Jsonb *BpGetOptions(FunctionCallInfo fcinfo, int optarg);
+extern void BpOptionsDiffer(const char *learner) pg_attribute_noreturn();
 extern int	BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, int *nnum,
 							  int *ncat, int8 **kinds, bool *all_float8);
 extern bool BpValuesRead(FunctionCallInfo fcinfo, const int8 *kinds, bool all_float8,

@@ -165,7 +165,8 @@ LogregCompact(BpAggState *s, int ncat, int nx)
 {
 	LogregLearner *L = s->learner;
 
-	if (L->rows.nrows != 0 || nx + ncat > L->p || nx < 0 || ncat <= 0)
+	/* a slot may have no design column (one level): nx + ncat may pass p */
+	if (L->rows.nrows != 0 || nx > L->p || nx < 0 || ncat <= 0)
 		elog(ERROR, "logreg cannot switch to compact rows");
 	L->ncat = ncat;
 	L->nx = nx;
@@ -184,6 +185,8 @@ LogregMerge(BpAggState *ds, BpAggState *ss)
 
 	if (D->ncat > 0 || S->ncat > 0)
 		elog(ERROR, "cannot merge logreg states holding compact rows");
+	if (D->p != S->p || D->rows.w != S->rows.w)
+		elog(ERROR, "cannot merge logreg states of %d and %d features", D->p, S->p);
 	D->npos += S->npos;
 
 	/*

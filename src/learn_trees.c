@@ -741,6 +741,27 @@ AppendRows(TreeState *dst, const TreeState *src)
 	}
 }
 
+/*
+ * Did two states read the same options (each from its own first row)?
+ */
+static bool
+SameTreeOpts(const TreeOpts *a, const TreeOpts *b)
+{
+	return a->trees == b->trees && a->max_depth == b->max_depth &&
+		a->max_leaves == b->max_leaves && a->leafwise == b->leafwise &&
+		a->learning_rate == b->learning_rate && a->min_rows == b->min_rows &&
+		a->min_child_weight == b->min_child_weight && a->l2 == b->l2 &&
+		a->min_gain == b->min_gain && a->subsample == b->subsample &&
+		a->colsample == b->colsample && a->max_features == b->max_features &&
+		a->seed == b->seed && a->valid_frac == b->valid_frac &&
+		a->es_rounds == b->es_rounds && a->bins == b->bins &&
+		a->max_categories == b->max_categories && a->cat_smooth == b->cat_smooth &&
+		a->cat_min_rows == b->cat_min_rows && a->max_cat_threshold == b->max_cat_threshold &&
+		a->threads == b->threads && a->nnames == b->nnames &&
+		a->names_len == b->names_len &&
+		(a->names_len == 0 || memcmp(a->names, b->names, a->names_len) == 0);
+}
+
 static Datum
 TreesCombine(FunctionCallInfo fcinfo, bool forest)
 {
@@ -766,6 +787,8 @@ TreesCombine(FunctionCallInfo fcinfo, bool forest)
 			memcpy(a->o.names, b->o.names, b->o.names_len);
 		}
 	}
+	else if (!SameTreeOpts(&a->o, &b->o))
+		BpOptionsDiffer(LearnerName(forest));
 	a->nskipped += b->nskipped;
 	if (b->p >= 0)
 	{
@@ -900,6 +923,10 @@ TreesDeserialize(FunctionCallInfo fcinfo, bool forest)
 		(p < 0 && q != 0) || s->nskipped < 0 ||
 		s->o.max_categories < 1 || s->o.max_categories > TREE_MAX_LEVELS ||
 		s->o.cat_min_rows < 1 || s->o.max_cat_threshold < 1 ||
+		s->o.trees < 1 || s->o.trees > 10000 || s->o.max_depth < 1 || s->o.max_depth > 32 ||
+		(s->o.max_leaves != 0 && (s->o.max_leaves < 2 || s->o.max_leaves > (1 << 20))) ||
+		s->o.bins < 2 || s->o.bins > TREES_MAX_BINS || s->o.es_rounds < 0 ||
+		s->o.min_rows < 1 ||
 		s->o.threads < 1 || s->o.threads > 2 ||
 		!(s->o.cat_smooth >= 0) ||
 		s->o.nnames < 0 || s->o.nnames > BP_MAX_FEATURES || s->o.names_len < 0 ||
