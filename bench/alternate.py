@@ -8,7 +8,8 @@ first round is a warm-up and is dropped.  Prints one Markdown row per pair:
 rounds, the median of the per-round ratios A/B, their range, the ratio of
 the two minimum times, and the medians.  Pairs (default: all): linreg10/scan,
 array/scan, linreg1/regr, values10/scan, values1/regr, logvalues/scan (the
-argument forms linreg_values and logreg_values), logreg/scan, auc/scan (table bench_rows, from
+argument forms linreg_values and logreg_values), values10/linreg10,
+logvalues/logreg (argument form against array form), logreg/scan, auc/scan (table bench_rows, from
 bench/gen.sql), prep-{linreg,logreg}-{onoff,cat} (bench_prep_rows, from
 bench/prep_gen.sql), predict-{cross,analyzed,subq}/hand (predict into a temp
 table vs the hand-written expression); and, only when named, predict-trees/linear
@@ -34,6 +35,8 @@ pairs = {
  "values10/scan": (f"SELECT buypower.linreg_values(y, {X}) FROM bench_rows", f"SELECT {SUMS} FROM bench_rows", ""),
  "values1/regr": ("SELECT buypower.linreg_values(y, x1) FROM bench_rows", "SELECT regr_slope(y, x1), regr_intercept(y, x1) FROM bench_rows", ""),
  "logvalues/scan": (f"SELECT buypower.logreg_values(label, {X}) FROM bench_rows", f"SELECT {SUMS} FROM bench_rows", ""),
+ "values10/linreg10": (f"SELECT buypower.linreg_values(y, {X}) FROM bench_rows", f"SELECT buypower.linreg(y, {XA}) FROM bench_rows", ""),
+ "logvalues/logreg": (f"SELECT buypower.logreg_values(label, {X}) FROM bench_rows", f"SELECT buypower.logreg(label, {XA}) FROM bench_rows", ""),
  "logreg/scan": (f"SELECT buypower.logreg(label, {XA}) FROM bench_rows", f"SELECT {SUMS} FROM bench_rows", ""),
  "auc/scan": ("SELECT buypower.auc(label, x1) FROM bench_rows", f"SELECT {SUMS} FROM bench_rows", ""),
 }
