@@ -114,7 +114,7 @@ SELECT buypower.linreg_values(y, x1, b) FROM af;
 SELECT buypower.linreg_values(y, x1, ARRAY[x2]) FROM af;
 SELECT buypower.linreg_values(y, c) FROM af;
 SELECT buypower.linreg_values(y, x1, c, x2) FROM af;
-SELECT buypower.linreg_values(y, x1, NULL, x2) FROM af;
+SELECT buypower.linreg_values(y, x1, 'abc', x2) FROM af;
 SELECT buypower.linreg_values(y, x1, 'north', '{}') FROM af;
 SELECT buypower.linreg_values(y, x1, 'not json') FROM af;
 SELECT buypower.linreg_values(y, x1, '{"l3": 1}') FROM af;
@@ -123,5 +123,29 @@ SELECT buypower.linreg_values(y) FROM af;
 SELECT buypower.gbdt_values(y, x1, 'Infinity'::float8) FROM af;
 SELECT buypower.forest_values(b, x1, c, x2) FROM af;
 SELECT buypower.gbdt_values(b, x1, x2, '{"trees": 0}') FROM af;
+-- options that arrive as text would be a constant category: refused
+SELECT buypower.linreg_values(DISTINCT y, x1, x2, c, '{"l2": 1}') FROM af;
+WITH o AS (SELECT '{"l2": 1}'::text AS opts)
+SELECT buypower.linreg_values(y, x1, x2, opts) FROM af, o;
+-- options alone are not a feature
+SELECT buypower.linreg_values(y, '{}'::jsonb) FROM af;
+-- no VARIADIC array
+SELECT buypower.linreg_values(y, VARIADIC ARRAY[x1, x2]) FROM af;
+-- an untyped NULL before any text is a missing number, as in predict_values
+SELECT buypower.linreg_values(y, x1, NULL, x3)::text
+       = buypower.linreg(y, ARRAY[x1, NULL, x3])::text AS null_is_missing FROM af;
+-- domains count as their base types; character(n) drops trailing blanks as its cast to text does
+CREATE DOMAIN af_money AS numeric CHECK (VALUE >= -100);
+CREATE DOMAIN af_label AS text;
+CREATE DOMAIN af_opts AS jsonb;
+SELECT buypower.linreg_values(y, x1, x3::af_money, c::af_label, '{"l2": 1}'::af_opts)::text
+       = buypower.linreg(y, ARRAY[x1, x3], ARRAY[c], '{"l2": 1}')::text AS domains_ok,
+       buypower.linreg_values(y, x1, region::char(8))::text
+       = buypower.linreg(y, ARRAY[x1], ARRAY[region::char(8)], '{}')::text AS bpchar_ok
+FROM af;
+SELECT count(*) FILTER (WHERE buypower.predict_values(m, x1, region::char(8))
+                        IS DISTINCT FROM buypower.predict(m, ARRAY[x1], ARRAY[region::text])) AS differ
+FROM af, (SELECT buypower.linreg_values(y, x1, region::char(8)) AS m FROM af) t;
+DROP DOMAIN af_money, af_label, af_opts;
 -- a NULL options argument means the defaults
 SELECT buypower.linreg_values(y, x1, NULL::jsonb)::text = buypower.linreg(y, ARRAY[x1])::text AS defaults FROM af;

@@ -134,7 +134,10 @@ SELECT buypower.predict_values(m, 0.5, 1, 2, 'k1', 'a') = buypower.predict(m, AR
   AS same_literals FROM pv_cat_models WHERE kind = 'linreg';
 SELECT buypower.predict_values(m, '0.5', 1, 1) FROM pv_lin;
 SELECT buypower.predict_values(m, 0.5, 'a', 1) FROM pv_lin;
-SELECT buypower.predict_values(m, 0.5, 1, 1, 'a'::bpchar) FROM pv_lin;
+SELECT buypower.predict_values(m, 0.5, 1, 1, true) FROM pv_lin;
+-- character(n) is a category, without its trailing blanks
+SELECT buypower.predict_values(m, 0.5, 1, 2, 'k1'::char(5), 'a  '::char(3)) = buypower.predict(m, ARRAY[0.5, 1, 2]::float8[], ARRAY['k1', 'a'])
+  AS same_bpchar FROM pv_cat_models WHERE kind = 'linreg';
 SELECT buypower.predict_values(m, 'a', 'b') FROM pv_lin;
 SELECT buypower.predict_values(m, 1, 2, 3, 'a') FROM pv_lin;
 -- integers, float4 and numerics are converted as their casts to float8 are

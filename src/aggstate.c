@@ -16,6 +16,7 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -515,13 +516,40 @@ BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops)
 }
 
 /*
+ * The type of argument i, a domain's base type for a domain.
+ */
+static Oid
+ArgBaseType(FunctionCallInfo fcinfo, int i)
+{
+	return getBaseType(get_fn_expr_argtype(fcinfo->flinfo, i));
+}
+
+/*
+ * Does a text value look like a JSON object: '{' ... '}' around blanks?
+ */
+static bool
+LooksLikeObject(text *t)
+{
+	const char *p = VARDATA_ANY(t);
+	int			n = VARSIZE_ANY_EXHDR(t);
+
+	while (n > 0 && isspace((unsigned char) *p))
+		p++, n--;
+	while (n > 0 && isspace((unsigned char) p[n - 1]))
+		n--;
+	return n >= 2 && p[0] == '{' && p[n - 1] == '}';
+}
+
+/*
  * Sort out the arguments of an argument form (linreg_values and the like,
  * named fname) at the first row: after the target, numbers (the numeric
  * features), then text (the categorical ones), then optionally the
- * options, jsonb or an untyped literal (a constant category would be
- * useless).  Sets the counts and, allocated in the current memory context,
- * the BP_VAL_* kind of each feature; *all_float8 says whether every
- * numeric one is float8.  Returns the options' argument number, or 0.
+ * options: jsonb, or an untyped literal after at least one feature (a
+ * constant category would be useless).  An untyped NULL before any text is
+ * a missing number, as predict_values takes it.  Domains count as their
+ * base types.  Sets the counts and, allocated in the current memory
+ * context, the BP_VAL_* kind of each feature; *all_float8 says whether
+ * every numeric one is float8.  Returns the options' argument number, or 0.
  */
 int
 BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, int *nnum, int *ncat,
@@ -531,15 +559,25 @@ BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, int *nnum, int *nc
 				optarg = 0,
 				i;
 
-	if (last >= 3 && (get_fn_expr_argtype(fcinfo->flinfo, last) == JSONBOID ||
-					  get_fn_expr_argtype(fcinfo->flinfo, last) == UNKNOWNOID))
+	if (get_fn_expr_variadic(fcinfo->flinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("buypower.%s does not take a VARIADIC array", fname),
+				 errhint("Pass the features as separate arguments, or the array to the array form of the aggregate.")));
+	if (last >= 2 && ArgBaseType(fcinfo, last) == JSONBOID)
 		optarg = last--;
+	else if (last >= 3 && ArgBaseType(fcinfo, last) == UNKNOWNOID)
+		optarg = last--;
+	*kinds = palloc(sizeof(int8) * Max(last - 1, 1));
 	*nnum = *ncat = 0;
+	*all_float8 = true;
 	for (i = 2; i <= last; i++)
 	{
-		Oid			t = get_fn_expr_argtype(fcinfo->flinfo, i);
+		Oid			t = ArgBaseType(fcinfo, i);
 		int			kind = BpValueKind(t);
 
+		if (kind == BP_VAL_CSTRING && *ncat == 0 && PG_ARGISNULL(i))
+			kind = BP_VAL_FLOAT8;	/* an untyped NULL is a number: missing */
 		if (kind == BP_VAL_CSTRING)
 			ereport(ERROR,
 					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
@@ -554,7 +592,7 @@ BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, int *nnum, int *nc
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("argument %d of buypower.%s is of type %s, not a number, text or jsonb",
-							i, fname, format_type_be(t)),
+							i, fname, format_type_be(get_fn_expr_argtype(fcinfo->flinfo, i))),
 					 errhint("Pass the numeric features, then the categorical ones as text, then any options as jsonb.")));
 		if (kind < BP_VAL_TEXT && *ncat > 0)
 			ereport(ERROR,
@@ -562,8 +600,12 @@ BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, int *nnum, int *nc
 					 errmsg("argument %d of buypower.%s is a number after a categorical feature",
 							i, fname),
 					 errhint("Pass the numeric features first, then the categorical ones.")));
+		(*kinds)[i - 2] = kind;
 		if (kind < BP_VAL_TEXT)
+		{
 			(*nnum)++;
+			*all_float8 &= kind == BP_VAL_FLOAT8;
+		}
 		else
 			(*ncat)++;
 	}
@@ -576,13 +618,19 @@ BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, int *nnum, int *nc
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("buypower.%s got %d categorical features, more than the limit of %d",
 						fname, *ncat, PREP_MAX_CATEGORICAL)));
-	*kinds = palloc(sizeof(int8) * (*nnum + *ncat));
-	*all_float8 = true;
-	for (i = 0; i < *nnum + *ncat; i++)
-	{
-		(*kinds)[i] = BpValueKind(get_fn_expr_argtype(fcinfo->flinfo, 2 + i));
-		*all_float8 &= (i >= *nnum || (*kinds)[i] == BP_VAL_FLOAT8);
-	}
+
+	/*
+	 * Options that arrive as text (a text column, parameter or variable, or
+	 * a literal that DISTINCT or ORDER BY made text) would be taken as a
+	 * constant category and silently ignored: refuse them.
+	 */
+	if (optarg == 0 && *ncat > 0 && !PG_ARGISNULL(last) &&
+		LooksLikeObject(DatumGetTextPP(PG_GETARG_DATUM(last))))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("argument %d of buypower.%s is text that looks like options, not a category",
+						last, fname),
+				 errhint("Cast the options to jsonb.  A category that is itself a JSON object can be passed in the array form.")));
 	return optarg;
 }
 
@@ -628,7 +676,7 @@ BpValuesRead(FunctionCallInfo fcinfo, const int8 *kinds, bool all_float8, int nn
 			struct varlena *v = PG_DETOAST_DATUM_PACKED(c->value);
 
 			cvalues[i] = VARDATA_ANY(v);
-			clens[i] = VARSIZE_ANY_EXHDR(v);
+			clens[i] = BpValueTextLength(kinds[nnum + i], cvalues[i], VARSIZE_ANY_EXHDR(v));
 		}
 	}
 	return hasnull;

@@ -379,7 +379,7 @@ StartRows(TreeState *s, int p, int q)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 q == 0 ?
-				 errmsg("%s option \"names\" has %d names, but the feature array has %d elements",
+				 errmsg("%s option \"names\" has %d names, but there are %d features",
 						LearnerName(s->forest), s->o.nnames, p) :
 				 errmsg("%s option \"names\" has %d names, but there are %d numeric and %d categorical features",
 						LearnerName(s->forest), s->o.nnames, p, q)));

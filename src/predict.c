@@ -367,7 +367,7 @@ ValuesCheckArgs(FunctionCallInfo fcinfo, PredictCacheSet *set)
 	set->nnum = set->ncat = 0;
 	for (i = 1; i <= n; i++)
 	{
-		Oid			t = get_fn_expr_argtype(fcinfo->flinfo, i);
+		Oid			t = getBaseType(get_fn_expr_argtype(fcinfo->flinfo, i));
 		int			kind = BpValueKind(t);
 
 		/* an untyped NULL goes with the numbers until text begins */
@@ -377,7 +377,7 @@ ValuesCheckArgs(FunctionCallInfo fcinfo, PredictCacheSet *set)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("argument %d of buypower.predict_values is of type %s, not a number or text",
-							i + 1, format_type_be(t)),
+							i + 1, format_type_be(get_fn_expr_argtype(fcinfo->flinfo, i))),
 					 errhint("Pass the numeric features as float8, then the categorical ones as text.")));
 		if (kind < BP_VAL_TEXT && set->ncat > 0)
 			ereport(ERROR,
@@ -466,7 +466,7 @@ ValuesTextArray(FunctionCallInfo fcinfo, PredictCacheSet *set)
 			struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
 
 			bytes[i] = VARDATA_ANY(v);
-			lens[i] = VARSIZE_ANY_EXHDR(v);
+			lens[i] = BpValueTextLength(set->valkind[from + i], bytes[i], VARSIZE_ANY_EXHDR(v));
 		}
 		size += INTALIGN(VARHDRSZ + lens[i]);
 	}

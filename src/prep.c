@@ -292,7 +292,7 @@ PrepStart(BpAggState *s, int nnum, int ncat)
 	if (s->opts.nnames > 0 && s->opts.nnames != nnum + ncat && ncat == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s option \"names\" has %d names, but the feature array has %d elements",
+				 errmsg("%s option \"names\" has %d names, but there are %d features",
 						s->ops->name, s->opts.nnames, nnum)));
 	if (s->opts.nnames > 0 && s->opts.nnames != nnum + ncat)
 		ereport(ERROR,
@@ -303,7 +303,7 @@ PrepStart(BpAggState *s, int nnum, int ncat)
 	if (o->nimpute > 0 && o->nimpute != nnum)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s option \"impute\" has %d entries, but the feature array has %d elements",
+				 errmsg("%s option \"impute\" has %d entries, but there are %d numeric features",
 						s->ops->name, o->nimpute, nnum)));
 	ps->nnum = nnum;
 	ps->ncat = ncat;

@@ -25,6 +25,7 @@
 #define BP_VAL_NUMERIC	5
 #define BP_VAL_TEXT		6		/* text or varchar */
 #define BP_VAL_CSTRING	7		/* an untyped literal: text */
+#define BP_VAL_BPCHAR	8		/* character(n): text without trailing blanks */
 #define BP_VAL_OTHER	(-1)	/* none of these */
 
 /*
@@ -51,6 +52,8 @@ BpValueKind(Oid t)
 		case TEXTOID:
 		case VARCHAROID:
 			return BP_VAL_TEXT;
+		case BPCHAROID:
+			return BP_VAL_BPCHAR;
 		case UNKNOWNOID:
 			return BP_VAL_CSTRING;
 		default:
@@ -80,6 +83,20 @@ BpValueAsDouble(int kind, Datum d)
 		default:
 			return DatumGetFloat8(DirectFunctionCall1(numeric_float8, d));
 	}
+}
+
+/*
+ * The length of a categorical value of n bytes at p as the cast to text
+ * gives it: character(n) drops its trailing blanks (as ARRAY[c::char(3)]
+ * in a text[] would).
+ */
+static inline int
+BpValueTextLength(int kind, const char *p, int n)
+{
+	if (kind == BP_VAL_BPCHAR)
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+	return n;
 }
 
 #endif							/* BUYPOWER_VALUES_H */
