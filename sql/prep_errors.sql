@@ -128,3 +128,10 @@ SELECT (SELECT buypower.logreg(l, ARRAY[x], ARRAY['a'], '{}')::text FROM pe_one)
        = (SELECT DISTINCT m::text FROM (SELECT buypower.logreg(l, ARRAY[x], ARRAY['a'], '{}') OVER () AS m FROM pe_one) t)
        AS window_same;
 DROP TABLE pe_one;
+
+-- a kept level literally called "(other)" does not share its term with the
+-- folded levels' "(other)" term
+SELECT term FROM buypower.summary((
+  SELECT buypower.logreg(i % 2 = 0, ARRAY[sin(i)], ARRAY[CASE WHEN i % 3 = 0 THEN '(other)' ELSE (i % 7)::text END],
+                         '{"max_categories": 3}')
+  FROM generate_series(1, 3000) i));

@@ -1741,6 +1741,35 @@ SlotNames(const BpAggState *s, PrepState *ps, int k, const PrepSlot *sl,
 {
 	int			nall = (int) (sl->nlevels + sl->null_level + sl->other_level);
 	int			l;
+	StringInfoData other;
+
+	/*
+	 * The folded levels' term is "=(other)", or "=((other))" and so on when
+	 * a kept level is itself called "(other)": never a kept level's name.
+	 */
+	initStringInfo(&other);
+	appendStringInfoString(&other, "(other)");
+	for (;;)
+	{
+		const char *lev = levels;
+		bool		taken = false;
+
+		for (l = 0; l < sl->nlevels && !taken; l++)
+		{
+			taken = strcmp(lev, other.data) == 0;
+			lev += strlen(lev) + 1;
+		}
+		if (!taken)
+			break;
+		/* "(" + other + ")" */
+		{
+			char	   *was = pstrdup(other.data);
+
+			resetStringInfo(&other);
+			appendStringInfo(&other, "(%s)", was);
+			pfree(was);
+		}
+	}
 
 	if (s->ops->ordinal_categories)
 	{
@@ -1765,9 +1794,10 @@ SlotNames(const BpAggState *s, PrepState *ps, int k, const PrepSlot *sl,
 		else if (l == sl->nlevels && sl->null_level)
 			appendStringInfoString(&ps->names, " IS NULL");
 		else
-			appendStringInfoString(&ps->names, "=(other)");
+			appendStringInfo(&ps->names, "=%s", other.data);
 		appendStringInfoChar(&ps->names, '\0');
 	}
+	pfree(other.data);
 }
 
 /*
