@@ -134,6 +134,13 @@ SELECT buypower.linreg_values(y, VARIADIC ARRAY[x1, x2]) FROM af;
 -- an untyped NULL before any text is a missing number, as in predict_values
 SELECT buypower.linreg_values(y, x1, NULL, x3)::text
        = buypower.linreg(y, ARRAY[x1, NULL, x3])::text AS null_is_missing FROM af;
+-- so is an untyped NULL in the last place (options are never NULL literals)
+SELECT buypower.linreg_values(y, x1, NULL)::text = buypower.linreg(y, ARRAY[x1, NULL])::text AS trailing_null FROM af;
+-- a group whose targets are all NULL gives NULL, as the array form does,
+-- even when its options would not fit the features
+SELECT buypower.linreg_values(y, x1, x2, '{"names": ["a"]}') IS NULL AS all_skipped,
+       buypower.linreg(y, ARRAY[x1, x2], '{"names": ["a"]}') IS NULL AS array_form
+FROM af WHERE y IS NULL;
 -- domains count as their base types; character(n) drops trailing blanks as its cast to text does
 CREATE DOMAIN af_money AS numeric CHECK (VALUE >= -100);
 CREATE DOMAIN af_label AS text;

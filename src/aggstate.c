@@ -16,7 +16,6 @@
  */
 #include "postgres.h"
 
-#include <ctype.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -533,9 +532,10 @@ LooksLikeObject(text *t)
 	const char *p = VARDATA_ANY(t);
 	int			n = VARSIZE_ANY_EXHDR(t);
 
-	while (n > 0 && isspace((unsigned char) *p))
+	/* JSON's whitespace: space, tab, line feed, carriage return */
+	while (n > 0 && strchr(" \t\n\r", *p) != NULL)
 		p++, n--;
-	while (n > 0 && isspace((unsigned char) p[n - 1]))
+	while (n > 0 && strchr(" \t\n\r", p[n - 1]) != NULL)
 		n--;
 	return n >= 2 && p[0] == '{' && p[n - 1] == '}';
 }
@@ -544,9 +544,10 @@ LooksLikeObject(text *t)
  * Sort out the arguments of an argument form (linreg_values and the like,
  * named fname) at the first row: after the target, numbers (the numeric
  * features), then text (the categorical ones), then optionally the
- * options: jsonb, or an untyped literal after at least one feature (a
- * constant category would be useless).  An untyped NULL before any text is
- * a missing number, as predict_values takes it.  Domains count as their
+ * options: jsonb, or an untyped literal other than NULL after at least one
+ * feature (a constant category would be useless).  An untyped NULL before
+ * any text, the last argument included, is a missing number, as
+ * predict_values takes it.  Domains count as their
  * base types.  Sets the counts and, allocated in the current memory
  * context, the BP_VAL_* kind of each feature; *all_float8 says whether
  * every numeric one is float8.  Returns the options' argument number, or 0.
@@ -566,8 +567,8 @@ BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, int *nnum, int *nc
 				 errhint("Pass the features as separate arguments, or the array to the array form of the aggregate.")));
 	if (last >= 2 && ArgBaseType(fcinfo, last) == JSONBOID)
 		optarg = last--;
-	else if (last >= 3 && ArgBaseType(fcinfo, last) == UNKNOWNOID)
-		optarg = last--;
+	else if (last >= 3 && ArgBaseType(fcinfo, last) == UNKNOWNOID && !PG_ARGISNULL(last))
+		optarg = last--;		/* an untyped NULL there is a missing number */
 	*kinds = palloc(sizeof(int8) * Max(last - 1, 1));
 	*nnum = *ncat = 0;
 	*all_float8 = true;
@@ -716,7 +717,8 @@ BpAggAccumValues(FunctionCallInfo fcinfo, const LearnerOps *ops)
 		s = NewState(fcinfo, ops, optarg);
 		s->valkind = kinds;
 		s->all_float8 = all_float8;
-		PrepStart(s, nnum, ncat);
+		s->vnum = nnum;
+		s->vcat = ncat;
 		MemoryContextSwitchTo(old);
 	}
 	else
@@ -727,8 +729,16 @@ BpAggAccumValues(FunctionCallInfo fcinfo, const LearnerOps *ops)
 		s->nskipped++;
 		PG_RETURN_POINTER(s);
 	}
-	nnum = s->prep->nnum;
-	ncat = s->prep->ncat;
+	nnum = s->vnum;
+	ncat = s->vcat;
+	if (s->prep == NULL)
+	{
+		/* the first usable row, as for arrays */
+		MemoryContext old = MemoryContextSwitchTo(aggcxt);
+
+		PrepStart(s, nnum, ncat);
+		MemoryContextSwitchTo(old);
+	}
 	x = s->prep->xbuf;
 	hasnull = BpValuesRead(fcinfo, s->valkind, s->all_float8, nnum, ncat, x, cvalues, clens,
 						   ops->name);

@@ -59,13 +59,16 @@ typedef struct BpAggState
 	int32		nfeatures;
 	bool		target_bool;	/* target argument is boolean */
 	int64		n;				/* rows used */
-	int64		nskipped;		/* rows skipped: NULL target or feature array */
+	int64		nskipped;		/* rows skipped: NULL target, or (array form)
+								 * NULL feature array */
 	BpOptions	opts;
 	void	   *learner;		/* learner's part; NULL until the first row,
 								 * or until PrepFinish when rows are buffered */
 	int			catarg;			/* argument number of text[] categories, or 0 */
 	int8	   *valkind;		/* argument form: BP_VAL_* of each feature */
 	bool		all_float8;		/* argument form: every numeric one float8 */
+	int			vnum;			/* argument form: numeric features */
+	int			vcat;			/* argument form: categorical features */
 	struct PrepState *prep;		/* preprocessing state, from the first row */
 	MemoryContext donor_cxt;	/* set by deserialize: the aggregate context,
 								 * where the learner may put what the combine

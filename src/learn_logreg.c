@@ -186,7 +186,8 @@ LogregMerge(BpAggState *ds, BpAggState *ss)
 	if (D->ncat > 0 || S->ncat > 0)
 		elog(ERROR, "cannot merge logreg states holding compact rows");
 	if (D->p != S->p || D->rows.w != S->rows.w)
-		elog(ERROR, "cannot merge logreg states of %d and %d features", D->p, S->p);
+		elog(ERROR, "cannot merge logreg states of %d and %d features (rows of %d and %d values)",
+			 D->p, S->p, D->rows.w, S->rows.w);
 	D->npos += S->npos;
 
 	/*
@@ -194,7 +195,7 @@ LogregMerge(BpAggState *ds, BpAggState *ss)
 	 * the aggregate context, which outlives it: link the blocks, in order,
 	 * instead of copying every row (the rows are the same either way).
 	 */
-	if (S->donor && S->rows.cxt == D->rows.cxt && S->rows.w == D->rows.w)
+	if (S->donor && S->rows.cxt == D->rows.cxt)
 	{
 		if (S->rows.head == NULL)
 			return;

@@ -925,8 +925,17 @@ TreesDeserialize(FunctionCallInfo fcinfo, bool forest)
 		s->o.cat_min_rows < 1 || s->o.max_cat_threshold < 1 ||
 		s->o.trees < 1 || s->o.trees > 10000 || s->o.max_depth < 1 || s->o.max_depth > 32 ||
 		(s->o.max_leaves != 0 && (s->o.max_leaves < 2 || s->o.max_leaves > (1 << 20))) ||
-		s->o.bins < 2 || s->o.bins > TREES_MAX_BINS || s->o.es_rounds < 0 ||
-		s->o.min_rows < 1 ||
+		s->o.bins < 2 || s->o.bins > TREES_MAX_BINS ||
+		s->o.es_rounds < 0 || s->o.es_rounds > 10000 ||
+		(s->o.es_rounds > 0 && s->o.valid_frac == 0) ||
+		!(s->o.valid_frac >= 0 && s->o.valid_frac <= 0.5) ||
+		!(s->o.learning_rate > 0 && s->o.learning_rate <= 1) ||
+		!(s->o.subsample > 0 && s->o.subsample <= 1) ||
+		!(s->o.colsample > 0 && s->o.colsample <= 1) ||
+		!(s->o.max_features >= 0 && s->o.max_features <= 1) ||
+		s->o.max_cat_threshold > TREE_MAX_LEVELS + 2 ||
+		s->o.min_rows < 1 || s->o.min_rows > PG_INT32_MAX / 2 ||
+		s->o.cat_min_rows > PG_INT32_MAX / 2 ||
 		s->o.threads < 1 || s->o.threads > 2 ||
 		!(s->o.cat_smooth >= 0) ||
 		s->o.nnames < 0 || s->o.nnames > BP_MAX_FEATURES || s->o.names_len < 0 ||

@@ -1743,13 +1743,20 @@ SlotNames(const BpAggState *s, PrepState *ps, int k, const PrepSlot *sl,
 	int			l;
 	StringInfoData other;
 
+	if (s->ops->ordinal_categories)
+	{
+		AppendInputName(s, &ps->names, ps->nnum + k, false);
+		appendStringInfoChar(&ps->names, '\0');
+		return;
+	}
+
 	/*
 	 * The folded levels' term is "=(other)", or "=((other))" and so on when
 	 * a kept level is itself called "(other)": never a kept level's name.
 	 */
 	initStringInfo(&other);
 	appendStringInfoString(&other, "(other)");
-	for (;;)
+	while (sl->other_level)
 	{
 		const char *lev = levels;
 		bool		taken = false;
@@ -1769,13 +1776,6 @@ SlotNames(const BpAggState *s, PrepState *ps, int k, const PrepSlot *sl,
 			appendStringInfo(&other, "(%s)", was);
 			pfree(was);
 		}
-	}
-
-	if (s->ops->ordinal_categories)
-	{
-		AppendInputName(s, &ps->names, ps->nnum + k, false);
-		appendStringInfoChar(&ps->names, '\0');
-		return;
 	}
 	for (l = 0; l < nall; l++)
 	{
