@@ -548,14 +548,14 @@ LooksLikeObject(text *t)
  * feature (a constant category would be useless).  An untyped NULL before
  * any text, the last argument included, is a missing number, as
  * predict_values takes it.  Domains count as their
- * base types.  Sets the counts and, allocated in the current memory
- * context, the BP_VAL_* kind of each feature; *all_float8 says whether
- * every numeric one is float8.  Returns the options' argument number, or 0.
+ * base types.  Fills in va, its kinds allocated in the current memory
+ * context.  Returns the options' argument number, or 0.
  */
 int
-BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, int *nnum, int *ncat,
-				  int8 **kinds, bool *all_float8)
+BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, BpValueArgs *va)
 {
+	int		   *nnum = &va->nnum,
+			   *ncat = &va->ncat;
 	int			last = PG_NARGS() - 1,
 				optarg = 0,
 				i;
@@ -569,9 +569,9 @@ BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, int *nnum, int *nc
 		optarg = last--;
 	else if (last >= 3 && ArgBaseType(fcinfo, last) == UNKNOWNOID && !PG_ARGISNULL(last))
 		optarg = last--;		/* an untyped NULL there is a missing number */
-	*kinds = palloc(sizeof(int8) * Max(last - 1, 1));
+	va->kind = palloc(sizeof(int8) * Max(last - 1, 1));
 	*nnum = *ncat = 0;
-	*all_float8 = true;
+	va->all_float8 = true;
 	for (i = 2; i <= last; i++)
 	{
 		Oid			t = ArgBaseType(fcinfo, i);
@@ -601,11 +601,11 @@ BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, int *nnum, int *nc
 					 errmsg("argument %d of buypower.%s is a number after a categorical feature",
 							i, fname),
 					 errhint("Pass the numeric features first, then the categorical ones.")));
-		(*kinds)[i - 2] = kind;
+		va->kind[i - 2] = kind;
 		if (kind < BP_VAL_TEXT)
 		{
 			(*nnum)++;
-			*all_float8 &= kind == BP_VAL_FLOAT8;
+			va->all_float8 &= kind == BP_VAL_FLOAT8;
 		}
 		else
 			(*ncat)++;
@@ -637,20 +637,23 @@ BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, int *nnum, int *nc
 
 /*
  * Read one row of an argument form whose arguments BpValuesCheckArgs
- * sorted out: the nnum numbers into x, NaN for a NULL (then the result is
+ * sorted out into va: the nnum numbers into x, NaN for a NULL (then the result is
  * true), every other value finite or an error naming learner; the ncat
  * categories as cvalues[j], clens[j] (NULL for a NULL), pointing into the
  * arguments or into copies detoasted in the current memory context.
  */
 bool
-BpValuesRead(FunctionCallInfo fcinfo, const int8 *kinds, bool all_float8, int nnum, int ncat,
-			 double *x, const char **cvalues, int *clens, const char *learner)
+BpValuesRead(FunctionCallInfo fcinfo, const BpValueArgs *va, double *x,
+			 const char **cvalues, int *clens, const char *learner)
 {
 	const NullableDatum *arg = &fcinfo->args[2];
+	const int8 *kinds = va->kind;
+	int			nnum = va->nnum,
+				ncat = va->ncat;
 	bool		hasnull = false;
 	int			i;
 
-	if (all_float8)
+	if (va->all_float8)
 		for (i = 0; i < nnum; i++)
 		{
 			hasnull |= arg[i].isnull;
@@ -708,17 +711,13 @@ BpAggAccumValues(FunctionCallInfo fcinfo, const LearnerOps *ops)
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcxt);
 		char		fname[NAMEDATALEN];
-		int8	   *kinds;
-		bool		all_float8;
+		BpValueArgs va;
 		int			optarg;
 
 		snprintf(fname, sizeof(fname), "%s_values", ops->name);
-		optarg = BpValuesCheckArgs(fcinfo, fname, &nnum, &ncat, &kinds, &all_float8);
+		optarg = BpValuesCheckArgs(fcinfo, fname, &va);
 		s = NewState(fcinfo, ops, optarg);
-		s->valkind = kinds;
-		s->all_float8 = all_float8;
-		s->vnum = nnum;
-		s->vcat = ncat;
+		s->va = va;
 		MemoryContextSwitchTo(old);
 	}
 	else
@@ -729,8 +728,8 @@ BpAggAccumValues(FunctionCallInfo fcinfo, const LearnerOps *ops)
 		s->nskipped++;
 		PG_RETURN_POINTER(s);
 	}
-	nnum = s->vnum;
-	ncat = s->vcat;
+	nnum = s->va.nnum;
+	ncat = s->va.ncat;
 	if (s->prep == NULL)
 	{
 		/* the first usable row, as for arrays */
@@ -740,8 +739,7 @@ BpAggAccumValues(FunctionCallInfo fcinfo, const LearnerOps *ops)
 		MemoryContextSwitchTo(old);
 	}
 	x = s->prep->xbuf;
-	hasnull = BpValuesRead(fcinfo, s->valkind, s->all_float8, nnum, ncat, x, cvalues, clens,
-						   ops->name);
+	hasnull = BpValuesRead(fcinfo, &s->va, x, cvalues, clens, ops->name);
 	AccumRow(fcinfo, s, aggcxt, x, nnum, hasnull, cvalues, clens, ncat);
 	PG_RETURN_POINTER(s);
 }

@@ -20,6 +20,7 @@
 #include "model.h"
 #include "prep.h"
 #include "rowstore.h"
+#include "values.h"
 
 /* option bits: which keys a learner accepts */
 #define BPOPT_INTERCEPT		0x0001
@@ -65,10 +66,7 @@ typedef struct BpAggState
 	void	   *learner;		/* learner's part; NULL until the first row,
 								 * or until PrepFinish when rows are buffered */
 	int			catarg;			/* argument number of text[] categories, or 0 */
-	int8	   *valkind;		/* argument form: BP_VAL_* of each feature */
-	bool		all_float8;		/* argument form: every numeric one float8 */
-	int			vnum;			/* argument form: numeric features */
-	int			vcat;			/* argument form: categorical features */
+	BpValueArgs va;				/* argument form: the features' kinds */
 	struct PrepState *prep;		/* preprocessing state, from the first row */
 	MemoryContext donor_cxt;	/* set by deserialize: the aggregate context,
 								 * where the learner may put what the combine
@@ -123,11 +121,9 @@ extern Datum BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops);
 extern Datum BpAggAccumValues(FunctionCallInfo fcinfo, const LearnerOps *ops);
 extern Jsonb *BpGetOptions(FunctionCallInfo fcinfo, int optarg);
 extern void BpOptionsDiffer(const char *learner) pg_attribute_noreturn();
-extern int	BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, int *nnum,
-							  int *ncat, int8 **kinds, bool *all_float8);
-extern bool BpValuesRead(FunctionCallInfo fcinfo, const int8 *kinds, bool all_float8,
-						 int nnum, int ncat, double *x, const char **cvalues, int *clens,
-						 const char *learner);
+extern int	BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, BpValueArgs *va);
+extern bool BpValuesRead(FunctionCallInfo fcinfo, const BpValueArgs *va, double *x,
+						 const char **cvalues, int *clens, const char *learner);
 extern Datum BpAggCombine(FunctionCallInfo fcinfo, const LearnerOps *ops);
 extern Datum BpAggSerialize(FunctionCallInfo fcinfo, const LearnerOps *ops);
 extern Datum BpAggDeserialize(FunctionCallInfo fcinfo, const LearnerOps *ops);

@@ -181,10 +181,7 @@ typedef struct TreeState
 	int32		q;				/* categorical slots */
 	Vocab	  **vocab;			/* per categorical slot */
 	int64		nskipped;
-	int8	   *valkind;		/* argument form: BP_VAL_* of each feature */
-	bool		all_float8;		/* argument form: every numeric one float8 */
-	int			vnum;			/* argument form: numeric features */
-	int			vcat;			/* argument form: categorical features */
+	BpValueArgs va;				/* argument form: the features' kinds */
 	TreeOpts	o;
 	int64		nrows;
 	int32		w;				/* doubles per row: p + 1 */
@@ -693,20 +690,14 @@ TreesAccumValues(FunctionCallInfo fcinfo, bool forest)
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcxt);
 		char		fname[NAMEDATALEN];
-		int8	   *kinds;
-		bool		all_float8;
-		int			nnum,
-					ncat,
-					optarg;
+		BpValueArgs va;
+		int			optarg;
 
 		snprintf(fname, sizeof(fname), "%s_values", LearnerName(forest));
-		optarg = BpValuesCheckArgs(fcinfo, fname, &nnum, &ncat, &kinds, &all_float8);
+		optarg = BpValuesCheckArgs(fcinfo, fname, &va);
 		s = NewTreeState(forest, get_fn_expr_argtype(fcinfo->flinfo, 1) == BOOLOID,
 						 BpGetOptions(fcinfo, optarg));
-		s->valkind = kinds;
-		s->all_float8 = all_float8;
-		s->vnum = nnum;
-		s->vcat = ncat;
+		s->va = va;
 		MemoryContextSwitchTo(old);
 	}
 	else
@@ -717,11 +708,10 @@ TreesAccumValues(FunctionCallInfo fcinfo, bool forest)
 		s->nskipped++;
 		PG_RETURN_POINTER(s);
 	}
-	BpValuesRead(fcinfo, s->valkind, s->all_float8, s->vnum, s->vcat, x, cvalues, clens,
-				 LearnerName(forest));
-	row = TreesStartRow(fcinfo, s, s->vnum, s->vcat);
-	memcpy(row + 1, x, sizeof(double) * s->vnum);
-	TreesEndRow(s, aggcxt, row, s->vnum, cvalues, clens, s->vcat);
+	BpValuesRead(fcinfo, &s->va, x, cvalues, clens, LearnerName(forest));
+	row = TreesStartRow(fcinfo, s, s->va.nnum, s->va.ncat);
+	memcpy(row + 1, x, sizeof(double) * s->va.nnum);
+	TreesEndRow(s, aggcxt, row, s->va.nnum, cvalues, clens, s->va.ncat);
 	PG_RETURN_POINTER(s);
 }
 

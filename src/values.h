@@ -29,6 +29,19 @@
 #define BP_VAL_OTHER	(-1)	/* none of these */
 
 /*
+ * An argument form's features, sorted out at the first row
+ * (BpValuesCheckArgs in aggstate.c): after the target, nnum numbers, then
+ * ncat categories.
+ */
+typedef struct BpValueArgs
+{
+	int8	   *kind;			/* BP_VAL_* of each feature */
+	bool		all_float8;		/* every numeric one is float8 */
+	int			nnum;
+	int			ncat;
+} BpValueArgs;
+
+/*
  * The kind of an argument of type t; unknown (an untyped literal) is
  * BP_VAL_CSTRING, left to the caller to accept or not.
  */
