@@ -541,24 +541,92 @@ LooksLikeObject(text *t)
 }
 
 /*
- * Sort out the arguments of an argument form (linreg_values and the like,
- * named fname) at the first row: after the target, numbers (the numeric
- * features), then text (the categorical ones), then optionally the
+ * Sort out arguments first..last of an argument form named fname, once per
+ * call site: numbers (the numeric features) first, then text (the
+ * categorical ones), domains as their base types.  An untyped NULL before
+ * any text is a missing number.  For a training aggregate, an untyped
+ * literal is an error (a constant category would be useless) and jsonb is
+ * named as misplaced options; for scoring (predict_values), a quoted
+ * literal is a category.  Errors number the arguments as the call does:
+ * fcinfo argument first is the call's second (after the target or the
+ * model).  Fills in va, its kinds allocated in the current memory context.
+ */
+void
+BpValuesSortArgs(FunctionCallInfo fcinfo, int first, int last, const char *fname,
+				 bool training, BpValueArgs *va)
+{
+	int			i;
+
+	va->kind = palloc(sizeof(int8) * Max(last - first + 1, 1));
+	va->nnum = va->ncat = 0;
+	va->all_float8 = true;
+	for (i = first; i <= last; i++)
+	{
+		Oid			t = ArgBaseType(fcinfo, i);
+		int			kind = BpValueKind(t);
+		int			pos = i + 2 - first;
+
+		if (kind == BP_VAL_CSTRING && va->ncat == 0 && PG_ARGISNULL(i))
+			kind = BP_VAL_FLOAT8;	/* an untyped NULL is a number: missing */
+		if (kind == BP_VAL_CSTRING && training)
+			ereport(ERROR,
+					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
+					 errmsg("argument %d of buypower.%s has no type", pos, fname),
+					 errhint("Cast it: numeric features to float8, categorical ones to text.")));
+		if (t == JSONBOID && training)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("argument %d of buypower.%s is jsonb, but options must be the last argument",
+							pos, fname)));
+		if (kind == BP_VAL_OTHER)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 training ?
+					 errmsg("argument %d of buypower.%s is of type %s, not a number, text or jsonb",
+							pos, fname, format_type_be(get_fn_expr_argtype(fcinfo->flinfo, i))) :
+					 errmsg("argument %d of buypower.%s is of type %s, not a number or text",
+							pos, fname, format_type_be(get_fn_expr_argtype(fcinfo->flinfo, i))),
+					 errhint(training ?
+							 "Pass the numeric features, then the categorical ones as text, then any options as jsonb." :
+							 "Pass the numeric features as float8, then the categorical ones as text.")));
+		if (kind < BP_VAL_TEXT && va->ncat > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("argument %d of buypower.%s is a number after a categorical feature",
+							pos, fname),
+					 errhint("Pass the numeric features first, then the categorical ones.")));
+		va->kind[i - first] = kind;
+		if (kind < BP_VAL_TEXT)
+		{
+			va->nnum++;
+			va->all_float8 &= kind == BP_VAL_FLOAT8;
+		}
+		else
+			va->ncat++;
+	}
+	if (va->nnum == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("buypower.%s needs at least one numeric feature", fname)));
+	if (va->ncat > PREP_MAX_CATEGORICAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("buypower.%s got %d categorical features, more than the limit of %d",
+						fname, va->ncat, PREP_MAX_CATEGORICAL)));
+}
+
+/*
+ * Sort out the arguments of a training aggregate's argument form
+ * (linreg_values and the like, named fname) at the first row: after the
+ * target, the features as BpValuesSortArgs takes them, then optionally the
  * options: jsonb, or an untyped literal other than NULL after at least one
- * feature (a constant category would be useless).  An untyped NULL before
- * any text, the last argument included, is a missing number, as
- * predict_values takes it.  Domains count as their
- * base types.  Fills in va, its kinds allocated in the current memory
- * context.  Returns the options' argument number, or 0.
+ * feature.  Returns the options' argument number, or 0.
  */
 int
 BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, BpValueArgs *va)
 {
-	int		   *nnum = &va->nnum,
-			   *ncat = &va->ncat;
 	int			last = PG_NARGS() - 1,
-				optarg = 0,
-				i;
+				optarg = 0;
 
 	if (get_fn_expr_variadic(fcinfo->flinfo))
 		ereport(ERROR,
@@ -569,63 +637,14 @@ BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, BpValueArgs *va)
 		optarg = last--;
 	else if (last >= 3 && ArgBaseType(fcinfo, last) == UNKNOWNOID && !PG_ARGISNULL(last))
 		optarg = last--;		/* an untyped NULL there is a missing number */
-	va->kind = palloc(sizeof(int8) * Max(last - 1, 1));
-	*nnum = *ncat = 0;
-	va->all_float8 = true;
-	for (i = 2; i <= last; i++)
-	{
-		Oid			t = ArgBaseType(fcinfo, i);
-		int			kind = BpValueKind(t);
-
-		if (kind == BP_VAL_CSTRING && *ncat == 0 && PG_ARGISNULL(i))
-			kind = BP_VAL_FLOAT8;	/* an untyped NULL is a number: missing */
-		if (kind == BP_VAL_CSTRING)
-			ereport(ERROR,
-					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
-					 errmsg("argument %d of buypower.%s has no type", i, fname),
-					 errhint("Cast it: numeric features to float8, categorical ones to text.")));
-		if (t == JSONBOID)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("argument %d of buypower.%s is jsonb, but options must be the last argument",
-							i, fname)));
-		if (kind == BP_VAL_OTHER)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("argument %d of buypower.%s is of type %s, not a number, text or jsonb",
-							i, fname, format_type_be(get_fn_expr_argtype(fcinfo->flinfo, i))),
-					 errhint("Pass the numeric features, then the categorical ones as text, then any options as jsonb.")));
-		if (kind < BP_VAL_TEXT && *ncat > 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("argument %d of buypower.%s is a number after a categorical feature",
-							i, fname),
-					 errhint("Pass the numeric features first, then the categorical ones.")));
-		va->kind[i - 2] = kind;
-		if (kind < BP_VAL_TEXT)
-		{
-			(*nnum)++;
-			va->all_float8 &= kind == BP_VAL_FLOAT8;
-		}
-		else
-			(*ncat)++;
-	}
-	if (*nnum == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("buypower.%s needs at least one numeric feature", fname)));
-	if (*ncat > PREP_MAX_CATEGORICAL)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("buypower.%s got %d categorical features, more than the limit of %d",
-						fname, *ncat, PREP_MAX_CATEGORICAL)));
+	BpValuesSortArgs(fcinfo, 2, last, fname, true, va);
 
 	/*
 	 * Options that arrive as text (a text column, parameter or variable, or
 	 * a literal that DISTINCT or ORDER BY made text) would be taken as a
 	 * constant category and silently ignored: refuse them.
 	 */
-	if (optarg == 0 && *ncat > 0 && !PG_ARGISNULL(last) &&
+	if (optarg == 0 && va->ncat > 0 && !PG_ARGISNULL(last) &&
 		LooksLikeObject(DatumGetTextPP(PG_GETARG_DATUM(last))))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),

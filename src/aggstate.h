@@ -121,6 +121,8 @@ extern Datum BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops);
 extern Datum BpAggAccumValues(FunctionCallInfo fcinfo, const LearnerOps *ops);
 extern Jsonb *BpGetOptions(FunctionCallInfo fcinfo, int optarg);
 extern void BpOptionsDiffer(const char *learner) pg_attribute_noreturn();
+extern void BpValuesSortArgs(FunctionCallInfo fcinfo, int first, int last, const char *fname,
+							 bool training, BpValueArgs *va);
 extern int	BpValuesCheckArgs(FunctionCallInfo fcinfo, const char *fname, BpValueArgs *va);
 extern bool BpValuesRead(FunctionCallInfo fcinfo, const BpValueArgs *va, double *x,
 						 const char **cvalues, int *clens, const char *learner);

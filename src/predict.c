@@ -72,9 +72,7 @@ typedef struct PredictCacheSet
 	PredictCache entries[PREDICT_CACHE_MODELS];
 	/* predict_values: its arguments, and the arrays they are laid out in */
 	bool		values_checked;
-	int			nnum;			/* numeric arguments, after the model */
-	int			ncat;			/* categorical (text) arguments, after those */
-	int		   *valkind;		/* BP_VAL_* per argument (values.h) */
+	BpValueArgs va;				/* the arguments after the model (values.h) */
 	ArrayType  *values;			/* float8[] of nnum elements */
 	ArrayType  *cats;			/* text[], catsize bytes */
 	Size		catsize;
@@ -339,70 +337,19 @@ model_predict_support(PG_FUNCTION_ARGS)
 }
 
 /*
- * Is argument i of the call a NULL constant?
- */
-static bool
-ArgIsNullConst(FunctionCallInfo fcinfo, int i)
-{
-	Node	   *expr = fcinfo->flinfo->fn_expr;
-	Node	   *arg;
-
-	if (expr == NULL || !IsA(expr, FuncExpr) || list_length(((FuncExpr *) expr)->args) <= i)
-		return false;
-	arg = list_nth(((FuncExpr *) expr)->args, i);
-	return IsA(arg, Const) && ((Const *) arg)->constisnull;
-}
-
-/*
- * Sort out predict_values's arguments once per call site: numbers first
- * (the numeric features), then text (the categorical ones).
+ * Sort out predict_values's arguments once per call site (as the training
+ * aggregates' argument forms are: BpValuesSortArgs), and make room for the
+ * numeric array.
  */
 static void
 ValuesCheckArgs(FunctionCallInfo fcinfo, PredictCacheSet *set)
 {
-	int			n = PG_NARGS() - 1,
-				i;
+	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 
-	set->valkind = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(int) * (n + 1));
-	set->nnum = set->ncat = 0;
-	for (i = 1; i <= n; i++)
-	{
-		Oid			t = getBaseType(get_fn_expr_argtype(fcinfo->flinfo, i));
-		int			kind = BpValueKind(t);
-
-		/* an untyped NULL goes with the numbers until text begins */
-		if (kind == BP_VAL_CSTRING && set->ncat == 0 && ArgIsNullConst(fcinfo, i))
-			kind = BP_VAL_FLOAT8;
-		if (kind == BP_VAL_OTHER)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("argument %d of buypower.predict_values is of type %s, not a number or text",
-							i + 1, format_type_be(get_fn_expr_argtype(fcinfo->flinfo, i))),
-					 errhint("Pass the numeric features as float8, then the categorical ones as text.")));
-		if (kind < BP_VAL_TEXT && set->ncat > 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("argument %d of buypower.predict_values is a number after a categorical feature",
-							i + 1),
-					 errhint("Pass the numeric features first, then the categorical ones.")));
-		set->valkind[i] = kind;
-		if (kind < BP_VAL_TEXT)
-			set->nnum++;
-		else
-			set->ncat++;
-	}
-	if (set->nnum == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("buypower.predict_values needs at least one numeric feature")));
-	if (set->ncat > PREP_MAX_CATEGORICAL)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("buypower.predict_values got %d categorical features, more than the limit of %d",
-						set->ncat, PREP_MAX_CATEGORICAL)));
-	set->values = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
-										 ARR_OVERHEAD_WITHNULLS(1, set->nnum) +
-										 sizeof(double) * set->nnum);
+	BpValuesSortArgs(fcinfo, 1, PG_NARGS() - 1, "predict_values", false, &set->va);
+	set->values = palloc0(ARR_OVERHEAD_WITHNULLS(1, set->va.nnum) +
+						  sizeof(double) * set->va.nnum);
+	MemoryContextSwitchTo(old);
 	set->values_checked = true;
 }
 
@@ -442,21 +389,21 @@ ValuesHeader(FunctionCallInfo fcinfo, ArrayType *a, Oid elemtype, int from, int 
 static ArrayType *
 ValuesTextArray(FunctionCallInfo fcinfo, PredictCacheSet *set)
 {
-	int			from = 1 + set->nnum,
+	int			from = 1 + set->va.nnum,
 				i;
 	const char *bytes[PREP_MAX_CATEGORICAL];
 	int			lens[PREP_MAX_CATEGORICAL];
-	Size		size = ARR_OVERHEAD_WITHNULLS(1, set->ncat);
+	Size		size = ARR_OVERHEAD_WITHNULLS(1, set->va.ncat);
 	ArrayType  *a;
 	char	   *p;
 
-	for (i = 0; i < set->ncat; i++)
+	for (i = 0; i < set->va.ncat; i++)
 	{
 		Datum		d = PG_GETARG_DATUM(from + i);
 
 		if (PG_ARGISNULL(from + i))
 			continue;
-		if (set->valkind[from + i] == BP_VAL_CSTRING)
+		if (set->va.kind[set->va.nnum + i] == BP_VAL_CSTRING)
 		{
 			bytes[i] = DatumGetCString(d);
 			lens[i] = strlen(bytes[i]);
@@ -466,7 +413,7 @@ ValuesTextArray(FunctionCallInfo fcinfo, PredictCacheSet *set)
 			struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
 
 			bytes[i] = VARDATA_ANY(v);
-			lens[i] = BpValueTextLength(set->valkind[from + i], bytes[i], VARSIZE_ANY_EXHDR(v));
+			lens[i] = BpValueTextLength(set->va.kind[set->va.nnum + i], bytes[i], VARSIZE_ANY_EXHDR(v));
 		}
 		size += INTALIGN(VARHDRSZ + lens[i]);
 	}
@@ -478,9 +425,9 @@ ValuesTextArray(FunctionCallInfo fcinfo, PredictCacheSet *set)
 		set->catsize = size;
 	}
 	a = set->cats;
-	ValuesHeader(fcinfo, a, TEXTOID, from, set->ncat);
+	ValuesHeader(fcinfo, a, TEXTOID, from, set->va.ncat);
 	p = ARR_DATA_PTR(a);
-	for (i = 0; i < set->ncat; i++)
+	for (i = 0; i < set->va.ncat; i++)
 	{
 		if (PG_ARGISNULL(from + i))
 			continue;
@@ -533,14 +480,14 @@ model_predict_values(PG_FUNCTION_ARGS)
 		ValuesCheckArgs(fcinfo, set);
 
 	a = set->values;
-	ValuesHeader(fcinfo, a, FLOAT8OID, 1, set->nnum);
+	ValuesHeader(fcinfo, a, FLOAT8OID, 1, set->va.nnum);
 	data = (double *) ARR_DATA_PTR(a);
-	for (i = 1; i <= set->nnum; i++)
+	for (i = 1; i <= set->va.nnum; i++)
 		if (!PG_ARGISNULL(i))
-			data[k++] = BpValueAsDouble(set->valkind[i], PG_GETARG_DATUM(i));
+			data[k++] = BpValueAsDouble(set->va.kind[i - 1], PG_GETARG_DATUM(i));
 	SET_VARSIZE(a, ARR_DATA_OFFSET(a) + sizeof(double) * k);
 	PG_RETURN_FLOAT8(ScoreRow(fcinfo, a,
-							  set->ncat > 0 ? ValuesTextArray(fcinfo, set) : NULL));
+							  set->va.ncat > 0 ? ValuesTextArray(fcinfo, set) : NULL));
 }
 
 PG_FUNCTION_INFO_V1(model_predict_categorical);
