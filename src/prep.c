@@ -1032,6 +1032,133 @@ BracketRun(void *arg)
 }
 
 /*
+ * Features j0..j1-1 of RowQuantiles: the systematic sample of their values
+ * and each bracket's pivots (and room for its copies).  A BpWorkerFn: the
+ * two halves write disjoint features of sample, ns and qb.
+ */
+typedef struct PivotJob
+{
+	const PrepState *ps;
+	int			j0,
+				j1;
+	const int64 *count;
+	const int  *nq;
+	const double (*q)[PREP_MAXQ];
+	const PrepFeature *const *f;
+	QBracket	(*qb)[PREP_MAXQ];
+	double	   *sample;
+	int		   *ns;
+} PivotJob;
+
+static void
+PivotRun(void *arg)
+{
+	const PivotJob *job = arg;
+	const PrepState *ps = job->ps;
+	const int64 *count = job->count;
+	const int  *nq = job->nq;
+	const double (*q)[PREP_MAXQ] = job->q;
+	const PrepFeature *const *f = job->f;
+	QBracket	(*qb)[PREP_MAXQ] = job->qb;
+	double	   *sample = job->sample;
+	int		   *ns = job->ns;
+	int64		stride = Max(ps->rows.nrows / PREP_SAMPLE, 1),
+				r0 = 0;
+	const RowBlock *b;
+	int			j,
+				t;
+
+	/* the sample: every stride-th row */
+	for (b = ps->rows.head; b != NULL; b = b->next)
+	{
+		int64		r;
+
+		for (r = (stride - r0 % stride) % stride; r < b->nrows; r += stride)
+			for (j = job->j0; j < job->j1; j++)
+			{
+				double		x = RowValue(b->data + r * ps->w, j, f[j]);
+
+				if (nq[j] > 0 && !isnan(x) && ns[j] < PREP_SAMPLE)
+					sample[j * (PREP_SAMPLE + 1) + ns[j]++] = x;
+			}
+		r0 += b->nrows;
+	}
+
+	/*
+	 * The pivots: the sample's order statistics PREP_SIGMAS standard
+	 * deviations of a sample rank (binomial) either side of the rank that
+	 * corresponds to k, found by selection: in increasing rank, each on the
+	 * part of the sample after the last one selected, which holds just the
+	 * higher order statistics.
+	 */
+	for (j = job->j0; j < job->j1; j++)
+	{
+		double	   *sj = sample + j * (PREP_SAMPLE + 1);
+		int			rank[2 * PREP_MAXQ];
+		double		val[2 * PREP_MAXQ];
+		int			nr = 0,
+					margin[PREP_MAXQ],
+					from = 0,
+					i,
+					a;
+
+		for (t = 0; t < nq[j]; t++)
+		{
+			QBracket   *B = &qb[j][t];
+			double		frac;
+			int			rs;
+
+			B->h = (count[j] - 1) * q[j][t];
+			B->k = (int64) floor(B->h);
+			frac = (double) B->k / Max(count[j], 1);
+			rs = (int) (frac * ns[j]);
+			margin[t] = (int) ceil(PREP_SIGMAS * sqrt(ns[j] * frac * (1.0 - frac))) + PREP_SLACK;
+			B->lo = -get_float8_infinity();
+			B->hi = get_float8_infinity();
+			if (rs - margin[t] >= 0)
+				rank[nr++] = rs - margin[t];
+			if (rs + margin[t] <= ns[j] - 1)
+				rank[nr++] = rs + margin[t];
+		}
+		/* the ranks in increasing order (a few), each selected once */
+		for (i = 1; i < nr; i++)
+			for (a = i; a > 0 && rank[a - 1] > rank[a]; a--)
+			{
+				int			tmp = rank[a];
+
+				rank[a] = rank[a - 1];
+				rank[a - 1] = tmp;
+			}
+		for (i = 0; i < nr; i++)
+		{
+			if (i > 0 && rank[i] == rank[i - 1])
+				val[i] = val[i - 1];
+			else
+			{
+				val[i] = SelectKth(sj + from, ns[j] - from, rank[i] - from, false);
+				from = rank[i] + 1;
+			}
+		}
+		for (t = 0; t < nq[j]; t++)
+		{
+			QBracket   *B = &qb[j][t];
+			int			rs = (int) ((double) B->k / Max(count[j], 1) * ns[j]);
+
+			for (i = 0; i < nr; i++)
+			{
+				if (rank[i] == rs - margin[t])
+					B->lo = val[i];
+				if (rank[i] == rs + margin[t])
+					B->hi = val[i];
+			}
+			B->cap = Min(count[j], Max(count[j] / 8, 4 * margin[t]));
+			B->hcap[0] = B->cap / 2;
+			B->hcap[1] = B->cap - B->hcap[0];
+		}
+	}
+}
+
+/*
  * Features j0..j1-1: each quantile from its bracket's copies, by selection
  * (type 7: order statistics k and k + 1).  A BpWorkerFn, as BracketRun.
  */
@@ -1092,101 +1219,29 @@ RowQuantiles(const PrepState *ps, const int64 *count, const int *nq,
 				jmid;
 	bool		avx;
 	QBracket  (*qb)[PREP_MAXQ] = palloc0(sizeof(QBracket) * PREP_MAXQ * (p + 1));
-	int64		stride = Max(ps->rows.nrows / PREP_SAMPLE, 1);
 	double	   *sample = palloc(sizeof(double) * (PREP_SAMPLE + 1) * (p + 1));
 	int		   *ns = palloc0(sizeof(int) * (p + 1));
-	int64		r0 = 0;
 	RowBlock   *b;
 
-	/* the sample: every stride-th row */
-	for (b = ps->rows.head; b != NULL; b = b->next)
+	/* features in two halves of about as many quantiles each */
+	jmid = 0;
+	for (j = 0, t = 0; j < p; j++)
+		t += nq[j];
+	for (int acc = 0; jmid < p && 2 * (acc + nq[jmid]) <= t; jmid++)
+		acc += nq[jmid];
+
+	/* the sample and the pivots, the features in two halves at once */
 	{
-		int64		r;
+		PivotJob	h0 = {ps, 0, jmid, count, nq, q, f, qb, sample, ns},
+					h1 = {ps, jmid, p, count, nq, q, f, qb, sample, ns};
 
-		for (r = (stride - r0 % stride) % stride; r < b->nrows; r += stride)
-			for (j = 0; j < p; j++)
-			{
-				double		x = RowValue(b->data + r * ps->w, j, f[j]);
-
-				if (nq[j] > 0 && !isnan(x) && ns[j] < PREP_SAMPLE)
-					sample[j * (PREP_SAMPLE + 1) + ns[j]++] = x;
-			}
-		r0 += b->nrows;
+		CHECK_FOR_INTERRUPTS();
+		BpWorkerPair(PivotRun, &h0, PivotRun, &h1, threads && ps->rows.nrows >= PREP_PAIR_MIN);
 	}
-
-	/*
-	 * The pivots: the sample's order statistics PREP_SIGMAS standard
-	 * deviations of a sample rank (binomial) either side of the rank that
-	 * corresponds to k, found by selection: in increasing rank, each on the
-	 * part of the sample after the last one selected, which holds just the
-	 * higher order statistics.
-	 */
 	for (j = 0; j < p; j++)
-	{
-		double	   *sj = sample + j * (PREP_SAMPLE + 1);
-		int			rank[2 * PREP_MAXQ];
-		double		val[2 * PREP_MAXQ];
-		int			nr = 0,
-					margin[PREP_MAXQ],
-					from = 0,
-					i,
-					a;
-
 		for (t = 0; t < nq[j]; t++)
-		{
-			QBracket   *B = &qb[j][t];
-			double		frac;
-			int			rs;
-
-			B->h = (count[j] - 1) * q[j][t];
-			B->k = (int64) floor(B->h);
-			frac = (double) B->k / Max(count[j], 1);
-			rs = (int) (frac * ns[j]);
-			margin[t] = (int) ceil(PREP_SIGMAS * sqrt(ns[j] * frac * (1.0 - frac))) + PREP_SLACK;
-			B->lo = -get_float8_infinity();
-			B->hi = get_float8_infinity();
-			if (rs - margin[t] >= 0)
-				rank[nr++] = rs - margin[t];
-			if (rs + margin[t] <= ns[j] - 1)
-				rank[nr++] = rs + margin[t];
-		}
-		/* the ranks in increasing order (a few), each selected once */
-		for (i = 1; i < nr; i++)
-			for (a = i; a > 0 && rank[a - 1] > rank[a]; a--)
-			{
-				int			tmp = rank[a];
-
-				rank[a] = rank[a - 1];
-				rank[a - 1] = tmp;
-			}
-		for (i = 0; i < nr; i++)
-		{
-			if (i > 0 && rank[i] == rank[i - 1])
-				val[i] = val[i - 1];
-			else
-			{
-				val[i] = SelectKth(sj + from, ns[j] - from, rank[i] - from, true);
-				from = rank[i] + 1;
-			}
-		}
-		for (t = 0; t < nq[j]; t++)
-		{
-			QBracket   *B = &qb[j][t];
-			int			rs = (int) ((double) B->k / Max(count[j], 1) * ns[j]);
-
-			for (i = 0; i < nr; i++)
-			{
-				if (rank[i] == rs - margin[t])
-					B->lo = val[i];
-				if (rank[i] == rs + margin[t])
-					B->hi = val[i];
-			}
-			B->cap = Min(count[j], Max(count[j] / 8, 4 * margin[t]));
-			B->hcap[0] = B->cap / 2;
-			B->hcap[1] = B->cap - B->hcap[0];
-			B->w = palloc_extended(sizeof(double) * (Size) (B->cap + 2), MCXT_ALLOC_HUGE);
-		}
-	}
+			qb[j][t].w = palloc_extended(sizeof(double) * (Size) (qb[j][t].cap + 2),
+										 MCXT_ALLOC_HUGE);
 
 	avx = BpCpuHasAvx();
 
@@ -1227,13 +1282,6 @@ RowQuantiles(const PrepState *ps, const int64 *count, const int *nq,
 				B->below = 0;
 			}
 		}
-
-	/* features in two halves of about as many quantiles each */
-	jmid = 0;
-	for (j = 0, t = 0; j < p; j++)
-		t += nq[j];
-	for (int acc = 0; jmid < p && 2 * (acc + nq[jmid]) <= t; jmid++)
-		acc += nq[jmid];
 
 	/* the order statistics among the copies, the features in two halves */
 	{
