@@ -1087,8 +1087,9 @@ BracketRun(void *arg)
 
 /*
  * Features j0..j1-1 of RowQuantiles: the systematic sample of their values
- * and each bracket's pivots (and room for its copies).  A BpWorkerFn: the
- * two halves write disjoint features of sample, ns and qb.
+ * and each bracket's pivots and room for copies (its size: the caller
+ * allocates it).  A BpWorkerFn: the two halves write disjoint features of
+ * sample, ns and qb.
  */
 typedef struct PivotJob
 {
