@@ -495,9 +495,17 @@ PrepAccum(BpAggState *s, double y, const double *x, bool hasnull,
 		;						/* no sums needed */
 	else if (!hasnull && ps->all_shifted)
 	{
-		/* the common row: no branch per feature, counted once */
-		for (j = 0; j < ps->nnum; j++)
-			ps->sumdev[j] += x[j] - ps->shift[j];
+		/*
+		 * The common row: no branch per feature, counted once; through
+		 * restrict pointers, so the loop does not reload the state's fields
+		 * after every store (the sums are the same, in the same order).
+		 */
+		double	   *restrict sumdev = ps->sumdev;
+		const double *restrict shift = ps->shift;
+		const int	nnum = ps->nnum;
+
+		for (j = 0; j < nnum; j++)
+			sumdev[j] += x[j] - shift[j];
 		ps->nclean++;
 	}
 	else
