@@ -760,10 +760,11 @@ PrepDeserialize(BpAggState *s, StringInfo buf)
 /*
  * Return the k-th smallest of v[0..n-1] (0-based), partially reordering
  * v: Hoare's selection with a median-of-three pivot, O(n) expected.
- * With check false it calls nothing of PostgreSQL's (a BpWorkerFn may).
+ * Calls nothing of PostgreSQL's: the BpWorkerFns PivotRun and SelectRun
+ * use it.
  */
 static double
-SelectKth(double *v, int64 n, int64 k, bool check)
+SelectKth(double *v, int64 n, int64 k)
 {
 	int64		lo = 0,
 				hi = n - 1;
@@ -779,8 +780,6 @@ SelectKth(double *v, int64 n, int64 k, bool check)
 					pivot = (a < b) ? ((b < c) ? b : (a < c ? c : a)) :
 			((a < c) ? a : (b < c ? c : b));
 
-		if (check)
-			CHECK_FOR_INTERRUPTS();
 		while (i <= j)
 		{
 			while (v[i] < pivot)
@@ -1198,7 +1197,7 @@ PivotRun(void *arg)
 				val[i] = val[i - 1];
 			else
 			{
-				val[i] = SelectKth(sj + from, ns[j] - from, rank[i] - from, false);
+				val[i] = SelectKth(sj + from, ns[j] - from, rank[i] - from);
 				from = rank[i] + 1;
 			}
 		}
@@ -1255,7 +1254,7 @@ SelectRun(void *arg)
 				job->out[j][t] = 0.0;
 				continue;
 			}
-			a = SelectKth(B->w, B->nw, B->k - B->below, false);
+			a = SelectKth(B->w, B->nw, B->k - B->below);
 			if (B->k + 1 < n)
 			{
 				/* selection leaves only values >= a after it: take their min */
