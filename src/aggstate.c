@@ -985,6 +985,8 @@ Datum
 BpAggFinal(FunctionCallInfo fcinfo, const LearnerOps *ops)
 {
 	BpAggState *s = PG_ARGISNULL(0) ? NULL : (BpAggState *) PG_GETARG_POINTER(0);
+	BpAggState *t;
+	Model	   *m;
 
 	BpAggContext(fcinfo, ops);
 	if (s == NULL || s->prep == NULL)
@@ -994,13 +996,19 @@ BpAggFinal(FunctionCallInfo fcinfo, const LearnerOps *ops)
 	 * The state may be used up only when this is the one final call on it:
 	 * a plain aggregate whose state no other aggregate shares
 	 * (AggStateIsShared is also true in a window, where the final function
-	 * runs once per row).
+	 * runs once per row).  While it runs, s->finishing tells the learner
+	 * that rows come from the replay, not from the scan (a copy of the
+	 * state made for the replay inherits it).  A window goes on adding rows
+	 * to s afterwards, so it is cleared again; after an ERROR s is gone.
 	 */
-	s = PrepFinish(s, AggCheckCallContext(fcinfo, NULL) == AGG_CONTEXT_AGGREGATE &&
+	s->finishing = true;
+	t = PrepFinish(s, AggCheckCallContext(fcinfo, NULL) == AGG_CONTEXT_AGGREGATE &&
 				   !AggStateIsShared(fcinfo));
-	if (s->learner == NULL || s->n == 0)
+	m = (t->learner == NULL || t->n == 0) ? NULL : ops->finish(t);
+	s->finishing = false;
+	if (m == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_POINTER(ops->finish(s));
+	PG_RETURN_POINTER(m);
 }
 
 /*

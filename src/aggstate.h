@@ -59,6 +59,8 @@ typedef struct BpAggState
 	const struct LearnerOps *ops;
 	int32		nfeatures;
 	bool		target_bool;	/* target argument is boolean */
+	bool		finishing;		/* in the final function (rows replayed
+								 * into the learner come from there) */
 	int64		n;				/* rows used */
 	int64		nskipped;		/* rows skipped: NULL target, or (array form)
 								 * NULL feature array */

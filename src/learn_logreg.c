@@ -21,6 +21,8 @@
  * (see LogregPass).  The halves call only arithmetic, libm and the linalg
  * kernels (LinalgAddCols, LinalgScaleRows, LinalgCrossAdd: no PostgreSQL
  * calls); interrupts are checked between rounds, after both halves end.
+ * From LOGREG_SUB_MIN_ROWS rows on, the first pass runs on the helper
+ * during the scan (see LogregPipe).
  *
  * Parallel plans.  Workers scan their share of the table and collect its
  * rows; each worker's rows are serialized (as they are in memory), sent to
@@ -38,6 +40,7 @@
 #include <math.h>
 
 #include "libpq/pqformat.h"
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/float.h"
 #include "utils/memutils.h"
@@ -60,6 +63,8 @@
 #define LOGREG_SUB_MAX_ITER 25
 #define LOGREG_BLOCK		64		/* rows per LinalgCrossAdd in a full pass */
 #define LOGREG_HALF			32768	/* rows per half of a round of a pass */
+#define LOGREG_ROUND		(2 * LOGREG_HALF)
+#define LOGREG_PIPE_BLOCKS	1024	/* row store blocks a pipe can follow */
 
 typedef struct LogregLearner
 {
@@ -71,7 +76,26 @@ typedef struct LogregLearner
 	int			nx;				/* compact: design values stored (else p) */
 	bool		donor;			/* deserialized into the aggregate context:
 								 * a merge may take the rows over */
+	bool		prefix_tried;	/* LogregPrefixStart has run */
+	struct LogregPrefix *pre;	/* the warm start it found, or NULL */
+	struct LogregPipe *pipe;	/* the first pass at it, running, or NULL */
 } LogregLearner;
+
+/*
+ * A warm start taken from the first LOGREG_SUB_MIN_ROWS rows while the
+ * scan goes on (LogregPrefixStart).
+ */
+typedef struct LogregPrefix
+{
+	double	   *beta;			/* where the full-data iterations begin */
+	double	   *H0;				/* the subsample's starting curvature */
+	int64		nsub;			/* rows in the subsample */
+	int			q;
+} LogregPrefix;
+
+static void LogregRowsEvent(BpAggState *s);
+static void LogregPipeHalt(LogregLearner *L);
+static void LogregPipeDrop(LogregLearner *L);
 
 /*
  * Allocate the learner for s->nfeatures features.
@@ -131,6 +155,9 @@ LogregAccum(BpAggState *s, double y, const double *x)
 	memcpy(row, x, sizeof(double) * (L->rows.w - 1));
 	row[L->rows.w - 1] = y;
 	L->npos += (y == 1.0);
+	if (unlikely((L->rows.nrows & (LOGREG_ROUND - 1)) == 0 ||
+				 L->rows.nrows == LOGREG_SUB_MIN_ROWS))
+		LogregRowsEvent(s);
 }
 
 /*
@@ -188,6 +215,33 @@ LogregMerge(BpAggState *ds, BpAggState *ss)
 	if (D->p != S->p || D->rows.w != S->rows.w)
 		elog(ERROR, "cannot merge logreg states of %d and %d features (rows of %d and %d values)",
 			 D->p, S->p, D->rows.w, S->rows.w);
+
+	/*
+	 * D's first rows stay first, so its warm start still holds, and its
+	 * first pass so far too, but that pass follows no more rows (LogregSolve
+	 * does the rest).  S's rows follow D's: an empty D takes S's warm start
+	 * (its first rows are S's), never S's pass.
+	 */
+	if (D->pipe != NULL)
+		LogregPipeHalt(D);
+	if (S->pipe != NULL)
+		LogregPipeDrop(S);
+	if (D->rows.nrows == 0 && !D->prefix_tried)
+	{
+		D->prefix_tried = S->prefix_tried;
+		if (S->pre != NULL)
+		{
+			LogregPrefix *pre = MemoryContextAlloc(GetMemoryChunkContext(D), sizeof(LogregPrefix));
+			Size		hp = (Size) S->pre->q * (S->pre->q + 1) / 2;
+
+			*pre = *S->pre;
+			pre->beta = MemoryContextAlloc(GetMemoryChunkContext(D), sizeof(double) * pre->q);
+			pre->H0 = MemoryContextAlloc(GetMemoryChunkContext(D), sizeof(double) * hp);
+			memcpy(pre->beta, S->pre->beta, sizeof(double) * pre->q);
+			memcpy(pre->H0, S->pre->H0, sizeof(double) * hp);
+			D->pre = pre;
+		}
+	}
 	D->npos += S->npos;
 
 	/*
@@ -332,9 +386,10 @@ typedef struct LogregProblem
 	double		penscale;		/* subsample share of the rows, for l2 */
 	bool		threads;		/* may use the helper thread */
 	bool		avx;			/* LogregRowTermsAvx may run */
-	int			nblocks;		/* the row store's blocks, for random access */
-	RowBlock  **blocks;
-	int64	   *bfirst;			/* index of each block's first row */
+	int			nblocks;		/* the row store's blocks, for random access: */
+	const double **bdata;		/* ... where each one's rows are */
+	int64	   *bnrows;			/* ... how many it holds */
+	int64	   *bfirst;			/* ... and the index of its first row */
 	struct LogregHalf *half[2];
 } LogregProblem;
 
@@ -654,12 +709,12 @@ LogregHalfRun(void *arg)
 	{
 		const double *x;
 
-		while (r >= P->blocks[k]->nrows)
+		while (r >= P->bnrows[k])
 		{
-			r -= P->blocks[k]->nrows;
+			r -= P->bnrows[k];
 			k++;
 		}
-		x = P->blocks[k]->data + r * w;
+		x = P->bdata[k] + r * w;
 		if (!h->full)
 		{
 			double		y = x[w - 1],
@@ -686,6 +741,48 @@ LogregHalfRun(void *arg)
 }
 
 /*
+ * The rounds of a pass from row r0 (a multiple of LOGREG_ROUND) to n, each
+ * cut in two halves (half[0] the first, half[1] the second) that run at
+ * once when the helper is free; interrupts are checked between rounds.
+ */
+static void
+LogregRounds(const LogregProblem *P, LogregHalf *const *half, int64 r0, int64 n)
+{
+	for (; r0 < n; r0 += LOGREG_ROUND)
+	{
+		int64		m = Min(LOGREG_ROUND, n - r0);
+
+		half[0]->from = r0;
+		half[0]->to = half[1]->from = r0 + (m + 1) / 2;
+		half[1]->to = r0 + m;
+		BpWorkerPair(LogregHalfRun, half[0], LogregHalfRun, half[1], P->threads);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * A pass's result at beta: half 1's sums added to half 0's, then the
+ * penalty.
+ */
+static void
+LogregPassSum(const LogregProblem *P, LogregHalf *const *half, const double *beta,
+			  LogregEval *E, bool full)
+{
+	Size		hp = (Size) P->q * (P->q + 1) / 2;
+	Size		j;
+
+	E->loss = half[0]->loss + half[1]->loss;
+	if (full)
+	{
+		for (j = 0; j < (Size) P->q; j++)
+			E->g[j] = half[0]->g[j] + half[1]->g[j];
+		for (j = 0; j < hp; j++)
+			E->H[j] = half[0]->H[j] + half[1]->H[j];
+	}
+	LogregAddPenalty(P, beta, E, full);
+}
+
+/*
  * One pass over the (sub)sampled rows at beta: the objective, and if full
  * its gradient and Hessian.
  *
@@ -704,7 +801,6 @@ LogregPass(const LogregProblem *P, const double *beta, LogregEval *E, bool full)
 	int64		n = (P->L->rows.nrows + P->stride - 1) / P->stride;
 	Size		hp = (Size) P->q * (P->q + 1) / 2;
 	int			t;
-	Size		j;
 
 	for (t = 0; t < 2; t++)
 	{
@@ -720,37 +816,15 @@ LogregPass(const LogregProblem *P, const double *beta, LogregEval *E, bool full)
 			memset(h->H, 0, sizeof(double) * hp);
 		}
 	}
-	if (n <= 2 * LOGREG_HALF)
+	if (n <= LOGREG_ROUND)
 	{
 		P->half[0]->to = n;
 		LogregHalfRun(P->half[0]);
 		CHECK_FOR_INTERRUPTS();
 	}
 	else
-	{
-		int64		r0;
-
-		for (r0 = 0; r0 < n; r0 += 2 * LOGREG_HALF)
-		{
-			int64		m = Min(2 * LOGREG_HALF, n - r0);
-
-			P->half[0]->from = r0;
-			P->half[0]->to = P->half[1]->from = r0 + (m + 1) / 2;
-			P->half[1]->to = r0 + m;
-			BpWorkerPair(LogregHalfRun, P->half[0], LogregHalfRun, P->half[1],
-						 P->threads);
-			CHECK_FOR_INTERRUPTS();
-		}
-	}
-	E->loss = P->half[0]->loss + P->half[1]->loss;
-	if (full)
-	{
-		for (j = 0; j < (Size) P->q; j++)
-			E->g[j] = P->half[0]->g[j] + P->half[1]->g[j];
-		for (j = 0; j < hp; j++)
-			E->H[j] = P->half[0]->H[j] + P->half[1]->H[j];
-	}
-	LogregAddPenalty(P, beta, E, full);
+		LogregRounds(P, P->half, 0, n);
+	LogregPassSum(P, P->half, beta, E, full);
 }
 
 static void
@@ -935,9 +1009,10 @@ LogregDirection(const LogregProblem *P, LogregRun *R)
  */
 static LogregStatus
 LogregNewton(const LogregProblem *P, LogregRun *R, double *beta,
-			 double tol, int max_iter, bool have_h0)
+			 double tol, int max_iter, bool have_h0, bool have_cur)
 {
-	LogregFullPass(P, beta, &R->cur);
+	if (!have_cur)
+		LogregFullPass(P, beta, &R->cur);
 	if (!have_h0)
 		memcpy(R->H0, R->cur.H, sizeof(double) * P->q * (P->q + 1) / 2);
 	for (R->iterations = 0;; R->iterations++)
@@ -971,6 +1046,31 @@ LogregNewton(const LogregProblem *P, LogregRun *R, double *beta,
 			return LOGREG_CONVERGED;
 		}
 	}
+}
+
+/*
+ * A half's sums and scratch, in the current memory context.
+ */
+static LogregHalf *
+LogregNewHalf(const LogregProblem *P)
+{
+	LogregHalf *h = palloc0(sizeof(LogregHalf));
+
+	h->P = P;
+	h->g = palloc0(sizeof(double) * P->q);
+	h->H = palloc0(sizeof(double) * P->q * (P->q + 1) / 2);
+	h->bz = palloc(sizeof(double) * P->q * LOGREG_BLOCK);
+	h->bcol = palloc(sizeof(int32) * (P->ncat * LOGREG_BLOCK + 1));
+	h->ba = palloc(sizeof(double) * P->q * LOGREG_BLOCK);
+	h->by = palloc(sizeof(double) * LOGREG_BLOCK);
+	h->bm = palloc(sizeof(double) * LOGREG_BLOCK);
+	h->bl = palloc(sizeof(double) * LOGREG_BLOCK);
+	h->bd = palloc(sizeof(double) * LOGREG_BLOCK);
+	h->br = palloc(sizeof(double) * LOGREG_BLOCK);
+	if (P->xoff)
+		for (int c = 0; c < LOGREG_BLOCK; c++)
+			h->bz[c] = 1.0;
+	return h;
 }
 
 /*
@@ -1026,35 +1126,19 @@ LogregSetup(BpAggState *s, LogregProblem *P)
 	P->avx = BpCpuHasAvx();
 	for (b = L->rows.head; b != NULL; b = b->next)
 		P->nblocks++;
-	P->blocks = palloc(sizeof(RowBlock *) * (P->nblocks + 1));
+	P->bdata = palloc(sizeof(double *) * (P->nblocks + 1));
+	P->bnrows = palloc(sizeof(int64) * (P->nblocks + 1));
 	P->bfirst = palloc(sizeof(int64) * (P->nblocks + 1));
 	for (b = L->rows.head; b != NULL; b = b->next)
 	{
-		P->blocks[k] = b;
+		P->bdata[k] = b->data;
+		P->bnrows[k] = b->nrows;
 		P->bfirst[k] = first;
 		first += b->nrows;
 		k++;
 	}
 	for (k = 0; k < 2; k++)
-	{
-		LogregHalf *h = palloc0(sizeof(LogregHalf));
-
-		h->P = P;
-		h->g = palloc0(sizeof(double) * P->q);
-		h->H = palloc0(sizeof(double) * P->q * (P->q + 1) / 2);
-		h->bz = palloc(sizeof(double) * P->q * LOGREG_BLOCK);
-		h->bcol = palloc(sizeof(int32) * (P->ncat * LOGREG_BLOCK + 1));
-		h->ba = palloc(sizeof(double) * P->q * LOGREG_BLOCK);
-		h->by = palloc(sizeof(double) * LOGREG_BLOCK);
-		h->bm = palloc(sizeof(double) * LOGREG_BLOCK);
-		h->bl = palloc(sizeof(double) * LOGREG_BLOCK);
-		h->bd = palloc(sizeof(double) * LOGREG_BLOCK);
-		h->br = palloc(sizeof(double) * LOGREG_BLOCK);
-		if (P->xoff)
-			for (int c = 0; c < LOGREG_BLOCK; c++)
-				h->bz[c] = 1.0;
-		P->half[k] = h;
-	}
+		P->half[k] = LogregNewHalf(P);
 }
 
 /*
@@ -1074,34 +1158,292 @@ LogregStart(const LogregProblem *P, double *beta)
  * Warm start for large inputs: Newton on every k-th row (about
  * LOGREG_SUB_ROWS rows, penalty scaled to match) to a loose tolerance.  It
  * only chooses where the full-data iterations begin; they alone decide
- * convergence, so the result is the same to the tolerance.  Returns false
- * (and leaves beta at the start) if the subsample fit fails.
+ * convergence, so the result is the same to the tolerance.  Returns the
+ * subsample's size, R->H0 holding its starting curvature, or 0 (leaving
+ * beta at the start) if the subsample fit fails.
  */
-static bool
+static int64
 LogregWarmStart(LogregProblem *P, LogregRun *R, double *beta, int max_iter)
 {
 	int64		n = P->L->rows.nrows;
 	int64		nsub;
 	LogregStatus st;
-	Size		j;
 
 	if (n < LOGREG_SUB_MIN_ROWS)
-		return false;
+		return 0;
 	P->stride = n / LOGREG_SUB_ROWS;
 	nsub = (n + P->stride - 1) / P->stride;
 	P->penscale = (double) nsub / n;
-	st = LogregNewton(P, R, beta, LOGREG_SUB_TOL, Min(max_iter, LOGREG_SUB_MAX_ITER), false);
+	st = LogregNewton(P, R, beta, LOGREG_SUB_TOL, Min(max_iter, LOGREG_SUB_MAX_ITER),
+					  false, false);
 	P->stride = 1;
 	P->penscale = 1.0;
 	if (st != LOGREG_CONVERGED)
 	{
 		LogregStart(P, beta);
-		return false;
+		return 0;
 	}
-	/* the subsample's starting curvature, scaled up, is the reference */
+	return nsub;
+}
+
+/*
+ * The reference curvature of a warm-started run: the subsample's starting
+ * curvature H0, scaled up from its nsub rows to all of them.
+ */
+static void
+LogregScaleH0(const LogregProblem *P, LogregRun *R, const double *H0, int64 nsub)
+{
+	Size		j;
+
 	for (j = 0; j < (Size) P->q * (P->q + 1) / 2; j++)
-		R->H0[j] *= (double) n / nsub;
+		R->H0[j] = H0[j] * ((double) P->L->rows.nrows / nsub);
+}
+
+/*
+ * The warm start during the scan, and the first pass at it.
+ *
+ * A fit of many rows (at least LOGREG_SUB_MIN_ROWS) starts from a fit of
+ * a subsample.  When rows come from the scan, that subsample is every
+ * 8th of the first LOGREG_SUB_MIN_ROWS rows, and it is fitted as soon as
+ * they are stored (LogregPrefixStart, in the backend, some 20 ms): then
+ * its coefficients are known while the scan goes on, and the first
+ * full-data pass at them, which needs only rows already stored, can run
+ * on the helper thread meanwhile, a round of LOGREG_ROUND rows at a time
+ * as the scan stores them (the "pipe": LogregPipeStep).  The final
+ * function then adds the rounds the helper did not get to (LogregSolve,
+ * LogregPipeFinish).  The helper's rounds are those of LogregPass, summed
+ * into the same two halves in the same order, so the pass has the bits of
+ * LogregFullPass at the same point, whoever did which round, and the
+ * model is the same bytes with "threads": 1 (no pipe, the whole pass at
+ * the end), with a busy helper or none.
+ *
+ * Where this does not apply, the warm start is the strided subsample over
+ * all rows, at the end (LogregWarmStart): the first rows have one class,
+ * or their fit fails; class_weight "balanced" (its weights need the final
+ * class counts); rows replayed by prep.c in the final function, or
+ * compact ones; states built by merging (a parallel plan).  Which warm
+ * start a fit uses depends only on the rows, their order and the options,
+ * never on timing.  The pipe also stays off in parallel mode and with
+ * "threads": 1, and it stops following the rows at a merge (its sums so
+ * far stay good: the merged rows come after).
+ *
+ * The pipe's arrays are in the row store's memory context, with a reset
+ * callback that stops the helper's step before they are freed (an ERROR
+ * or cancel during the scan); the helper reads only whole rounds that the
+ * backend has published (LogregPipePublish), in blocks it described.
+ */
+typedef struct LogregPipe
+{
+	LogregProblem P;			/* the pass's problem: bdata etc. below */
+	int			nblocks;		/* block descriptors published (atomic) */
+	int64		avail;			/* rows the helper may read (atomic) */
+	int64		done;			/* rows summed, in whole rounds */
+	const RowBlock *last;		/* the last block described */
+	bool		halted;			/* following no more rows */
+	MemoryContextCallback cb;
+} LogregPipe;
+
+/*
+ * One round of the pipe's pass, if the scan has stored it: the helper's
+ * step (a BpWorkerStepFn: plain loops, no PostgreSQL calls).
+ */
+static bool
+LogregPipeStep(void *arg)
+{
+	LogregPipe *pp = (LogregPipe *) arg;
+	int64		avail = __atomic_load_n(&pp->avail, __ATOMIC_ACQUIRE);
+	LogregProblem P;
+	LogregHalf *h0 = pp->P.half[0],
+			   *h1 = pp->P.half[1];
+
+	if (pp->done + LOGREG_ROUND > avail)
+		return false;
+	/* the descriptors of every block up to avail came before it */
+	P = pp->P;
+	P.nblocks = __atomic_load_n(&pp->nblocks, __ATOMIC_ACQUIRE);
+	h0->P = h1->P = &P;
+	h0->from = pp->done;
+	h0->to = h1->from = pp->done + LOGREG_HALF;
+	h1->to = pp->done + LOGREG_ROUND;
+	LogregHalfRun(h0);
+	LogregHalfRun(h1);
+	pp->done += LOGREG_ROUND;
 	return true;
+}
+
+/*
+ * Describe the blocks the scan has added and let the helper read every
+ * row stored so far (called at whole rounds).
+ */
+static void
+LogregPipePublish(LogregLearner *L)
+{
+	LogregPipe *pp = L->pipe;
+	const RowBlock *b = pp->last ? pp->last->next : L->rows.head;
+	int			k = pp->nblocks;
+
+	for (; b != NULL; b = b->next)
+	{
+		if (k == LOGREG_PIPE_BLOCKS)
+		{
+			LogregPipeHalt(L);
+			return;
+		}
+		/* a block is filled before the next one is added */
+		pp->P.bdata[k] = b->data;
+		pp->P.bnrows[k] = b->capacity;
+		pp->P.bfirst[k + 1] = pp->P.bfirst[k] + b->capacity;
+		pp->last = b;
+		k++;
+	}
+	__atomic_store_n(&pp->nblocks, k, __ATOMIC_RELEASE);
+	__atomic_store_n(&pp->avail, L->rows.nrows, __ATOMIC_RELEASE);
+	BpWorkerBackgroundKick();
+}
+
+/*
+ * Stop the helper's steps and follow no more rows; the sums so far stand.
+ */
+static void
+LogregPipeHalt(LogregLearner *L)
+{
+	BpWorkerBackgroundStop(L->pipe);
+	L->pipe->halted = true;
+}
+
+/*
+ * Stop the pipe and forget it.
+ */
+static void
+LogregPipeDrop(LogregLearner *L)
+{
+	BpWorkerBackgroundStop(L->pipe);
+	L->pipe = NULL;
+}
+
+static void
+LogregPipeReset(void *arg)
+{
+	BpWorkerBackgroundStop(arg);
+}
+
+/*
+ * Start the pipe's pass at pre->beta, with the scalars of the problem P
+ * that found it (over the same store), in the store's context.  Leaves
+ * L->pipe NULL if the helper cannot take it.
+ */
+static void
+LogregPipeStart(LogregLearner *L, const LogregProblem *P, const LogregPrefix *pre)
+{
+	MemoryContext old = MemoryContextSwitchTo(L->rows.cxt);
+	LogregPipe *pp = palloc0(sizeof(LogregPipe));
+	int			t;
+
+	pp->P = *P;
+	pp->P.L = L;
+	pp->P.stride = 1;
+	pp->P.penscale = 1.0;
+	pp->P.hrow = pp->P.hoff = NULL; /* no compact rows */
+	pp->P.nblocks = 0;
+	pp->P.bdata = palloc(sizeof(double *) * LOGREG_PIPE_BLOCKS);
+	pp->P.bnrows = palloc(sizeof(int64) * LOGREG_PIPE_BLOCKS);
+	pp->P.bfirst = palloc0(sizeof(int64) * (LOGREG_PIPE_BLOCKS + 1));
+	for (t = 0; t < 2; t++)
+	{
+		pp->P.half[t] = LogregNewHalf(&pp->P);
+		pp->P.half[t]->beta = pre->beta;
+		pp->P.half[t]->full = true;
+	}
+	pp->cb.func = LogregPipeReset;
+	pp->cb.arg = pp;
+	MemoryContextRegisterResetCallback(L->rows.cxt, &pp->cb);
+	MemoryContextSwitchTo(old);
+	if (!BpWorkerBackground(LogregPipeStep, pp))
+		return;
+	L->pipe = pp;
+	LogregPipePublish(L);
+}
+
+/*
+ * The first full-data pass at the pipe's point, into E: the helper's
+ * rounds, then the rest (at once, on both threads).  The pipe is used up.
+ */
+static void
+LogregPipeFinish(const LogregProblem *P, LogregLearner *L, const double *beta,
+				 LogregEval *E)
+{
+	LogregPipe *pp = L->pipe;
+	LogregHalf *const *half = pp->P.half;
+
+	LogregPipeDrop(L);
+	elog(DEBUG1, "logreg: %lld of %lld rows of the first pass were summed during the scan",
+		 (long long) pp->done, (long long) P->L->rows.nrows);
+	half[0]->P = half[1]->P = P;
+	LogregRounds(P, half, pp->done, P->L->rows.nrows);
+	LogregPassSum(P, half, beta, E, true);
+}
+
+/*
+ * Take the warm start from the first LOGREG_SUB_MIN_ROWS rows, now that the
+ * scan has stored them, and start the pipe at it (see above).
+ */
+static void
+LogregPrefixStart(BpAggState *s)
+{
+	LogregLearner *L = s->learner;
+	MemoryContext scratch,
+				old;
+	LogregProblem P;
+	LogregRun	R;
+	double	   *beta;
+	int64		nsub;
+
+	L->prefix_tried = true;
+	if (L->npos == 0 || L->npos == L->rows.nrows)
+		return;
+	scratch = AllocSetContextCreate(CurrentMemoryContext, "logreg warm start",
+									ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(scratch);
+	LogregSetup(s, &P);
+	LogregRunInit(&R, P.q);
+	beta = palloc(sizeof(double) * P.q);
+	LogregStart(&P, beta);
+	nsub = LogregWarmStart(&P, &R, beta, s->opts.max_iter);
+	if (nsub > 0)
+	{
+		Size		hp = (Size) P.q * (P.q + 1) / 2;
+		LogregPrefix *pre;
+
+		MemoryContextSwitchTo(GetMemoryChunkContext(L));
+		pre = palloc(sizeof(LogregPrefix));
+		pre->q = P.q;
+		pre->nsub = nsub;
+		pre->beta = palloc(sizeof(double) * P.q);
+		pre->H0 = palloc(sizeof(double) * hp);
+		memcpy(pre->beta, beta, sizeof(double) * P.q);
+		memcpy(pre->H0, R.H0, sizeof(double) * hp);
+		L->pre = pre;
+		if (s->opts.threads > 1 && !IsInParallelMode())
+			LogregPipeStart(L, &P, pre);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(scratch);
+}
+
+/*
+ * LogregAccum's hook at whole rounds and at LOGREG_SUB_MIN_ROWS rows.
+ */
+static void
+LogregRowsEvent(BpAggState *s)
+{
+	LogregLearner *L = s->learner;
+
+	if (L->rows.nrows == LOGREG_SUB_MIN_ROWS && !L->prefix_tried && !s->finishing &&
+		L->ncat == 0 && s->opts.class_weight != CLASS_WEIGHT_BALANCED)
+		LogregPrefixStart(s);
+	else if (L->pipe != NULL && !L->pipe->halted &&
+			 (L->rows.nrows & (LOGREG_ROUND - 1)) == 0)
+		LogregPipePublish(L);
 }
 
 /*
@@ -1110,18 +1452,37 @@ LogregWarmStart(LogregProblem *P, LogregRun *R, double *beta, int max_iter)
  * cold start, so the warm start can never change the verdict.
  */
 static LogregStatus
-LogregSolve(LogregProblem *P, LogregRun *R, double *beta, const BpOptions *o)
+LogregSolve(LogregProblem *P, LogregRun *R, double *beta, const BpOptions *o,
+			LogregLearner *L)
 {
 	LogregStatus st;
-	bool		warm;
+	bool		warm = true;
 
 	LogregStart(P, beta);
-	warm = LogregWarmStart(P, R, beta, o->max_iter);
-	st = LogregNewton(P, R, beta, o->tol, o->max_iter, warm);
+	if (L->pre != NULL)
+	{
+		/* taken during the scan, and maybe the first pass too */
+		memcpy(beta, L->pre->beta, sizeof(double) * P->q);
+		LogregScaleH0(P, R, L->pre->H0, L->pre->nsub);
+		if (L->pipe != NULL)
+			LogregPipeFinish(P, L, beta, &R->cur);
+		else
+			LogregFullPass(P, beta, &R->cur);
+		st = LogregNewton(P, R, beta, o->tol, o->max_iter, true, true);
+	}
+	else
+	{
+		int64		nsub = LogregWarmStart(P, R, beta, o->max_iter);
+
+		warm = nsub > 0;
+		if (warm)
+			LogregScaleH0(P, R, R->H0, nsub);
+		st = LogregNewton(P, R, beta, o->tol, o->max_iter, warm, false);
+	}
 	if (warm && (st == LOGREG_SEPARATED || st == LOGREG_LINESEARCH))
 	{
 		LogregStart(P, beta);
-		st = LogregNewton(P, R, beta, o->tol, o->max_iter, false);
+		st = LogregNewton(P, R, beta, o->tol, o->max_iter, false, false);
 	}
 	return st;
 }
@@ -1246,7 +1607,7 @@ LogregFinish(BpAggState *s)
 
 	LogregSetup(s, &P);
 	LogregRunInit(&R, P.q);
-	st = LogregSolve(&P, &R, beta, &s->opts);
+	st = LogregSolve(&P, &R, beta, &s->opts, s->learner);
 	LogregReport(&P, &R, st, &s->opts);
 	memcpy(coef + 1 - P.xoff, beta, sizeof(double) * P.q);
 	have_se = (P.l2 == 0.0 && st != LOGREG_SEPARATED);

@@ -15,6 +15,10 @@
  *	  - BpWorkerPair: run two halves of a row loop at once, the backend
  *		thread the first and the helper the second (logreg's Newton
  *		passes).
+ *	  - BpWorkerBackground: a job done in short steps while the backend
+ *		goes on with other things (logreg's first Newton pass over the
+ *		rows the scan has stored so far), whenever the helper has nothing
+ *		else to do; one such job at a time.
  *
  * How the helper is kept away from PostgreSQL:
  *	 - it runs only madvise and the BpWorkerFn it is given, which by
@@ -37,7 +41,13 @@
  *	   the backend thread does nothing in between but its own half (which
  *	   by the same contract cannot raise an ERROR), so an ERROR or cancel,
  *	   raised only outside BpWorkerPair, never unwinds past a helper that
- *	   is using the caller's arrays.
+ *	   is using the caller's arrays;
+ *	 - a background job's arrays outlive no ERROR unguarded either: its
+ *	   owner stops it (BpWorkerBackgroundStop, which returns only once the
+ *	   helper is out of its step function for good) before it reads the
+ *	   job's results, and from a reset callback of the memory context that
+ *	   holds the job's arrays, so an ERROR or cancel that frees them waits
+ *	   for the step running at that moment (a few milliseconds) first.
  * Results never depend on the helper: whoever runs a half computes the
  * same sums in the same order.  Without the thread (pthread_create failed)
  * the backend runs both halves, one after the other; without
@@ -94,12 +104,18 @@ static struct
 	int			job;			/* a JobState */
 	BpWorkerFn	fn;
 	void	   *arg;
+	BpWorkerStepFn bgfn;		/* the background job, or NULL */
+	void	   *bgarg;
+	bool		bgidle;			/* its last step found nothing to do */
+	void	   *bgrunning;		/* arg of the step running now, or NULL */
+	pthread_cond_t bgdone;		/* a background step ended */
 	int			nq;				/* ranges queued */
 	char	   *addr[PREFAULT_QUEUE];
 	size_t		len[PREFAULT_QUEUE];
 }			helper = {.mu = PTHREAD_MUTEX_INITIALIZER,
 	.wake = PTHREAD_COND_INITIALIZER,
-.done = PTHREAD_COND_INITIALIZER,.prefault = true};
+.done = PTHREAD_COND_INITIALIZER,.bgdone = PTHREAD_COND_INITIALIZER,
+.prefault = true};
 
 static inline void
 SetJob(int state)
@@ -151,6 +167,23 @@ HelperMain(void *unused)
 				helper.prefault = false;	/* not supported: stop asking */
 				helper.nq = 0;
 			}
+		}
+		else if (helper.bgfn != NULL && !helper.bgidle)
+		{
+			BpWorkerStepFn fn = helper.bgfn;
+			void	   *arg = helper.bgarg;
+			uint64		seen = helper.posted;
+			bool		more;
+
+			helper.bgrunning = arg;
+			pthread_mutex_unlock(&helper.mu);
+			more = fn(arg);
+			pthread_mutex_lock(&helper.mu);
+			helper.bgrunning = NULL;
+			/* idle until kicked, unless a kick came while the step ran */
+			if (!more && helper.bgarg == arg && helper.posted == seen)
+				helper.bgidle = true;
+			pthread_cond_broadcast(&helper.bgdone);
 		}
 		else
 		{
@@ -269,4 +302,69 @@ BpWorkerPair(BpWorkerFn fa, void *a, BpWorkerFn fb, void *b, bool use_helper)
 		return;
 	}
 	fb(b);
+}
+
+/*
+ * Have the helper run fn(arg) over and over, one step at a time, whenever
+ * it has no pair half or prefault to do, until BpWorkerBackgroundStop(arg).
+ * After a step that found nothing to do, the next waits for a
+ * BpWorkerBackgroundKick.  Returns false, starting nothing, when the helper
+ * is unavailable or already has a background job: the caller then does the
+ * work itself later.
+ */
+bool
+BpWorkerBackground(BpWorkerStepFn fn, void *arg)
+{
+	bool		ok = false;
+
+	pthread_mutex_lock(&helper.mu);
+	if (helper.bgfn == NULL && HelperReady())
+	{
+		helper.bgfn = fn;
+		helper.bgarg = arg;
+		helper.bgidle = false;
+		Posted();
+		pthread_cond_signal(&helper.wake);
+		ok = true;
+	}
+	pthread_mutex_unlock(&helper.mu);
+	return ok;
+}
+
+/*
+ * Tell the background job's step that there may be work again.
+ */
+void
+BpWorkerBackgroundKick(void)
+{
+	pthread_mutex_lock(&helper.mu);
+	if (helper.bgfn != NULL)
+	{
+		helper.bgidle = false;
+		Posted();
+		pthread_cond_signal(&helper.wake);
+	}
+	pthread_mutex_unlock(&helper.mu);
+}
+
+/*
+ * End the background job of arg, if it is still the helper's, and return
+ * once no step of it runs: after this the helper never touches arg's data
+ * again.  A no-op for a job already stopped (or never started), so it is
+ * safe to call more than once, and from a memory context reset callback.
+ */
+void
+BpWorkerBackgroundStop(void *arg)
+{
+	if (arg == NULL)
+		return;
+	pthread_mutex_lock(&helper.mu);
+	if (helper.bgarg == arg)
+	{
+		helper.bgfn = NULL;
+		helper.bgarg = NULL;
+	}
+	while (helper.bgrunning == arg)
+		pthread_cond_wait(&helper.bgdone, &helper.mu);
+	pthread_mutex_unlock(&helper.mu);
 }

@@ -2,8 +2,9 @@
  *
  * worker.h
  *	  A helper thread per backend for plain work on the machine's other
- *	  core: faulting in fresh memory ahead of use, and running one of two
- *	  halves of a row loop (see worker.c for what it may and may not do).
+ *	  core: faulting in fresh memory ahead of use, running one of two
+ *	  halves of a row loop, and a background job in steps while the
+ *	  backend goes on (see worker.c for what it may and may not do).
  *
  *-------------------------------------------------------------------------
  */
@@ -20,8 +21,18 @@
  */
 typedef void (*BpWorkerFn) (void *arg);
 
+/*
+ * One step of a background job (BpWorkerBackground): a short piece of
+ * work under the same contract as a BpWorkerFn; returns false when it
+ * found nothing to do yet.
+ */
+typedef bool (*BpWorkerStepFn) (void *arg);
+
 extern void BpWorkerPrefault(void *addr, Size len);
 extern void BpWorkerPair(BpWorkerFn fa, void *a, BpWorkerFn fb, void *b,
 						 bool use_helper);
+extern bool BpWorkerBackground(BpWorkerStepFn fn, void *arg);
+extern void BpWorkerBackgroundKick(void);
+extern void BpWorkerBackgroundStop(void *arg);
 
 #endif							/* BUYPOWER_WORKER_H */
