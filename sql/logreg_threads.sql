@@ -93,6 +93,17 @@ FROM (SELECT DISTINCT ON (half) half, m
       WHERE half
       UNION ALL
       SELECT true, buypower.logreg(label, x ORDER BY r, i) FROM lt_rep3) both_fits;
+-- 40 features: the helper's steps are smaller than a half (4,096 rows), so
+-- it can stop inside a round, where the final function takes both halves on
+CREATE TEMP TABLE lt_wide AS
+SELECT i, x, ((hashint8(i * 3) & 65535) / 65536.0)::float8 <
+             1 / (1 + exp(-(x[1] - x[2] + 0.3 * x[40]))) AS label
+FROM (SELECT i, array_agg(((hashint8(i * 64 + j) & 65535) / 65536.0)::float8 * 2 - 1 ORDER BY j) AS x
+      FROM generate_series(1, 5000) i, generate_series(1, 40) j GROUP BY i) s;
+CREATE TEMP TABLE lt_wide50 AS SELECT r, w.* FROM generate_series(1, 50) r, lt_wide w ORDER BY r, i;
+SELECT count(DISTINCT buypower.model_send(m)) AS distinct_models
+FROM (SELECT buypower.logreg(label, x) AS m FROM lt_wide50
+      UNION ALL SELECT buypower.logreg(label, x, '{"threads": 1}') FROM lt_wide50) t;
 -- an ERROR in the scan after the helper started on the first pass, and a
 -- cancel there (the scan sleeps at the last 1,000 rows, past 200,000):
 -- the session goes on, and so does the helper's next pass

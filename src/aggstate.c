@@ -379,10 +379,13 @@ static BpAggState *
 NewState(FunctionCallInfo fcinfo, const LearnerOps *ops, int optarg)
 {
 	BpAggState *s = palloc0(sizeof(BpAggState));
+	Aggref	   *aggref = AggGetAggref(fcinfo);
 
 	s->ops = ops;
 	s->nfeatures = -1;
 	s->target_bool = (get_fn_expr_argtype(fcinfo->flinfo, 1) == BOOLOID);
+	/* NULL in a window */
+	s->partial = aggref != NULL && DO_AGGSPLIT_SKIPFINAL(aggref->aggsplit);
 	BpParseOptions(BpGetOptions(fcinfo, optarg), ops, &s->opts);
 	return s;
 }

@@ -61,6 +61,8 @@ typedef struct BpAggState
 	bool		target_bool;	/* target argument is boolean */
 	bool		finishing;		/* in the final function (rows replayed
 								 * into the learner come from there) */
+	bool		partial;		/* a partial aggregate's: serialized for a
+								 * combine, never finished itself */
 	int64		n;				/* rows used */
 	int64		nskipped;		/* rows skipped: NULL target, or (array form)
 								 * NULL feature array */

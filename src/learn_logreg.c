@@ -39,8 +39,8 @@
 
 #include <math.h>
 
-#include "libpq/pqformat.h"
 #include "access/xact.h"
+#include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "utils/float.h"
 #include "utils/memutils.h"
@@ -1221,7 +1221,8 @@ LogregScaleH0(const LogregProblem *P, LogregRun *R, const double *H0, int64 nsub
  * all rows, at the end (LogregWarmStart): the first rows have one class,
  * or their fit fails; class_weight "balanced" (its weights need the final
  * class counts); rows replayed by prep.c in the final function, or
- * compact ones; states built by merging (a parallel plan).  Which warm
+ * compact ones; states built by merging (a parallel plan); partial
+ * aggregates' states, which are serialized without it.  Which warm
  * start a fit uses depends only on the rows, their order and the options,
  * never on timing.  The pipe also stays off in parallel mode and with
  * "threads": 1, and it stops following the rows at a merge (its sums so
@@ -1235,39 +1236,48 @@ LogregScaleH0(const LogregProblem *P, LogregRun *R, const double *H0, int64 nsub
 typedef struct LogregPipe
 {
 	LogregProblem P;			/* the pass's problem: bdata etc. below */
+	double	   *beta;			/* the point of the pass */
 	int			nblocks;		/* block descriptors published (atomic) */
 	int64		avail;			/* rows the helper may read (atomic) */
-	int64		done;			/* rows summed, in whole rounds */
+	int64		done;			/* rows summed, in row order */
+	int64		chunk;			/* rows per step: a multiple of
+								 * LOGREG_BLOCK dividing LOGREG_HALF */
 	const RowBlock *last;		/* the last block described */
 	bool		halted;			/* following no more rows */
 	MemoryContextCallback cb;
 } LogregPipe;
 
 /*
- * One round of the pipe's pass, if the scan has stored it: the helper's
- * step (a BpWorkerStepFn: plain loops, no PostgreSQL calls).
+ * The next chunk of the pipe's pass, if the scan has stored the whole round
+ * it lies in (only whole rounds are sure to be cut as LogregPass will cut
+ * the pass): the helper's step, a BpWorkerStepFn (plain loops, no
+ * PostgreSQL calls).  Rows go in row order, the first half of each round
+ * into half 0 and the second into half 1, in chunks that start on a
+ * LOGREG_BLOCK boundary of their half: the same blocks, so the same sums,
+ * as LogregHalfRun over the whole half.  A chunk is sized to a few
+ * milliseconds' work, so stopping the helper never waits long.
  */
 static bool
 LogregPipeStep(void *arg)
 {
 	LogregPipe *pp = (LogregPipe *) arg;
 	int64		avail = __atomic_load_n(&pp->avail, __ATOMIC_ACQUIRE);
+	int64		r0 = pp->done - pp->done % LOGREG_ROUND;
 	LogregProblem P;
-	LogregHalf *h0 = pp->P.half[0],
-			   *h1 = pp->P.half[1];
+	LogregHalf *h;
 
-	if (pp->done + LOGREG_ROUND > avail)
+	if (r0 + LOGREG_ROUND > avail)
 		return false;
 	/* the descriptors of every block up to avail came before it */
 	P = pp->P;
 	P.nblocks = __atomic_load_n(&pp->nblocks, __ATOMIC_ACQUIRE);
-	h0->P = h1->P = &P;
-	h0->from = pp->done;
-	h0->to = h1->from = pp->done + LOGREG_HALF;
-	h1->to = pp->done + LOGREG_ROUND;
-	LogregHalfRun(h0);
-	LogregHalfRun(h1);
-	pp->done += LOGREG_ROUND;
+	h = pp->P.half[pp->done - r0 < LOGREG_HALF ? 0 : 1];
+	h->P = &P;
+	h->from = pp->done;
+	h->to = pp->done + pp->chunk;
+	LogregHalfRun(h);
+	h->P = &pp->P;
+	pp->done += pp->chunk;
 	return true;
 }
 
@@ -1335,10 +1345,15 @@ LogregPipeReset(void *arg)
 static void
 LogregPipeStart(LogregLearner *L, const LogregProblem *P, const LogregPrefix *pre)
 {
-	MemoryContext old = MemoryContextSwitchTo(L->rows.cxt);
-	LogregPipe *pp = palloc0(sizeof(LogregPipe));
+	MemoryContext old;
+	LogregPipe *pp;
 	int			t;
 
+	/* the background slot is this backend's alone: free now, free below */
+	if (!BpWorkerBackgroundFree())
+		return;
+	old = MemoryContextSwitchTo(L->rows.cxt);
+	pp = palloc0(sizeof(LogregPipe));
 	pp->P = *P;
 	pp->P.L = L;
 	pp->P.stride = 1;
@@ -1348,10 +1363,17 @@ LogregPipeStart(LogregLearner *L, const LogregProblem *P, const LogregPrefix *pr
 	pp->P.bdata = palloc(sizeof(double *) * LOGREG_PIPE_BLOCKS);
 	pp->P.bnrows = palloc(sizeof(int64) * LOGREG_PIPE_BLOCKS);
 	pp->P.bfirst = palloc0(sizeof(int64) * (LOGREG_PIPE_BLOCKS + 1));
+	pp->beta = palloc(sizeof(double) * P->q);
+	memcpy(pp->beta, pre->beta, sizeof(double) * P->q);
+	/* about 2^22 Hessian updates a step: the whole half up to q = 11 */
+	pp->chunk = LOGREG_HALF;
+	while (pp->chunk > LOGREG_BLOCK &&
+		   (double) pp->chunk * P->q * (P->q + 1) / 2 > 4194304.0)
+		pp->chunk /= 2;
 	for (t = 0; t < 2; t++)
 	{
 		pp->P.half[t] = LogregNewHalf(&pp->P);
-		pp->P.half[t]->beta = pre->beta;
+		pp->P.half[t]->beta = pp->beta;
 		pp->P.half[t]->full = true;
 	}
 	pp->cb.func = LogregPipeReset;
@@ -1366,7 +1388,8 @@ LogregPipeStart(LogregLearner *L, const LogregProblem *P, const LogregPrefix *pr
 
 /*
  * The first full-data pass at the pipe's point, into E: the helper's
- * rounds, then the rest (at once, on both threads).  The pipe is used up.
+ * chunks, then the rest of its round, then the remaining rounds (each on
+ * both threads at once).  The pipe is used up.
  */
 static void
 LogregPipeFinish(const LogregProblem *P, LogregLearner *L, const double *beta,
@@ -1374,12 +1397,25 @@ LogregPipeFinish(const LogregProblem *P, LogregLearner *L, const double *beta,
 {
 	LogregPipe *pp = L->pipe;
 	LogregHalf *const *half = pp->P.half;
+	int64		r0;
 
 	LogregPipeDrop(L);
 	elog(DEBUG1, "logreg: %lld of %lld rows of the first pass were summed during the scan",
 		 (long long) pp->done, (long long) P->L->rows.nrows);
 	half[0]->P = half[1]->P = P;
-	LogregRounds(P, half, pp->done, P->L->rows.nrows);
+	r0 = pp->done - pp->done % LOGREG_ROUND;
+	if (pp->done > r0)
+	{
+		/* the helper stopped inside a whole round: each half goes on */
+		half[0]->from = Min(pp->done, r0 + LOGREG_HALF);
+		half[0]->to = r0 + LOGREG_HALF;
+		half[1]->from = Max(pp->done, r0 + LOGREG_HALF);
+		half[1]->to = r0 + LOGREG_ROUND;
+		BpWorkerPair(LogregHalfRun, half[0], LogregHalfRun, half[1], P->threads);
+		CHECK_FOR_INTERRUPTS();
+		r0 += LOGREG_ROUND;
+	}
+	LogregRounds(P, half, r0, P->L->rows.nrows);
 	LogregPassSum(P, half, beta, E, true);
 }
 
@@ -1439,7 +1475,7 @@ LogregRowsEvent(BpAggState *s)
 	LogregLearner *L = s->learner;
 
 	if (L->rows.nrows == LOGREG_SUB_MIN_ROWS && !L->prefix_tried && !s->finishing &&
-		L->ncat == 0 && s->opts.class_weight != CLASS_WEIGHT_BALANCED)
+		!s->partial && L->ncat == 0 && s->opts.class_weight != CLASS_WEIGHT_BALANCED)
 		LogregPrefixStart(s);
 	else if (L->pipe != NULL && !L->pipe->halted &&
 			 (L->rows.nrows & (LOGREG_ROUND - 1)) == 0)

@@ -305,6 +305,21 @@ BpWorkerPair(BpWorkerFn fa, void *a, BpWorkerFn fb, void *b, bool use_helper)
 }
 
 /*
+ * Could BpWorkerBackground start a job now?  Only the backend thread posts
+ * jobs, so the answer holds until it posts one.
+ */
+bool
+BpWorkerBackgroundFree(void)
+{
+	bool		ok;
+
+	pthread_mutex_lock(&helper.mu);
+	ok = helper.bgfn == NULL && HelperReady();
+	pthread_mutex_unlock(&helper.mu);
+	return ok;
+}
+
+/*
  * Have the helper run fn(arg) over and over, one step at a time, whenever
  * it has no pair half or prefault to do, until BpWorkerBackgroundStop(arg).
  * After a step that found nothing to do, the next waits for a

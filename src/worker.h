@@ -31,6 +31,7 @@ typedef bool (*BpWorkerStepFn) (void *arg);
 extern void BpWorkerPrefault(void *addr, Size len);
 extern void BpWorkerPair(BpWorkerFn fa, void *a, BpWorkerFn fb, void *b,
 						 bool use_helper);
+extern bool BpWorkerBackgroundFree(void);
 extern bool BpWorkerBackground(BpWorkerStepFn fn, void *arg);
 extern void BpWorkerBackgroundKick(void);
 extern void BpWorkerBackgroundStop(void *arg);
