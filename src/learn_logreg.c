@@ -65,6 +65,8 @@
 #define LOGREG_HALF			32768	/* rows per half of a round of a pass */
 #define LOGREG_ROUND		(2 * LOGREG_HALF)
 #define LOGREG_PIPE_BLOCKS	1024	/* row store blocks a pipe can follow */
+#define LOGREG_REFINE_ROWS	(31 * LOGREG_ROUND)	/* a second warm start here */
+#define LOGREG_REFINE_MAX	1e-2	/* ... if its decrement is below this */
 
 typedef struct LogregLearner
 {
@@ -77,6 +79,7 @@ typedef struct LogregLearner
 	bool		donor;			/* deserialized into the aggregate context:
 								 * a merge may take the rows over */
 	bool		prefix_tried;	/* LogregPrefixStart has run */
+	bool		merged;			/* rows were merged in (LogregMerge) */
 	struct LogregPrefix *pre;	/* the warm start it found, or NULL */
 	struct LogregPipe *pipe;	/* the first pass at it, running, or NULL */
 } LogregLearner;
@@ -91,6 +94,7 @@ typedef struct LogregPrefix
 	double	   *H0;				/* the subsample's starting curvature */
 	int64		nsub;			/* rows in the subsample */
 	int			q;
+	bool		refined;		/* LogregRefine has run */
 } LogregPrefix;
 
 static void LogregRowsEvent(BpAggState *s);
@@ -222,6 +226,7 @@ LogregMerge(BpAggState *ds, BpAggState *ss)
 	 * does the rest).  S's rows follow D's: an empty D takes S's warm start
 	 * (its first rows are S's), never S's pass.
 	 */
+	D->merged = true;
 	if (D->pipe != NULL)
 		LogregPipeHalt(D);
 	if (S->pipe != NULL)
@@ -1211,7 +1216,10 @@ LogregScaleH0(const LogregProblem *P, LogregRun *R, const double *H0, int64 nsub
  * on the helper thread meanwhile, a round of LOGREG_ROUND rows at a time
  * as the scan stores them (the "pipe": LogregPipeStep).  The final
  * function then adds the rounds the helper did not get to (LogregSolve,
- * LogregPipeFinish).  The helper's rounds are those of LogregPass, summed
+ * LogregPipeFinish).  At LOGREG_REFINE_ROWS rows, the pass so far gives
+ * one Newton step from that start (LogregRefine): the start of a
+ * 2M-row sample, which on large inputs saves the final function one more
+ * pass, and the pipe starts over there.  The helper's rounds are those of LogregPass, summed
  * into the same two halves in the same order, so the pass has the bits of
  * LogregFullPass at the same point, whoever did which round, and the
  * model is the same bytes with "threads": 1 (no pipe, the whole pass at
@@ -1387,23 +1395,18 @@ LogregPipeStart(LogregLearner *L, const LogregProblem *P, const LogregPrefix *pr
 }
 
 /*
- * The first full-data pass at the pipe's point, into E: the helper's
- * chunks, then the rest of its round, then the remaining rounds (each on
- * both threads at once).  The pipe is used up.
+ * Bring the stopped pipe's pass up to all rows stored, over P's block
+ * table: the rest of the round the helper stopped in, then the remaining
+ * rounds (each on both threads at once), as LogregPass cuts them.
  */
 static void
-LogregPipeFinish(const LogregProblem *P, LogregLearner *L, const double *beta,
-				 LogregEval *E)
+LogregPipeCatchUp(const LogregProblem *P, LogregPipe *pp)
 {
-	LogregPipe *pp = L->pipe;
 	LogregHalf *const *half = pp->P.half;
-	int64		r0;
+	int64		n = P->L->rows.nrows;
+	int64		r0 = pp->done - pp->done % LOGREG_ROUND;
 
-	LogregPipeDrop(L);
-	elog(DEBUG1, "logreg: %lld of %lld rows of the first pass were summed during the scan",
-		 (long long) pp->done, (long long) P->L->rows.nrows);
 	half[0]->P = half[1]->P = P;
-	r0 = pp->done - pp->done % LOGREG_ROUND;
 	if (pp->done > r0)
 	{
 		/* the helper stopped inside a whole round: each half goes on */
@@ -1415,8 +1418,93 @@ LogregPipeFinish(const LogregProblem *P, LogregLearner *L, const double *beta,
 		CHECK_FOR_INTERRUPTS();
 		r0 += LOGREG_ROUND;
 	}
-	LogregRounds(P, half, r0, P->L->rows.nrows);
-	LogregPassSum(P, half, beta, E, true);
+	LogregRounds(P, half, r0, n);
+	half[0]->P = half[1]->P = &pp->P;
+	pp->done = n;
+}
+
+/*
+ * The first full-data pass at the pipe's point, into E.  The pipe is used
+ * up.
+ */
+static void
+LogregPipeFinish(const LogregProblem *P, LogregLearner *L, const double *beta,
+				 LogregEval *E)
+{
+	LogregPipe *pp = L->pipe;
+
+	LogregPipeDrop(L);
+	elog(DEBUG1, "logreg: %lld of %lld rows of the first pass were summed during the scan",
+		 (long long) pp->done, (long long) P->L->rows.nrows);
+	LogregPipeCatchUp(P, pp);
+	LogregPassSum(P, pp->P.half, beta, E, true);
+}
+
+/*
+ * The second warm start, at LOGREG_REFINE_ROWS rows: the pass at the first
+ * warm start over the rows so far (the pipe's, caught up, or one of its own
+ * without a pipe) gives a Newton step, and a modest one (decrement at most
+ * LOGREG_REFINE_MAX of the objective: the quadratic region) is taken.  The
+ * penalty counts in full, as for the first warm start, whose subsample
+ * stands for these rows.  The pipe then starts over at the new point; if
+ * the step is not taken it goes on where it was.  Like the first warm
+ * start, this depends only on the rows so far and the options.
+ */
+static void
+LogregRefine(BpAggState *s)
+{
+	LogregLearner *L = s->learner;
+	LogregPrefix *pre = L->pre;
+	LogregPipe *pp = L->pipe;
+	MemoryContext scratch,
+				old;
+	LogregProblem P;
+	LogregRun	R;
+	double		lambda2;
+	int			t;
+
+	pre->refined = true;
+	scratch = AllocSetContextCreate(CurrentMemoryContext, "logreg warm start",
+									ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(scratch);
+	LogregSetup(s, &P);
+	LogregRunInit(&R, P.q);
+	if (pp != NULL)
+	{
+		BpWorkerBackgroundStop(pp);
+		LogregPipeCatchUp(&P, pp);
+		LogregPassSum(&P, pp->P.half, pre->beta, &R.cur, true);
+	}
+	else
+		LogregFullPass(&P, pre->beta, &R.cur);
+	lambda2 = LogregDirection(&P, &R);
+	if (lambda2 >= 0.0 && lambda2 / 2.0 <= LOGREG_REFINE_MAX * fabs(R.cur.f))
+	{
+		for (t = 0; t < P.q; t++)
+			pre->beta[t] += R.d[t];
+		elog(DEBUG1, "logreg: warm start refined on the first %lld rows (decrement %g of the objective)",
+			 (long long) L->rows.nrows, lambda2 / 2.0 / fabs(R.cur.f));
+		if (pp != NULL)
+		{
+			memcpy(pp->beta, pre->beta, sizeof(double) * P.q);
+			for (t = 0; t < 2; t++)
+			{
+				LogregHalf *h = pp->P.half[t];
+
+				h->loss = 0.0;
+				memset(h->g, 0, sizeof(double) * P.q);
+				memset(h->H, 0, sizeof(double) * P.q * (P.q + 1) / 2);
+			}
+			pp->done = 0;
+		}
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(scratch);
+	/* only this backend posts background jobs: the slot is still free */
+	if (pp != NULL && !BpWorkerBackground(LogregPipeStep, pp))
+		L->pipe = NULL;
+	if (L->pipe != NULL)
+		LogregPipePublish(L);
 }
 
 /*
@@ -1453,6 +1541,7 @@ LogregPrefixStart(BpAggState *s)
 		MemoryContextSwitchTo(GetMemoryChunkContext(L));
 		pre = palloc(sizeof(LogregPrefix));
 		pre->q = P.q;
+		pre->refined = false;
 		pre->nsub = nsub;
 		pre->beta = palloc(sizeof(double) * P.q);
 		pre->H0 = palloc(sizeof(double) * hp);
@@ -1477,6 +1566,9 @@ LogregRowsEvent(BpAggState *s)
 	if (L->rows.nrows == LOGREG_SUB_MIN_ROWS && !L->prefix_tried && !s->finishing &&
 		!s->partial && L->ncat == 0 && s->opts.class_weight != CLASS_WEIGHT_BALANCED)
 		LogregPrefixStart(s);
+	else if (L->rows.nrows == LOGREG_REFINE_ROWS && L->pre != NULL && !L->pre->refined &&
+			 !s->finishing && !L->merged)
+		LogregRefine(s);
 	else if (L->pipe != NULL && !L->pipe->halted &&
 			 (L->rows.nrows & (LOGREG_ROUND - 1)) == 0)
 		LogregPipePublish(L);
