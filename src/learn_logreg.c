@@ -1443,8 +1443,9 @@ LogregPipeFinish(const LogregProblem *P, LogregLearner *L, const double *beta,
 /*
  * The second warm start, at LOGREG_REFINE_ROWS rows: the pass at the first
  * warm start over the rows so far (the pipe's, caught up, or one of its own
- * without a pipe) gives a Newton step, and a modest one (decrement at most
- * LOGREG_REFINE_MAX of the objective: the quadratic region) is taken.  The
+ * without a pipe) gives a Newton step, which is taken if it is modest
+ * (decrement at most LOGREG_REFINE_MAX of the objective) and the full step
+ * passes the Armijo test on those rows (one loss-only pass).  The
  * penalty counts in full, as for the first warm start, whose subsample
  * stands for these rows.  The pipe then starts over at the new point; if
  * the step is not taken it goes on where it was.  Like the first warm
@@ -1480,8 +1481,18 @@ LogregRefine(BpAggState *s)
 	lambda2 = LogregDirection(&P, &R);
 	if (lambda2 >= 0.0 && lambda2 / 2.0 <= LOGREG_REFINE_MAX * fabs(R.cur.f))
 	{
+		/* the full step, if it passes the Armijo test on these rows */
 		for (t = 0; t < P.q; t++)
-			pre->beta[t] += R.d[t];
+			R.trial[t] = pre->beta[t] + R.d[t];
+		LogregLossPass(&P, R.trial, &R.next);
+		if (!isfinite(R.next.f) || R.next.f > R.cur.f - LOGREG_ARMIJO * lambda2)
+			lambda2 = -1.0;
+	}
+	else
+		lambda2 = -1.0;
+	if (lambda2 >= 0.0)
+	{
+		memcpy(pre->beta, R.trial, sizeof(double) * P.q);
 		elog(DEBUG1, "logreg: warm start refined on the first %lld rows (decrement %g of the objective)",
 			 (long long) L->rows.nrows, lambda2 / 2.0 / fabs(R.cur.f));
 		if (pp != NULL)
