@@ -746,19 +746,25 @@ LogregHalfRun(void *arg)
 }
 
 /*
- * The rounds of a pass from row r0 (a multiple of LOGREG_ROUND) to n, each
- * cut in two halves (half[0] the first, half[1] the second) that run at
- * once when the helper is free; interrupts are checked between rounds.
+ * The rounds of a pass over rows from to n, each cut in two halves
+ * (half[0] the first, half[1] the second) that run at once when the helper
+ * is free; interrupts are checked between rounds.  Rounds start at
+ * multiples of LOGREG_ROUND: a pass taken up inside one (the pipe's, see
+ * LogregPipeStep) goes on where each half stopped.
  */
 static void
-LogregRounds(const LogregProblem *P, LogregHalf *const *half, int64 r0, int64 n)
+LogregRounds(const LogregProblem *P, LogregHalf *const *half, int64 from, int64 n)
 {
-	for (; r0 < n; r0 += LOGREG_ROUND)
-	{
-		int64		m = Min(LOGREG_ROUND, n - r0);
+	int64		r0;
 
-		half[0]->from = r0;
-		half[0]->to = half[1]->from = r0 + (m + 1) / 2;
+	for (r0 = from - from % LOGREG_ROUND; r0 < n; r0 += LOGREG_ROUND)
+	{
+		int64		m = Min(LOGREG_ROUND, n - r0),
+					mid = r0 + (m + 1) / 2;
+
+		half[0]->from = Max(from, r0);
+		half[0]->to = mid;
+		half[1]->from = Max(from, mid);
 		half[1]->to = r0 + m;
 		BpWorkerPair(LogregHalfRun, half[0], LogregHalfRun, half[1], P->threads);
 		CHECK_FOR_INTERRUPTS();
@@ -1213,17 +1219,17 @@ LogregScaleH0(const LogregProblem *P, LogregRun *R, const double *H0, int64 nsub
  * they are stored (LogregPrefixStart, in the backend, some 20 ms): then
  * its coefficients are known while the scan goes on, and the first
  * full-data pass at them, which needs only rows already stored, can run
- * on the helper thread meanwhile, a round of LOGREG_ROUND rows at a time
- * as the scan stores them (the "pipe": LogregPipeStep).  The final
- * function then adds the rounds the helper did not get to (LogregSolve,
- * LogregPipeFinish).  At LOGREG_REFINE_ROWS rows, the pass so far gives
- * one Newton step from that start (LogregRefine): the start of a
- * 2M-row sample, which on large inputs saves the final function one more
- * pass, and the pipe starts over there.  The helper's rounds are those of LogregPass, summed
- * into the same two halves in the same order, so the pass has the bits of
- * LogregFullPass at the same point, whoever did which round, and the
- * model is the same bytes with "threads": 1 (no pipe, the whole pass at
- * the end), with a busy helper or none.
+ * on the helper thread meanwhile, in chunks of the whole rounds the scan
+ * has stored (the "pipe": LogregPipeStep).  The final function then adds
+ * what the helper did not get to (LogregSolve, LogregPipeFinish).  At
+ * LOGREG_REFINE_ROWS rows, the pass so far gives one Newton step from
+ * that start (LogregRefine): the start of a 2M-row sample, which on large
+ * inputs saves the final function one more pass, and the pipe starts over
+ * there.  The helper's rounds are those of LogregPass, summed into the
+ * same two halves in the same order, so the pass has the bits of
+ * LogregFullPass at the same point, whoever did which part, and the model
+ * is the same bytes with "threads": 1 (no pipe, the whole pass at the
+ * end), with a busy helper or none.
  *
  * Where this does not apply, the warm start is the strided subsample over
  * all rows, at the end (LogregWarmStart): the first rows have one class,
@@ -1396,31 +1402,18 @@ LogregPipeStart(LogregLearner *L, const LogregProblem *P, const LogregPrefix *pr
 
 /*
  * Bring the stopped pipe's pass up to all rows stored, over P's block
- * table: the rest of the round the helper stopped in, then the remaining
- * rounds (each on both threads at once), as LogregPass cuts them.
+ * table (the helper stops only inside whole rounds, which LogregPass cuts
+ * the same way).
  */
 static void
 LogregPipeCatchUp(const LogregProblem *P, LogregPipe *pp)
 {
 	LogregHalf *const *half = pp->P.half;
-	int64		n = P->L->rows.nrows;
-	int64		r0 = pp->done - pp->done % LOGREG_ROUND;
 
 	half[0]->P = half[1]->P = P;
-	if (pp->done > r0)
-	{
-		/* the helper stopped inside a whole round: each half goes on */
-		half[0]->from = Min(pp->done, r0 + LOGREG_HALF);
-		half[0]->to = r0 + LOGREG_HALF;
-		half[1]->from = Max(pp->done, r0 + LOGREG_HALF);
-		half[1]->to = r0 + LOGREG_ROUND;
-		BpWorkerPair(LogregHalfRun, half[0], LogregHalfRun, half[1], P->threads);
-		CHECK_FOR_INTERRUPTS();
-		r0 += LOGREG_ROUND;
-	}
-	LogregRounds(P, half, r0, n);
+	LogregRounds(P, half, pp->done, P->L->rows.nrows);
 	half[0]->P = half[1]->P = &pp->P;
-	pp->done = n;
+	pp->done = P->L->rows.nrows;
 }
 
 /*
