@@ -34,6 +34,21 @@ LaneSum(const double *lane, double tail)
 			 ((lane[3] + lane[7]) + (lane[11] + lane[15])))) + tail;
 }
 
+#ifdef BP_VEC4
+/*
+ * out = LaneSum of the lanes of s0..s3 (lanes 0-3, 4-7, 8-11, 12-15) and
+ * tail: the same additions in the same order, but the first two levels in
+ * vectors rather than through sixteen stores and loads, since
+ * (s0 + s1) + (s2 + s3) is lane k's (l[k] + l[k + 4]) + (l[k + 8] +
+ * l[k + 12]).  A macro, so no vector crosses a call (linalg.h).
+ */
+#define LANESUMV(out, s0, s1, s2, s3, tail) \
+	do { \
+		BpV4		u_ = ((s0) + (s1)) + ((s2) + (s3)); \
+		(out) = ((u_[0] + u_[1]) + (u_[2] + u_[3])) + (tail); \
+	} while (0)
+#endif
+
 /*
  * Dot product with sixteen independent accumulators: element i goes to
  * accumulator i % 16, the remainder (i >= n - n % 16) to a seventeenth,
@@ -45,7 +60,6 @@ LaneSum(const double *lane, double tail)
 static pg_attribute_always_inline double
 Dot(const double *a, const double *b, int n)
 {
-	double		lane[16];
 	double		tail = 0.0;
 	int			i = 0;
 
@@ -62,22 +76,28 @@ Dot(const double *a, const double *b, int n)
 		s2 += LOADV4(a + i + 8) * LOADV4(b + i + 8);
 		s3 += LOADV4(a + i + 12) * LOADV4(b + i + 12);
 	}
-	STOREV4(lane, s0);
-	STOREV4(lane + 4, s1);
-	STOREV4(lane + 8, s2);
-	STOREV4(lane + 12, s3);
+	for (; i < n; i++)
+		tail += a[i] * b[i];
+
+	{
+		double		sum;
+
+		LANESUMV(sum, s0, s1, s2, s3, tail);
+		return sum;
+	}
 #else
+	double		lane[16];
 	int			l;
 
 	memset(lane, 0, sizeof(lane));
 	for (; i + 16 <= n; i += 16)
 		for (l = 0; l < 16; l++)
 			lane[l] += a[i + l] * b[i + l];
-#endif
 	for (; i < n; i++)
 		tail += a[i] * b[i];
 
 	return LaneSum(lane, tail);
+#endif
 }
 
 /*
@@ -88,8 +108,6 @@ static pg_attribute_always_inline void
 Dot2(const double *a, const double *b, const double *c, int n,
 	 double *ab, double *ac)
 {
-	double		lb[16],
-				lc[16];
 	double		tb = 0.0,
 				tc = 0.0;
 	int			i = 0;
@@ -120,15 +138,16 @@ Dot2(const double *a, const double *b, const double *c, int n,
 		b3 += a3 * LOADV4(b + i + 12);
 		c3 += a3 * LOADV4(c + i + 12);
 	}
-	STOREV4(lb, b0);
-	STOREV4(lb + 4, b1);
-	STOREV4(lb + 8, b2);
-	STOREV4(lb + 12, b3);
-	STOREV4(lc, c0);
-	STOREV4(lc + 4, c1);
-	STOREV4(lc + 8, c2);
-	STOREV4(lc + 12, c3);
+	for (; i < n; i++)
+	{
+		tb += a[i] * b[i];
+		tc += a[i] * c[i];
+	}
+	LANESUMV(*ab, b0, b1, b2, b3, tb);
+	LANESUMV(*ac, c0, c1, c2, c3, tc);
 #else
+	double		lb[16],
+				lc[16];
 	int			l;
 
 	memset(lb, 0, sizeof(lb));
@@ -139,7 +158,6 @@ Dot2(const double *a, const double *b, const double *c, int n,
 			lb[l] += a[i + l] * b[i + l];
 			lc[l] += a[i + l] * c[i + l];
 		}
-#endif
 	for (; i < n; i++)
 	{
 		tb += a[i] * b[i];
@@ -147,6 +165,7 @@ Dot2(const double *a, const double *b, const double *c, int n,
 	}
 	*ab = LaneSum(lb, tb);
 	*ac = LaneSum(lc, tc);
+#endif
 }
 
 /*
@@ -308,7 +327,17 @@ LinalgCrossAdd(double *H, int qh, double *g, int q, const double *w,
 		double	   *Hi = H + (Size) i * qh - (Size) i * (i - 1) / 2;
 
 		g[i] += Dot(w, z + (Size) i * ld, m);
-		for (j = i; j < q; j++)
+		/* two entries per pass over ai: the same bits as one at a time */
+		for (j = i; j + 1 < q; j += 2)
+		{
+			double		hj,
+						hl;
+
+			Dot2(ai, z + (Size) j * ld, z + (Size) (j + 1) * ld, m, &hj, &hl);
+			Hi[j - i] += hj;
+			Hi[j + 1 - i] += hl;
+		}
+		if (j < q)
 			Hi[j - i] += Dot(ai, z + (Size) j * ld, m);
 	}
 }
