@@ -146,14 +146,13 @@ static void
 LogregAccum(BpAggState *s, double y, const double *x)
 {
 	LogregLearner *L = s->learner;
-	int64		got;
 	double	   *row;
 
 	if (y != 0.0 && y != 1.0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("logreg label must be 0 or 1, not %g", y)));
-	row = RowStoreReserve(&L->rows, 1, &got, (Size) bp_max_training_memory * 1024);
+	row = RowStoreNextRow(&L->rows, (Size) bp_max_training_memory * 1024);
 	if (row == NULL)
 		LogregTooMuchData();
 	memcpy(row, x, sizeof(double) * (L->rows.w - 1));
@@ -672,8 +671,43 @@ LogregBlockTerms(const LogregProblem *P, LogregHalf *h, int nb)
 }
 
 /*
+ * Gather n stored rows, every stride-th from x, into the half's block at
+ * rows nb.. (column-major, as LogregBlockTerms takes them).  Data
+ * movement only, through local restrict pointers: PostgreSQL compiles
+ * with -fno-strict-aliasing, so a store through h->bz would make the
+ * compiler reload h->bz and P's fields after every element.
+ */
+static void
+LogregGather(const LogregProblem *P, LogregHalf *h, const double *x, int n, int nb)
+{
+	const int	w = P->w,
+				nx = P->nx,
+				ncat = P->ncat,
+				xoff = P->xoff;
+	const Size	step = (Size) P->stride * w;
+	double	   *restrict bz = h->bz + (Size) xoff * LOGREG_BLOCK + nb;
+	double	   *restrict by = h->by + nb;
+	int32	   *restrict bcol = h->bcol + (Size) nb * ncat;
+	const double *restrict xr = x;
+	int			t,
+				c;
+
+	for (t = 0; t < n; t++, xr += step)
+	{
+		for (c = 0; c < nx; c++)
+			bz[(Size) c * LOGREG_BLOCK + t] = xr[c];
+		/* compact: the one-hot columns stay implicit (LogregBlockTerms) */
+		for (c = 0; c < ncat; c++)
+			bcol[t * ncat + c] = xr[nx + c] >= 0.0 ? (int32) xr[nx + c] + xoff : -1;
+		by[t] = xr[w - 1];
+	}
+}
+
+/*
  * Add the half's rows to its sums: the loss only, or (full) the loss,
  * gradient and Hessian, LOGREG_BLOCK rows at a time gathered column-major.
+ * The rows go a stretch at a time, as many as lie in one stored block
+ * (and, when full, fit in the gathered one).
  * A BpWorkerFn: plain loops, no PostgreSQL calls.
  */
 static void
@@ -681,19 +715,17 @@ LogregHalfRun(void *arg)
 {
 	LogregHalf *h = (LogregHalf *) arg;
 	const LogregProblem *P = h->P;
-	const int	w = P->w,
-				nx = P->nx,
-				xoff = P->xoff;
+	const int	w = P->w;
+	const int64 stride = P->stride;
 	int64		i,
 				r;
 	int			k = 0,
-				nb = 0,
-				c;
+				nb = 0;
 
 	if (h->from >= h->to)
 		return;
 	/* the block holding the first row: the last one starting at or before it */
-	r = h->from * P->stride;
+	r = h->from * stride;
 	{
 		int			lo = 0,
 					hi = P->nblocks - 1;
@@ -710,36 +742,46 @@ LogregHalfRun(void *arg)
 		k = lo;
 	}
 	r -= P->bfirst[k];
-	for (i = h->from; i < h->to; i++, r += P->stride)
+	for (i = h->from; i < h->to;)
 	{
 		const double *x;
+		int64		n;
 
 		while (r >= P->bnrows[k])
 		{
 			r -= P->bnrows[k];
 			k++;
 		}
+		/* rows i.. lying in block k: every stride-th from its row r */
+		n = Min(h->to - i, (P->bnrows[k] - r + stride - 1) / stride);
 		x = P->bdata[k] + r * w;
 		if (!h->full)
 		{
-			double		y = x[w - 1],
-						e;
+			double		loss = h->loss;
 
-			h->loss += (y != 0.0 ? P->wpos : P->wneg) *
-				LogLoss(RowMargin(P, h->beta, x), y, &e);
-			continue;
+			for (int64 t = 0; t < n; t++, x += stride * w)
+			{
+				double		y = x[w - 1],
+							e;
+
+				loss += (y != 0.0 ? P->wpos : P->wneg) *
+					LogLoss(RowMargin(P, h->beta, x), y, &e);
+			}
+			h->loss = loss;
 		}
-		for (c = 0; c < nx; c++)
-			h->bz[(Size) (c + xoff) * LOGREG_BLOCK + nb] = x[c];
-		/* compact: the one-hot columns stay implicit (LogregBlockTerms) */
-		for (c = 0; c < P->ncat; c++)
-			h->bcol[nb * P->ncat + c] = x[nx + c] >= 0.0 ? (int32) x[nx + c] + xoff : -1;
-		h->by[nb] = x[w - 1];
-		if (++nb == LOGREG_BLOCK)
+		else
 		{
-			LogregBlockTerms(P, h, nb);
-			nb = 0;
+			n = Min(n, LOGREG_BLOCK - nb);
+			LogregGather(P, h, x, (int) n, nb);
+			nb += n;
+			if (nb == LOGREG_BLOCK)
+			{
+				LogregBlockTerms(P, h, nb);
+				nb = 0;
+			}
 		}
+		i += n;
+		r += n * stride;
 	}
 	if (nb > 0)
 		LogregBlockTerms(P, h, nb);
