@@ -26,29 +26,39 @@ typedef double BpV4 __attribute__((vector_size(32), aligned(8), may_alias));
 #endif
 
 /*
- * Are all of x[0..n-1] finite?  x * 0 is 0 for a finite x and NaN for an
- * infinity or a NaN, and a sum with a NaN in it is NaN: one branch for the
- * whole array instead of one per element, in vectors.  Called for every
- * row of training and scoring, so it is inline here.
+ * Are all of x[0..n-1] finite?  A double is an infinity or a NaN exactly
+ * when its 11 exponent bits are all 1; adding 1 at the exponent's lowest
+ * bit then carries into the sign bit, and into no other case.  So the OR
+ * of (bits & exponent) + lowest exponent bit over the array has its top
+ * bit set iff some element is not finite: one branch for the whole array,
+ * integer operations whose only chain is the 1-cycle OR (a floating-point
+ * sum of x * 0 waits on each add in turn).  Called for every row of
+ * training and scoring, so it is inline here.
  */
 static inline bool
 LinalgAllFinite(const double *x, int n)
 {
-	double		acc = 0.0;
+	const uint64 expmask = UINT64CONST(0x7ff0000000000000),
+				explow = UINT64CONST(0x0010000000000000);
+	uint64		acc0 = 0,
+				acc1 = 0,
+				b0,
+				b1;
 	int			i = 0;
 
-#ifdef BP_VEC4
-	BpV4		v = {0.0, 0.0, 0.0, 0.0};
-	double		lane[4];
-
-	for (; i + 4 <= n; i += 4)
-		v += LOADV4(x + i) * 0.0;
-	STOREV4(lane, v);
-	acc = (lane[0] + lane[1]) + (lane[2] + lane[3]);
-#endif
-	for (; i < n; i++)
-		acc += x[i] * 0.0;
-	return acc == 0.0;
+	for (; i + 2 <= n; i += 2)
+	{
+		memcpy(&b0, x + i, sizeof(b0));
+		memcpy(&b1, x + i + 1, sizeof(b1));
+		acc0 |= (b0 & expmask) + explow;
+		acc1 |= (b1 & expmask) + explow;
+	}
+	if (i < n)
+	{
+		memcpy(&b0, x + i, sizeof(b0));
+		acc0 |= (b0 & expmask) + explow;
+	}
+	return ((acc0 | acc1) >> 63) == 0;
 }
 
 extern double LinalgDot(const double *a, const double *b, int n);

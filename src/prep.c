@@ -470,6 +470,52 @@ PrepSyncCounts(PrepState *ps)
 }
 
 /*
+ * Two doubles side by side, an SSE2 register (see BpV4 in linalg.h).
+ */
+#if defined(__GNUC__)
+#define PREP_V2 1
+typedef double PrepV2 __attribute__((vector_size(16), aligned(8), may_alias));
+#define LOADV2(p)		(*(const PrepV2 *) (p))
+#define STOREV2(p, v)	(*(PrepV2 *) (p) = (v))
+#endif
+
+/*
+ * PrepAccum for a row without NULLs when PrepCleanRowOk: the running sums
+ * if any (the common row's branch below), then on to the learner.  Runs
+ * in the aggregate context.
+ */
+void
+PrepAccumClean(BpAggState *s, double y, const double *x)
+{
+	PrepState  *ps = s->prep;
+
+	Assert(PrepCleanRowOk(ps));
+	if (ps->need_mean && !ps->mean_from_learner)
+	{
+		/*
+		 * Through restrict pointers, so the loop does not reload the
+		 * state's fields after every store; two features at a time in
+		 * SSE2's vectors, lane by lane the scalar operations, so the same
+		 * sums.
+		 */
+		double	   *restrict sumdev = ps->sumdev;
+		const double *restrict shift = ps->shift;
+		const int	nnum = ps->nnum;
+		int			j = 0;
+
+#ifdef PREP_V2
+		for (; j + 2 <= nnum; j += 2)
+			STOREV2(sumdev + j, LOADV2(sumdev + j) + (LOADV2(x + j) - LOADV2(shift + j)));
+#endif
+		for (; j < nnum; j++)
+			sumdev[j] += x[j] - shift[j];
+		ps->nclean++;
+	}
+	s->ops->accum(s, y, x);
+	s->n++;
+}
+
+/*
  * Take one checked row: x has nnum values, NaN where the input was NULL
  * (hasnull says whether any is); cvalues[j] and clens[j] are the bytes of
  * categorical slot j (NULL for a NULL), unused without categorical slots.
@@ -483,6 +529,11 @@ PrepAccum(BpAggState *s, double y, const double *x, bool hasnull,
 	double	   *row;
 	int			j;
 
+	if (!hasnull && PrepCleanRowOk(ps))
+	{
+		PrepAccumClean(s, y, x);
+		return;
+	}
 	if (hasnull)
 		for (j = 0; j < ps->nnum; j++)
 			if (isnan(x[j]) && ImputeOf(&s->opts.prep, j) == PREP_IMPUTE_ERROR)
@@ -534,9 +585,8 @@ PrepAccum(BpAggState *s, double y, const double *x, bool hasnull,
 	/* straight into the buffer (an ERROR below discards the whole state) */
 	{
 		Size		limit = (Size) bp_max_training_memory * 1024;
-		int64		got;
 
-		row = RowStoreReserve(&ps->rows, 1, &got, limit - Min(limit, ps->vocab_bytes));
+		row = RowStoreNextRow(&ps->rows, limit - Min(limit, ps->vocab_bytes));
 		if (row == NULL)
 			PrepTooMuchData(s);
 	}

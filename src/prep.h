@@ -205,6 +205,18 @@ extern void PrepOptionsDeserialize(PrepOptions *o, StringInfo buf);
 extern void PrepStart(struct BpAggState *s, int nnum, int ncat);
 extern void PrepAccum(struct BpAggState *s, double y, const double *x,
 					  bool hasnull, const char *const *cvalues, const int *clens);
+extern void PrepAccumClean(struct BpAggState *s, double y, const double *x);
+
+/*
+ * May a row without NULLs take PrepAccumClean, the short way of the
+ * common row (no categorical slots, streamed to the learner)?
+ */
+static inline bool
+PrepCleanRowOk(const PrepState *ps)
+{
+	return ps->ncat == 0 && !ps->buffer_all &&
+		(!ps->need_mean || ps->mean_from_learner || ps->all_shifted);
+}
 extern void PrepMerge(struct BpAggState *dst, struct BpAggState *src);
 extern void PrepSerialize(struct BpAggState *s, StringInfo buf);
 extern void PrepDeserialize(struct BpAggState *s, StringInfo buf);

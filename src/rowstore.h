@@ -45,4 +45,26 @@ extern double *RowStoreReserve(RowStore *rs, int64 want, int64 *got, Size limit)
 extern bool RowStoreAppend(RowStore *rs, const double *rows, int64 nrows, Size limit);
 extern void *RowStoreAllocRows(MemoryContext cxt, Size head, Size size);
 
+/*
+ * RowStoreReserve for one row, with the common case inline: the next row
+ * of the last block, when it has room.  NULL when a new block would pass
+ * limit bytes.
+ */
+static inline double *
+RowStoreNextRow(RowStore *rs, Size limit)
+{
+	RowBlock   *b = rs->tail;
+	int64		got;
+
+	if (likely(b != NULL && b->nrows < b->capacity))
+	{
+		double	   *at = b->data + b->nrows * rs->w;
+
+		b->nrows++;
+		rs->nrows++;
+		return at;
+	}
+	return RowStoreReserve(rs, 1, &got, limit);
+}
+
 #endif							/* BUYPOWER_ROWSTORE_H */
