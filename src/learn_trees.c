@@ -410,8 +410,8 @@ StartRows(TreeState *s, int p, int q)
 
 /*
  * Rows are kept in blocks that double from about 16 kB to about 32 MB (so a
- * small group's state stays small, and big blocks get huge pages and are
- * faulted in ahead by worker.c's helper: RowStoreAllocRows), found by a
+ * small group's state stays small, and big blocks are faulted in ahead by
+ * worker.c's helper: RowStoreAllocRows), found by a
  * closed form: rows before block k, and the block of row i.
  */
 static inline int64

@@ -7,8 +7,9 @@
  * Learners that need every row at the end (logreg's Newton passes, the
  * preprocessing layer's quantiles and replay) keep them here.  Blocks
  * double from 16 kB to 32 MB, so a small group wastes little and a large
- * one costs few allocations; large blocks ask for transparent huge pages,
- * and a helper thread faults their pages in ahead of the rows (rowstore.c).
+ * one costs few allocations; a helper thread faults large blocks' pages
+ * in ahead of the rows, or else they ask for transparent huge pages
+ * (rowstore.c).
  * Rows are read by walking the blocks:
  *
  *	for (b = rs->head; b != NULL; b = b->next)

@@ -11,7 +11,8 @@
  *		reporting) much more: measured on the 2-core test VM, 1.7-2.4 s for
  *		800 MB of huge pages freed a few seconds earlier, against 0.08 s
  *		for memory just freed; perf put clear_page at 28% of a 10M-row
- *		logreg, all in the scan's thread.
+ *		logreg, all in the scan's thread.  (So the blocks the helper
+ *		prefaults stay in 4 kB pages: rowstore.c.)
  *	  - BpWorkerPair: run two halves of a row loop at once, the backend
  *		thread the first and the helper the second (logreg's Newton
  *		passes).
@@ -231,12 +232,16 @@ HelperReady(void)
 }
 
 /*
- * Ask the helper to fault in [addr, addr + len) and return at once.  A full
- * queue drops the request: the pages then fault in when first written.
+ * Ask the helper to fault in [addr, addr + len) and return at once: true
+ * if the request is queued.  Without the helper or MADV_POPULATE_WRITE, or
+ * with a full queue, it is dropped (false): the pages then fault in when
+ * first written.
  */
-void
+bool
 BpWorkerPrefault(void *addr, Size len)
 {
+	bool		queued = false;
+
 #ifdef MADV_POPULATE_WRITE
 	pthread_mutex_lock(&helper.mu);
 	if (helper.prefault && HelperReady() && helper.nq < PREFAULT_QUEUE)
@@ -246,9 +251,11 @@ BpWorkerPrefault(void *addr, Size len)
 		helper.nq++;
 		Posted();
 		pthread_cond_signal(&helper.wake);
+		queued = true;
 	}
 	pthread_mutex_unlock(&helper.mu);
 #endif
+	return queued;
 }
 
 /*

@@ -28,7 +28,7 @@ typedef void (*BpWorkerFn) (void *arg);
  */
 typedef bool (*BpWorkerStepFn) (void *arg);
 
-extern void BpWorkerPrefault(void *addr, Size len);
+extern bool BpWorkerPrefault(void *addr, Size len);
 extern void BpWorkerPair(BpWorkerFn fa, void *a, BpWorkerFn fb, void *b,
 						 bool use_helper);
 extern bool BpWorkerBackgroundFree(void);
