@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/float.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 #include "buypower.h"
@@ -44,6 +45,28 @@ BpAggContext(FunctionCallInfo fcinfo, const LearnerOps *ops)
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "%s support function called in non-aggregate context", ops->name);
 	return aggcxt;
+}
+
+/*
+ * The transition drivers' state and aggregate context: a new state on a
+ * group's first row (NULL *s: the caller makes it), else the one passed,
+ * which NewState made in the aggregate context, so its chunk names that
+ * context without AggCheckCallContext's call on every row.  Only an
+ * aggregate call can pass a state: internal values cannot be made in SQL.
+ */
+static pg_attribute_always_inline MemoryContext
+BpTransState(FunctionCallInfo fcinfo, const LearnerOps *ops, BpAggState **s)
+{
+	MemoryContext aggcxt PG_USED_FOR_ASSERTS_ONLY;
+
+	if (PG_ARGISNULL(0))
+	{
+		*s = NULL;
+		return BpAggContext(fcinfo, ops);
+	}
+	*s = (BpAggState *) PG_GETARG_POINTER(0);
+	Assert(AggCheckCallContext(fcinfo, &aggcxt) && aggcxt == GetMemoryChunkContext(*s));
+	return GetMemoryChunkContext(*s);
 }
 
 /*
@@ -108,9 +131,9 @@ NotFiniteFeature(const char *learner, int pos)
  * An array of more than cap elements is not read: the result is NULL,
  * *n its length, which the caller reports as the wrong count it is.
  */
-const double *
-BpGetFeaturesNullable(ArrayType *a, int *n, double *scratch, int cap, bool *hasnull,
-					  const char *learner)
+static pg_attribute_always_inline const double *
+GetFeaturesNullable(ArrayType *a, int *n, double *scratch, int cap, bool *hasnull,
+					const char *learner)
 {
 	const double *src;
 	bits8	   *bitmap;
@@ -154,6 +177,13 @@ BpGetFeaturesNullable(ArrayType *a, int *n, double *scratch, int cap, bool *hasn
 			NotFiniteFeature(learner, i + 1);
 	}
 	return scratch;
+}
+
+const double *
+BpGetFeaturesNullable(ArrayType *a, int *n, double *scratch, int cap, bool *hasnull,
+					  const char *learner)
+{
+	return GetFeaturesNullable(a, n, scratch, cap, hasnull, learner);
 }
 
 /*
@@ -473,8 +503,8 @@ AccumRow(FunctionCallInfo fcinfo, BpAggState *s, MemoryContext aggcxt,
 Datum
 BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops)
 {
-	MemoryContext aggcxt = BpAggContext(fcinfo, ops);
 	BpAggState *s;
+	MemoryContext aggcxt = BpTransState(fcinfo, ops, &s);
 	const double *x;
 	ArrayType  *a;
 	const char *cvalues[PREP_MAX_CATEGORICAL];
@@ -483,7 +513,7 @@ BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops)
 	int			n,
 				ncat = 0;
 
-	if (PG_ARGISNULL(0))
+	if (s == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcxt);
 		int			optarg = 3;
@@ -495,8 +525,6 @@ BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops)
 		s->catarg = optarg == 4 ? 3 : 0;
 		MemoryContextSwitchTo(old);
 	}
-	else
-		s = (BpAggState *) PG_GETARG_POINTER(0);
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || (s->catarg > 0 && PG_ARGISNULL(s->catarg)))
 	{
@@ -504,8 +532,14 @@ BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops)
 		PG_RETURN_POINTER(s);
 	}
 
-	/* detoasted in the per-tuple context, which nodeAgg resets */
-	a = PG_GETARG_ARRAYTYPE_P(2);
+	/*
+	 * Detoasted, if it must be, in the per-tuple context, which nodeAgg
+	 * resets; an array built by the query (ARRAY[...]) never is, so the
+	 * test is inline.
+	 */
+	a = (ArrayType *) PG_GETARG_POINTER(2);
+	if (VARATT_IS_EXTENDED(a))
+		a = PG_GETARG_ARRAYTYPE_P(2);
 	if (s->catarg > 0)
 	{
 		ArrayType  *cats = PG_GETARG_ARRAYTYPE_P(s->catarg);
@@ -524,7 +558,7 @@ BpAggAccum(FunctionCallInfo fcinfo, const LearnerOps *ops)
 		PrepStart(s, n, ncat);
 		MemoryContextSwitchTo(old);
 	}
-	x = BpGetFeaturesNullable(a, &n, s->prep->xbuf, s->prep->nnum, &hasnull, ops->name);
+	x = GetFeaturesNullable(a, &n, s->prep->xbuf, s->prep->nnum, &hasnull, ops->name);
 	AccumRow(fcinfo, s, aggcxt, x, n, hasnull, cvalues, clens, ncat);
 	PG_RETURN_POINTER(s);
 }
@@ -732,8 +766,8 @@ BpValuesRead(FunctionCallInfo fcinfo, const BpValueArgs *va, double *x,
 Datum
 BpAggAccumValues(FunctionCallInfo fcinfo, const LearnerOps *ops)
 {
-	MemoryContext aggcxt = BpAggContext(fcinfo, ops);
 	BpAggState *s;
+	MemoryContext aggcxt = BpTransState(fcinfo, ops, &s);
 	const char *cvalues[PREP_MAX_CATEGORICAL];
 	int			clens[PREP_MAX_CATEGORICAL];
 	double	   *x;
@@ -741,7 +775,7 @@ BpAggAccumValues(FunctionCallInfo fcinfo, const LearnerOps *ops)
 	int			nnum,
 				ncat;
 
-	if (PG_ARGISNULL(0))
+	if (s == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcxt);
 		char		fname[NAMEDATALEN];
@@ -754,8 +788,6 @@ BpAggAccumValues(FunctionCallInfo fcinfo, const LearnerOps *ops)
 		s->va = va;
 		MemoryContextSwitchTo(old);
 	}
-	else
-		s = (BpAggState *) PG_GETARG_POINTER(0);
 
 	if (PG_ARGISNULL(1))
 	{
