@@ -167,7 +167,7 @@ LogregAccum(BpAggState *s, double y, const double *x)
  * Take over a store of design rows (prep.c), in place of the empty one:
  * full rows, or compact ones whose last ncat values before the label name
  * the one-hot column holding 1 in each categorical slot (aggstate.h).  The
- * passes never build the one-hot columns (RowMargin, LogregBlockTerms); a
+ * passes never build the one-hot columns (LogregBlockTerms); a
  * learner holding compact rows is only finished, never merged or
  * serialized.
  */
@@ -435,30 +435,6 @@ typedef struct LogregEval
 } LogregEval;
 
 /*
- * Margin of one stored row.
- */
-static inline double
-RowMargin(const LogregProblem *P, const double *beta, const double *x)
-{
-	double		m = P->xoff ? beta[0] : 0.0;
-	const double *b = beta + P->xoff;
-	int			j;
-
-	for (j = 0; j < P->nx; j++)
-		m += b[j] * x[j];
-
-	/*
-	 * Compact rows: the one-hot columns after the values, in column order.
-	 * A 0 column adds b * 0 = +-0, which changes no sum, and a 1 column adds
-	 * b exactly: the bits of the loop over the expanded row.
-	 */
-	for (j = 0; j < P->ncat; j++)
-		if (x[P->nx + j] >= 0.0)
-			m += b[(int) x[P->nx + j]];
-	return m;
-}
-
-/*
  * Log-loss of margin m for label y, stably: with e = exp(-|m|),
  * -log(sigmoid(m)) = log1p(e) + max(-m, 0), and for y = 0 the mirror
  * image (liblinear's branching on the sign of the margin).  e is returned
@@ -586,8 +562,11 @@ LogregRowTermsAvx(const LogregProblem *P, const double *mg, const double *by,
  *
  * then the block's cross-products (LinalgCrossAdd), column by column with
  * vector dot products instead of one short row update at a time.  Every
- * margin is summed in the order of RowMargin's loop, and the loss row by
- * row, so a loss-only pass and a full one agree to the bit.
+ * margin is summed as a loop over the row would: the intercept, each
+ * value's term in column order, then (compact rows) each slot's one-hot
+ * coefficient, a 0 column adding b * 0 = +-0, which changes no sum, and a
+ * 1 column b exactly.  The loss is added row by row.  A loss-only pass
+ * (!h->full) stops there, so it and a full pass agree to the bit.
  */
 static void
 LogregBlockTerms(const LogregProblem *P, LogregHalf *h, int nb)
@@ -615,10 +594,12 @@ LogregBlockTerms(const LogregProblem *P, LogregHalf *h, int nb)
 	else
 #endif
 		LogregRowTerms(P, mg, by, dv, br, h->bl, nb);
-	/* the loss row by row, in order: as a loss-only pass adds it */
+	/* the loss row by row, in order */
 	for (r = 0; r < nb; r++)
 		loss += h->bl[r];
 	h->loss = loss;
+	if (!h->full)
+		return;
 	if (P->ncat == 0)
 	{
 		LinalgScaleRows(h->ba, h->bz, LOGREG_BLOCK, dv, P->q, nb);
@@ -688,12 +669,14 @@ LogregGather(const LogregProblem *P, LogregHalf *h, const double *x, int n, int 
 	double	   *restrict bz = h->bz + (Size) xoff * LOGREG_BLOCK + nb;
 	double	   *restrict by = h->by + nb;
 	int32	   *restrict bcol = h->bcol + (Size) nb * ncat;
-	const double *restrict xr = x;
 	int			t,
 				c;
 
-	for (t = 0; t < n; t++, xr += step)
+	for (t = 0; t < n; t++)
 	{
+		/* indexed, not stepped: no pointer past the block's last row */
+		const double *restrict xr = x + (Size) t * step;
+
 		for (c = 0; c < nx; c++)
 			bz[(Size) c * LOGREG_BLOCK + t] = xr[c];
 		/* compact: the one-hot columns stay implicit (LogregBlockTerms) */
@@ -705,9 +688,10 @@ LogregGather(const LogregProblem *P, LogregHalf *h, const double *x, int n, int 
 
 /*
  * Add the half's rows to its sums: the loss only, or (full) the loss,
- * gradient and Hessian, LOGREG_BLOCK rows at a time gathered column-major.
- * The rows go a stretch at a time, as many as lie in one stored block
- * (and, when full, fit in the gathered one).
+ * gradient and Hessian, LOGREG_BLOCK rows at a time gathered column-major
+ * (the loss too: in vectors, as the full pass computes it, at about a
+ * third of the scalar loop's time).  The rows go a stretch at a time, as
+ * many as lie in one stored block and fit in the gathered one.
  * A BpWorkerFn: plain loops, no PostgreSQL calls.
  */
 static void
@@ -754,31 +738,14 @@ LogregHalfRun(void *arg)
 		}
 		/* rows i.. lying in block k: every stride-th from its row r */
 		n = Min(h->to - i, (P->bnrows[k] - r + stride - 1) / stride);
+		n = Min(n, LOGREG_BLOCK - nb);
 		x = P->bdata[k] + r * w;
-		if (!h->full)
+		LogregGather(P, h, x, (int) n, nb);
+		nb += n;
+		if (nb == LOGREG_BLOCK)
 		{
-			double		loss = h->loss;
-
-			for (int64 t = 0; t < n; t++, x += stride * w)
-			{
-				double		y = x[w - 1],
-							e;
-
-				loss += (y != 0.0 ? P->wpos : P->wneg) *
-					LogLoss(RowMargin(P, h->beta, x), y, &e);
-			}
-			h->loss = loss;
-		}
-		else
-		{
-			n = Min(n, LOGREG_BLOCK - nb);
-			LogregGather(P, h, x, (int) n, nb);
-			nb += n;
-			if (nb == LOGREG_BLOCK)
-			{
-				LogregBlockTerms(P, h, nb);
-				nb = 0;
-			}
+			LogregBlockTerms(P, h, nb);
+			nb = 0;
 		}
 		i += n;
 		r += n * stride;

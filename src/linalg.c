@@ -21,6 +21,7 @@
 #include "linalg.h"
 
 
+#ifndef BP_VEC4
 /*
  * Add up sixteen lanes and a tail in Dot's fixed order: lanes l and
  * l + 4 (and so on) belong to the same vector, so they are paired first.
@@ -33,8 +34,7 @@ LaneSum(const double *lane, double tail)
 			(((lane[2] + lane[6]) + (lane[10] + lane[14])) +
 			 ((lane[3] + lane[7]) + (lane[11] + lane[15])))) + tail;
 }
-
-#ifdef BP_VEC4
+#else
 /*
  * out = LaneSum of the lanes of s0..s3 (lanes 0-3, 4-7, 8-11, 12-15) and
  * tail: the same additions in the same order, but the first two levels in
