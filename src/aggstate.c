@@ -52,7 +52,9 @@ BpAggContext(FunctionCallInfo fcinfo, const LearnerOps *ops)
  * group's first row (NULL *s: the caller makes it), else the one passed,
  * which NewState made in the aggregate context, so its chunk names that
  * context without AggCheckCallContext's call on every row.  Only an
- * aggregate call can pass a state: internal values cannot be made in SQL.
+ * aggregate call can pass a state: internal values cannot be made in SQL
+ * (a function may return internal only if it takes an internal argument,
+ * and each of ours that does checks its call context first).
  */
 static pg_attribute_always_inline MemoryContext
 BpTransState(FunctionCallInfo fcinfo, const LearnerOps *ops, BpAggState **s)
