@@ -480,9 +480,33 @@ typedef double PrepV2 __attribute__((vector_size(16), aligned(8), may_alias));
 #endif
 
 /*
- * PrepAccum for a row without NULLs when PrepCleanRowOk: the running sums
- * if any (the common row's branch below), then on to the learner.  Runs
- * in the aggregate context.
+ * Add a row without NULLs to the running sums, once every feature has its
+ * shift (all_shifted): no branch per feature, counted once; through
+ * restrict pointers, so the loop does not reload the state's fields after
+ * every store; two features at a time in SSE2's vectors, lane by lane the
+ * scalar operations, so the same sums in the same order.
+ */
+static inline void
+PrepSumClean(PrepState *ps, const double *x)
+{
+	double	   *restrict sumdev = ps->sumdev;
+	const double *restrict shift = ps->shift;
+	const int	nnum = ps->nnum;
+	int			j = 0;
+
+#ifdef PREP_V2
+	for (; j + 2 <= nnum; j += 2)
+		STOREV2(sumdev + j, LOADV2(sumdev + j) + (LOADV2(x + j) - LOADV2(shift + j)));
+#endif
+	for (; j < nnum; j++)
+		sumdev[j] += x[j] - shift[j];
+	ps->nclean++;
+}
+
+/*
+ * The short way of PrepAccum for a row without NULLs when PrepCleanRowOk
+ * (the drivers' common row): the running sums if any, then on to the
+ * learner.  Runs in the aggregate context.
  */
 void
 PrepAccumClean(BpAggState *s, double y, const double *x)
@@ -491,26 +515,7 @@ PrepAccumClean(BpAggState *s, double y, const double *x)
 
 	Assert(PrepCleanRowOk(ps));
 	if (ps->need_mean && !ps->mean_from_learner)
-	{
-		/*
-		 * Through restrict pointers, so the loop does not reload the
-		 * state's fields after every store; two features at a time in
-		 * SSE2's vectors, lane by lane the scalar operations, so the same
-		 * sums.
-		 */
-		double	   *restrict sumdev = ps->sumdev;
-		const double *restrict shift = ps->shift;
-		const int	nnum = ps->nnum;
-		int			j = 0;
-
-#ifdef PREP_V2
-		for (; j + 2 <= nnum; j += 2)
-			STOREV2(sumdev + j, LOADV2(sumdev + j) + (LOADV2(x + j) - LOADV2(shift + j)));
-#endif
-		for (; j < nnum; j++)
-			sumdev[j] += x[j] - shift[j];
-		ps->nclean++;
-	}
+		PrepSumClean(ps, x);
 	s->ops->accum(s, y, x);
 	s->n++;
 }
@@ -529,11 +534,6 @@ PrepAccum(BpAggState *s, double y, const double *x, bool hasnull,
 	double	   *row;
 	int			j;
 
-	if (!hasnull && PrepCleanRowOk(ps))
-	{
-		PrepAccumClean(s, y, x);
-		return;
-	}
 	if (hasnull)
 		for (j = 0; j < ps->nnum; j++)
 			if (isnan(x[j]) && ImputeOf(&s->opts.prep, j) == PREP_IMPUTE_ERROR)
@@ -545,20 +545,7 @@ PrepAccum(BpAggState *s, double y, const double *x, bool hasnull,
 	if (!ps->need_mean || (ps->mean_from_learner && !hasnull))
 		;						/* no sums needed */
 	else if (!hasnull && ps->all_shifted)
-	{
-		/*
-		 * The common row: no branch per feature, counted once; through
-		 * restrict pointers, so the loop does not reload the state's fields
-		 * after every store (the sums are the same, in the same order).
-		 */
-		double	   *restrict sumdev = ps->sumdev;
-		const double *restrict shift = ps->shift;
-		const int	nnum = ps->nnum;
-
-		for (j = 0; j < nnum; j++)
-			sumdev[j] += x[j] - shift[j];
-		ps->nclean++;
-	}
+		PrepSumClean(ps, x);
 	else
 	{
 		bool		all = true;
