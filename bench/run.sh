@@ -114,6 +114,7 @@ bp() { # name setting required-functions query [untimed-before]
 	local s
 	case $2 in
 		serial) s=$SERIAL ;;
+		"serial, arrays built") s="$SERIAL SET buypower.rewrite_arrays = off;" ;;
 		"2 workers") s=$PAR2 ;;
 		*) s="" ;;
 	esac
@@ -131,6 +132,7 @@ add "array build: count(ARRAY[x1..x10])" "2 workers" "$(time_sql "$PAR2" "SELECT
 # ---------------------------------------------------------------- linear regression
 bp "buypower.linreg(y, ARRAY[x1..x10])" serial linreg "SELECT buypower.linreg(y, $XA) FROM bench_rows"
 bp "buypower.linreg(y, ARRAY[x1..x10])" "2 workers" linreg "SELECT buypower.linreg(y, $XA) FROM bench_rows"
+bp "buypower.linreg(y, ARRAY[x1..x10])" "serial, arrays built" linreg "SELECT buypower.linreg(y, $XA) FROM bench_rows"
 bp "buypower.linreg_values(y, x1, ..., x10)" serial linreg_values "SELECT buypower.linreg_values(y, $X) FROM bench_rows"
 bp "buypower.linreg_values(y, x1, ..., x10)" "2 workers" linreg_values "SELECT buypower.linreg_values(y, $X) FROM bench_rows"
 bp "buypower.linreg(y, ARRAY[x1])" serial linreg "SELECT buypower.linreg(y, ARRAY[x1]) FROM bench_rows"
@@ -202,6 +204,7 @@ fi
 # ---------------------------------------------------------------- logistic regression
 bp "buypower.logreg(label, ARRAY[x1..x10])" serial logreg "SELECT buypower.logreg(label, $XA) FROM bench_rows"
 bp "buypower.logreg(label, ARRAY[x1..x10])" "2 workers" logreg "SELECT buypower.logreg(label, $XA) FROM bench_rows"
+bp "buypower.logreg(label, ARRAY[x1..x10])" "serial, arrays built" logreg "SELECT buypower.logreg(label, $XA) FROM bench_rows"
 bp "buypower.logreg_values(label, x1, ..., x10)" serial logreg_values "SELECT buypower.logreg_values(label, $X) FROM bench_rows"
 SKL_LOG_PY=$(time_sql "" "SELECT bench_sklearn('logreg')")
 add "PL/Python sklearn LogisticRegression" default "$SKL_LOG_PY" scan
@@ -298,6 +301,7 @@ CPU=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 	pr "logreg, 10 features" "buypower.logreg(label, ARRAY[x1..x10])" "2 workers" "PL/Python sklearn LogisticRegression" default
 	pr "logreg, 10 features" "buypower.logreg(label, ARRAY[x1..x10])" serial "export (COPY CSV) + sklearn LogisticRegression" default
 	pr "logreg, 10 features" "buypower.logreg_values(label, x1, ..., x10)" serial "PL/Python sklearn LogisticRegression" default
+	pr "logreg, 10 features" "buypower.logreg(label, ARRAY[x1..x10])" "serial, arrays built" "PL/Python sklearn LogisticRegression" default
 	pr "AUC of x1" "buypower.auc(label, x1)" serial "SQL window-function AUC(label, x1)" serial
 	echo
 	echo "### Checks"

@@ -14,6 +14,7 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
 
@@ -149,5 +150,8 @@ extern void BpParseOptions(Jsonb *jb, const LearnerOps *ops, BpOptions *opts);
 extern void BpAddStat(double *stats, int *nstats, ModelStat id, double value);
 extern void BpAddCommonStats(double *stats, int *nstats, const BpAggState *s);
 extern void BpAddNames(ModelBuilder *b, const BpAggState *s);
+
+/* planner support (train_support.c) */
+extern List *BpArrayExprElements(Node *arg, Oid elemtype);
 
 #endif							/* BUYPOWER_AGGSTATE_H */

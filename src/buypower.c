@@ -17,6 +17,7 @@
 PG_MODULE_MAGIC;
 
 int			bp_max_training_memory = 4 * 1024 * 1024;	/* kB, 4 GB */
+bool		bp_rewrite_arrays = true;
 
 void		_PG_init(void);
 
@@ -33,6 +34,14 @@ _PG_init(void)
 							4 * 1024 * 1024, 1024, MAX_KILOBYTES,
 							PGC_USERSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("buypower.rewrite_arrays",
+							 "Plans calls whose feature arrays are written as ARRAY[...] as the argument forms.",
+							 "predict becomes predict_values, and linreg, logreg, gbdt and forest their _values aggregates, so that the arrays are not built for every row; the results are the same.",
+							 &bp_rewrite_arrays,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("buypower");
 }

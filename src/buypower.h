@@ -18,5 +18,6 @@
 
 /* GUCs (buypower.c) */
 extern int	bp_max_training_memory;	/* kB a row-storing learner may hold */
+extern bool bp_rewrite_arrays;	/* planner support rewrites ARRAY[...] calls */
 
 #endif							/* BUYPOWER_H */

@@ -660,7 +660,7 @@ TreesAccum(FunctionCallInfo fcinfo, bool forest)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_EXCEPTION),
 						 errmsg("%s feature %d must be finite", LearnerName(forest), j + 1),
-						 errhint("Pass NULL for a missing value.")));
+						 errhint("NaN and infinity cannot be fitted; filter or replace them first.")));
 			}
 		}
 	}

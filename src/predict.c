@@ -41,6 +41,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "buypower.h"
 #include "aggstate.h"
 #include "distrib.h"
 #include "linalg.h"
@@ -261,23 +262,6 @@ model_predict(PG_FUNCTION_ARGS)
 }
 
 /*
- * The elements of a feature array argument written as ARRAY[...], or NIL
- * if it is anything else (a column, a constant, a multidimensional array).
- */
-static List *
-ArrayExprElements(Node *arg, Oid elemtype)
-{
-	ArrayExpr  *arr;
-
-	if (!IsA(arg, ArrayExpr))
-		return NIL;
-	arr = (ArrayExpr *) arg;
-	if (arr->multidims || arr->element_typeid != elemtype)
-		return NIL;
-	return arr->elements;
-}
-
-/*
  * Planner support for predict: predict(model, ARRAY[x1, ..., xn]) becomes
  * predict_values(model, x1, ..., xn), and predict(model, ARRAY[x1, ...,
  * xn], ARRAY[c1, ..., ck]) becomes predict_values(model, x1, ..., xn, c1,
@@ -300,17 +284,17 @@ model_predict_support(PG_FUNCTION_ARGS)
 	char	   *nspname;
 	FuncExpr   *rewritten;
 
-	if (!IsA(rawreq, SupportRequestSimplify))
+	if (!IsA(rawreq, SupportRequestSimplify) || !bp_rewrite_arrays)
 		PG_RETURN_POINTER(NULL);
 	call = ((SupportRequestSimplify *) rawreq)->fcall;
 	if (list_length(call->args) < 2 || list_length(call->args) > 3)
 		PG_RETURN_POINTER(NULL);
-	num = ArrayExprElements(lsecond(call->args), FLOAT8OID);
+	num = BpArrayExprElements(lsecond(call->args), FLOAT8OID);
 	if (num == NIL)
 		PG_RETURN_POINTER(NULL);
 	if (list_length(call->args) == 3)
 	{
-		cat = ArrayExprElements(lthird(call->args), TEXTOID);
+		cat = BpArrayExprElements(lthird(call->args), TEXTOID);
 		if (cat == NIL)
 			PG_RETURN_POINTER(NULL);
 	}
