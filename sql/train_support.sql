@@ -153,5 +153,29 @@ EXPLAIN (VERBOSE, COSTS OFF) SELECT buypower.logreg(b, ARRAY[x1, x2]), ts_logreg
 SELECT buypower.logreg(b, ARRAY[x1, x2])::text = ts_logreg(b, ARRAY[x1, x2])::text AS same_model FROM ts;
 DROP AGGREGATE ts_logreg(boolean, float8[]);
 DROP VIEW ts_view;
+
+-- a call inside an ORDER BY, DISTINCT or window ordering expression stays
+-- as it is (the planner has copied those expressions before the rewrite)
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT region, buypower.linreg(y, ARRAY[x1, x2]) AS m, buypower.linreg(y, ARRAY[x1, x3]) AS m2 FROM ts GROUP BY region
+ORDER BY (buypower.linreg(y, ARRAY[x1, x2])::jsonb->'stats'->>'r2')::float8;
+SELECT region, round((m::jsonb->'stats'->>'r2')::numeric, 6) AS r2
+FROM (SELECT region, buypower.linreg(y, ARRAY[x1, x2]) AS m FROM ts GROUP BY region
+      ORDER BY (buypower.linreg(y, ARRAY[x1, x2])::jsonb->'stats'->>'r2')::float8) t;
+SELECT DISTINCT buypower.linreg(y, ARRAY[x1, x2])::text = buypower.linreg(y, xs[1:2])::text AS same
+FROM ts GROUP BY region;
+SELECT region, rank() OVER (ORDER BY buypower.linreg(y, ARRAY[x1, x2])::text) > 0 AS ranked
+FROM ts GROUP BY region ORDER BY region;
+
+-- a role without USAGE on the schema, reading a view over the aggregate
+CREATE ROLE ts_reader;
+CREATE VIEW ts_fit_view AS
+SELECT buypower.logreg(b, ARRAY[x1, x2])::text AS m, buypower.logreg(b, xs[1:2])::text AS a FROM ts;
+GRANT SELECT ON ts_fit_view TO ts_reader;
+SET ROLE ts_reader;
+SELECT m = a AS same_model FROM ts_fit_view;
+RESET ROLE;
+DROP VIEW ts_fit_view;
+DROP ROLE ts_reader;
 DROP FUNCTION ts_plan(text), ts_fits();
 DROP TABLE ts;

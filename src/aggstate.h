@@ -153,5 +153,6 @@ extern void BpAddNames(ModelBuilder *b, const BpAggState *s);
 
 /* planner support (train_support.c) */
 extern List *BpArrayExprElements(Node *arg, Oid elemtype);
+extern Oid	BpArgumentFormOid(Oid nsp, const char *name, Oid firstarg);
 
 #endif							/* BUYPOWER_AGGSTATE_H */

@@ -682,7 +682,6 @@ TreesAccumValues(FunctionCallInfo fcinfo, bool forest)
 	MemoryContext aggcxt = TreesAggContext(fcinfo, forest);
 	TreeState  *s;
 	double	   *row;
-	double		x[FUNC_MAX_ARGS];
 	const char *cvalues[PREP_MAX_CATEGORICAL];
 	int			clens[PREP_MAX_CATEGORICAL];
 
@@ -708,9 +707,9 @@ TreesAccumValues(FunctionCallInfo fcinfo, bool forest)
 		s->nskipped++;
 		PG_RETURN_POINTER(s);
 	}
-	BpValuesRead(fcinfo, &s->va, x, cvalues, clens, LearnerName(forest));
+	/* the target first, as in the array form: the same error for a bad row */
 	row = TreesStartRow(fcinfo, s, s->va.nnum, s->va.ncat);
-	memcpy(row + 1, x, sizeof(double) * s->va.nnum);
+	BpValuesRead(fcinfo, &s->va, row + 1, cvalues, clens, LearnerName(forest));
 	TreesEndRow(s, aggcxt, row, s->va.nnum, cvalues, clens, s->va.ncat);
 	PG_RETURN_POINTER(s);
 }

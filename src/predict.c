@@ -34,7 +34,6 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/supportnodes.h"
-#include "parser/parse_func.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -279,9 +278,7 @@ model_predict_support(PG_FUNCTION_ARGS)
 	FuncExpr   *call;
 	List	   *num,
 			   *cat = NIL;
-	Oid			argtypes[2];
 	Oid			target;
-	char	   *nspname;
 	FuncExpr   *rewritten;
 
 	if (!IsA(rawreq, SupportRequestSimplify) || !bp_rewrite_arrays)
@@ -301,14 +298,8 @@ model_predict_support(PG_FUNCTION_ARGS)
 	if (list_length(num) + list_length(cat) >= FUNC_MAX_ARGS)
 		PG_RETURN_POINTER(NULL);
 
-	nspname = get_namespace_name(get_func_namespace(call->funcid));
-	if (nspname == NULL)
-		PG_RETURN_POINTER(NULL);
-	argtypes[0] = exprType(linitial(call->args));
-	argtypes[1] = ANYOID;
-	target = LookupFuncName(list_make2(makeString(nspname),
-									   makeString("predict_values")),
-							2, argtypes, true);
+	target = BpArgumentFormOid(get_func_namespace(call->funcid), "predict_values",
+							   exprType(linitial(call->args)));
 	if (!OidIsValid(target))
 		PG_RETURN_POINTER(NULL);
 

@@ -31,17 +31,22 @@
  * ARRAY[...] (columns, parameters, constants), multidimensional or empty
  * ones, more arguments than a call takes, ORDER BY or DISTINCT inside the
  * aggregate, window calls (not costed this way), an Aggref whose
- * transition state the planner shares with another aggregate's, a caller
+ * transition state the planner shares with another aggregate's, a call
+ * inside an ORDER BY, DISTINCT or window ordering expression of the query
+ * (query_planner has copied those into its pathkeys before the costing,
+ * and the sort must find them in the target list as they are), a caller
  * without EXECUTE on the argument form, and PostgreSQL versions other
  * than 14 and 15, whose AggInfo differs.  Identical calls in one query
  * (the select list and HAVING) are all rewritten; if the executor met one
- * that was not, it would still give the same bytes.
+ * that was not, it would still give the same bytes.  EXECUTE is checked
+ * for the role that plans: a plan cached across SET ROLE by a role with
+ * EXECUTE on the argument form fails for a role with EXECUTE on the array
+ * form only, which needs a REVOKE from PUBLIC to arise.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "catalog/namespace.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -50,9 +55,10 @@
 #include "nodes/nodeFuncs.h"
 #include "nodes/pathnodes.h"
 #include "nodes/supportnodes.h"
-#include "parser/parse_func.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "buypower.h"
 #include "aggstate.h"
@@ -81,6 +87,32 @@ BpArrayExprElements(Node *arg, Oid elemtype)
 	return arr->elements;
 }
 
+/*
+ * The function name(firstarg, "any") in namespace nsp, or InvalidOid: the
+ * argument form a support function rewrites to, found without a search
+ * path and without checking USAGE on the schema, which the caller of a
+ * view need not have (EXECUTE is checked when the plan starts, as for the
+ * call it replaces).
+ */
+Oid
+BpArgumentFormOid(Oid nsp, const char *name, Oid firstarg)
+{
+	Oid			argtypes[2] = {firstarg, ANYOID};
+	oidvector  *args = buildoidvector(argtypes, 2);
+	HeapTuple	tup;
+	Oid			result = InvalidOid;
+
+	tup = SearchSysCache3(PROCNAMEARGSNSP, CStringGetDatum(name),
+						  PointerGetDatum(args), ObjectIdGetDatum(nsp));
+	if (HeapTupleIsValid(tup))
+	{
+		result = ((Form_pg_proc) GETSTRUCT(tup))->oid;
+		ReleaseSysCache(tup);
+	}
+	pfree(args);
+	return result;
+}
+
 #ifdef BP_REWRITE_AGGREFS
 
 /*
@@ -93,12 +125,10 @@ ArgumentForm(Aggref *a, Oid transfn, Oid *target, List **args, List **argtypes)
 {
 	static const char *const learners[] = {"linreg", "logreg", "gbdt", "forest"};
 	Oid			nsp = get_func_namespace(transfn);
-	Oid			lookup[2];
 	List	   *num,
 			   *cat = NIL;
 	Node	   *options = NULL;
 	char	   *name;
-	char	   *nspname;
 	char		values_name[NAMEDATALEN];
 	int			nargs = list_length(a->args);
 	int			resno = 1;
@@ -144,14 +174,8 @@ ArgumentForm(Aggref *a, Oid transfn, Oid *target, List **args, List **argtypes)
 	if (1 + list_length(num) + list_length(cat) + (options != NULL) + 1 > FUNC_MAX_ARGS)
 		return false;
 
-	nspname = get_namespace_name(nsp);
-	if (nspname == NULL)
-		return false;
 	snprintf(values_name, sizeof(values_name), "%s_values", name);
-	lookup[0] = linitial_oid(a->aggargtypes);
-	lookup[1] = ANYOID;
-	*target = LookupFuncName(list_make2(makeString(nspname), makeString(values_name)),
-							 2, lookup, true);
+	*target = BpArgumentFormOid(nsp, values_name, linitial_oid(a->aggargtypes));
 	if (!OidIsValid(*target) || get_func_prokind(*target) != PROKIND_AGGREGATE ||
 		get_func_rettype(*target) != a->aggtype ||
 		pg_proc_aclcheck(*target, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
@@ -174,6 +198,23 @@ typedef struct RewriteContext
 	Oid			transfn;
 	Bitmapset  *aggnos;			/* the calls to rewrite */
 } RewriteContext;
+
+/*
+ * Collect the aggnos of this level's Aggrefs under node.
+ */
+static bool
+AggnoWalker(Node *node, Bitmapset **aggnos)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Aggref))
+	{
+		if (((Aggref *) node)->agglevelsup == 0)
+			*aggnos = bms_add_member(*aggnos, ((Aggref *) node)->aggno);
+		return false;
+	}
+	return expression_tree_walker(node, AggnoWalker, (void *) aggnos);
+}
 
 /*
  * Rewrite an Aggref in place; false if it stays as it is.
@@ -222,6 +263,7 @@ static void
 RewriteLevel(PlannerInfo *root, Oid transfn)
 {
 	RewriteContext cxt;
+	Bitmapset  *sorted = NULL;
 	int			ntrans = list_length(root->aggtransinfos);
 	int		   *users;
 	int			aggno = 0;
@@ -229,6 +271,20 @@ RewriteLevel(PlannerInfo *root, Oid transfn)
 
 	cxt.transfn = transfn;
 	cxt.aggnos = NULL;
+
+	/*
+	 * A call inside an ORDER BY, DISTINCT or window ordering expression
+	 * stays as it is: query_planner has already copied that expression
+	 * into the pathkeys' equivalence classes, and the sort must find the
+	 * copy in the target list.
+	 */
+	foreach(lc, root->processed_tlist)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		if (tle->ressortgroupref != 0)
+			(void) AggnoWalker((Node *) tle->expr, &sorted);
+	}
 	users = palloc0(sizeof(int) * Max(ntrans, 1));
 	foreach(lc, root->agginfos)
 	{
@@ -244,7 +300,7 @@ RewriteLevel(PlannerInfo *root, Oid transfn)
 		Aggref	   *a = agginfo->representative_aggref;
 
 		if (agginfo->transno >= 0 && agginfo->transno < ntrans &&
-			users[agginfo->transno] == 1)
+			users[agginfo->transno] == 1 && !bms_is_member(aggno, sorted))
 		{
 			transinfo = list_nth(root->aggtransinfos, agginfo->transno);
 			if (transinfo->transfn_oid == transfn && RewriteAggref(a, transfn))
