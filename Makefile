@@ -14,7 +14,7 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # exactly the objects of a fresh one.
 PREVVERSION = 0.1.0
 UPDATE_SCRIPT = buypower--$(PREVVERSION)--$(EXTVERSION).sql
-NEW_PARTS = src/sql/28_predict_values.sql src/sql/50_prep.sql src/sql/50_trees.sql src/sql/52_argument_form.sql \
+NEW_PARTS = src/sql/28_predict_values.sql src/sql/50_prep.sql src/sql/50_trees.sql src/sql/52_argument_form.sql src/sql/54_planner_support.sql \
 	src/sql/60_features.sql \
 	src/sql/65_percentile.sql
 DATA_built = buypower--$(EXTVERSION).sql $(UPDATE_SCRIPT)

@@ -30,7 +30,7 @@ XA="ARRAY[$X]"
 SUMS="sum(x1), sum(x2), sum(x3), sum(x4), sum(x5), sum(x6), sum(x7), sum(x8), sum(x9), sum(x10), sum(y)"
 
 SERIAL="SET max_parallel_workers_per_gather = 0;"
-PAR2="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;"
+PAR2="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET buypower.parallel_training = on;"
 
 psql_() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 sqlval() { psql_ -At -c "$1"; }
@@ -204,6 +204,7 @@ fi
 # ---------------------------------------------------------------- logistic regression
 bp "buypower.logreg(label, ARRAY[x1..x10])" serial logreg "SELECT buypower.logreg(label, $XA) FROM bench_rows"
 bp "buypower.logreg(label, ARRAY[x1..x10])" "2 workers" logreg "SELECT buypower.logreg(label, $XA) FROM bench_rows"
+bp "buypower.logreg(label, ARRAY[x1..x10])" default logreg "SELECT buypower.logreg(label, $XA) FROM bench_rows"
 bp "buypower.logreg(label, ARRAY[x1..x10])" "serial, arrays built" logreg "SELECT buypower.logreg(label, $XA) FROM bench_rows"
 bp "buypower.logreg_values(label, x1, ..., x10)" serial logreg_values "SELECT buypower.logreg_values(label, $X) FROM bench_rows"
 SKL_LOG_PY=$(time_sql "" "SELECT bench_sklearn('logreg')")

@@ -231,6 +231,8 @@ SELECT abs(sum(buypower.predict(m, x)) - count(*) FILTER (WHERE y)) / count(*) <
 
 -- parallel: workers collect rows, the leader solves; same model as serial
 SET parallel_setup_cost = 0;
+-- the workers' rows travel to the leader: let the planner choose that
+SET buypower.parallel_training = on;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET parallel_leader_participation = off;
@@ -248,6 +250,7 @@ SELECT (SELECT max(abs(coef(p.m, i) - coef(b.m, i)) / abs(coef(b.m, i)))
           FROM generate_series(0, 4) i) < 1e-9 AS same_big
   FROM (SELECT buypower.logreg(y, x) AS m FROM big) p, big_fit b;
 RESET parallel_setup_cost;
+RESET buypower.parallel_training;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET parallel_leader_participation;

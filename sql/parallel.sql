@@ -22,6 +22,8 @@ CREATE TABLE serial AS SELECT buypower.linreg(y, ARRAY[x1, x2, x3]) AS m FROM pa
 CREATE TABLE serial_g AS SELECT grp, buypower.linreg(y, ARRAY[x1, x2, x3]) AS m FROM par GROUP BY grp;
 
 SET parallel_setup_cost = 0;
+-- the workers' rows travel to the leader: let the planner choose that
+SET buypower.parallel_training = on;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET parallel_leader_participation = off;
@@ -76,6 +78,8 @@ INSERT INTO pw SELECT 1 + i % 2, i, 2 * i + sin(i) FROM generate_series(1, 4000)
 ANALYZE pw;
 SET enable_partitionwise_aggregate = on;
 SET max_parallel_workers_per_gather = 0;
+-- partial states of logreg and gbdt hold rows: allow their partial plans
+SET buypower.parallel_training = on;
 EXPLAIN (COSTS OFF)
 SELECT buypower.linreg(y, ARRAY[x], CASE part WHEN 1 THEN '{}'::jsonb ELSE '{"impute": "zero"}'::jsonb END) FROM pw;
 SELECT buypower.linreg(y, ARRAY[x], CASE part WHEN 1 THEN '{}'::jsonb ELSE '{"impute": "zero"}'::jsonb END) FROM pw;
@@ -90,4 +94,5 @@ FROM (SELECT buypower.linreg(y, ARRAY[x], '{"impute": "zero"}') AS m FROM pw) p,
         FROM (SELECT * FROM pw1 UNION ALL SELECT * FROM pw2) t) u;
 RESET enable_partitionwise_aggregate;
 RESET max_parallel_workers_per_gather;
+RESET buypower.parallel_training;
 DROP TABLE pw;

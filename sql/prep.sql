@@ -153,6 +153,8 @@ SELECT buypower.logreg(b, ARRAY[x1, x2], ARRAY[city, channel], '{"max_categories
 CREATE TABLE serial_stream AS
 SELECT buypower.linreg(y, ARRAY[x1, x2]) AS m FROM ptbig;
 SET parallel_setup_cost = 0;
+-- the workers' rows travel to the leader: let the planner choose that
+SET buypower.parallel_training = on;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET parallel_leader_participation = off;
@@ -180,6 +182,7 @@ SELECT bool_and(abs((m::jsonb #>> '{preprocessing,features,1,fill}')::float8
 FROM (SELECT m FROM serial_stream
       UNION ALL SELECT buypower.linreg(y, ARRAY[x1, x2]) FROM ptbig) f;
 RESET parallel_setup_cost;
+RESET buypower.parallel_training;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET parallel_leader_participation;

@@ -32,7 +32,15 @@ SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
+SET buypower.parallel_training = on;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT buypower.logreg(b, ARRAY[x1, x2, x3]) FROM ts;
+-- by default the rows of logreg, gbdt and forest are not sent from
+-- workers (their partial plans cost too much); linreg's small state is
+RESET buypower.parallel_training;
+EXPLAIN (COSTS OFF) SELECT buypower.logreg(b, ARRAY[x1, x2, x3]) FROM ts;
+EXPLAIN (COSTS OFF) SELECT buypower.gbdt(b, ARRAY[x1, x2, x3]) FROM ts;
+EXPLAIN (COSTS OFF) SELECT buypower.forest(b, ARRAY[x1, x2, x3]) FROM ts;
+EXPLAIN (COSTS OFF) SELECT buypower.linreg(y, ARRAY[x1, x2, x3]) FROM ts;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;

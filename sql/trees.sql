@@ -145,6 +145,8 @@ CREATE TABLE trees_ser AS
 SELECT buypower.gbdt(c, ARRAY[x1, x2, CASE WHEN id % 7 = 0 THEN NULL ELSE x3 END], '{"trees": 10, "subsample": 0.8, "seed": 5}') AS g,
        buypower.forest(y, ARRAY[x1, x2, x3], '{"trees": 5, "seed": 5}') AS f FROM syn5;
 SET parallel_setup_cost = 0;
+-- the workers' rows travel to the leader: let the planner choose that
+SET buypower.parallel_training = on;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET parallel_leader_participation = off;

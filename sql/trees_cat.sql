@@ -85,6 +85,8 @@ CREATE TABLE cshuf AS
 SELECT buypower.gbdt(c, ARRAY[x1], ARRAY[cat, cat2], '{"trees": 10, "subsample": 0.8, "seed": 5}') AS g
   FROM (SELECT * FROM tcat5 ORDER BY id DESC) s;
 SET parallel_setup_cost = 0;
+-- the workers' rows travel to the leader: let the planner choose that
+SET buypower.parallel_training = on;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET parallel_leader_participation = off;
@@ -94,6 +96,7 @@ CREATE TABLE cpar AS
 SELECT buypower.gbdt(c, ARRAY[x1], ARRAY[cat, cat2], '{"trees": 10, "subsample": 0.8, "seed": 5}') AS g,
        buypower.forest(y, ARRAY[x1], ARRAY[cat2, cat], '{"trees": 5, "seed": 5}') AS f FROM tcat5;
 RESET parallel_setup_cost;
+RESET buypower.parallel_training;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET parallel_leader_participation;

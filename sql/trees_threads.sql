@@ -27,6 +27,8 @@ SELECT fit, t.threads, 'serial', CASE fit
        (VALUES ('1', ', "threads": 1'), ('2', ', "threads": 2'), ('default', '')) t(threads, opt);
 
 SET parallel_setup_cost = 0;
+-- the workers' rows travel to the leader: let the planner choose that
+SET buypower.parallel_training = on;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
@@ -39,6 +41,7 @@ RESET max_parallel_workers_per_gather;
 RESET min_parallel_table_scan_size;
 RESET parallel_tuple_cost;
 RESET parallel_setup_cost;
+RESET buypower.parallel_training;
 
 -- every fit: one set of model bytes across threads and plans; real models
 SELECT fit, count(*) AS models,

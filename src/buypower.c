@@ -18,6 +18,7 @@ PG_MODULE_MAGIC;
 
 int			bp_max_training_memory = 4 * 1024 * 1024;	/* kB, 4 GB */
 bool		bp_rewrite_arrays = true;
+bool		bp_parallel_training = false;
 
 void		_PG_init(void);
 
@@ -40,6 +41,14 @@ _PG_init(void)
 							 "predict becomes predict_values, and linreg, logreg, gbdt and forest their _values aggregates, so that the arrays are not built for every row; the results are the same.",
 							 &bp_rewrite_arrays,
 							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("buypower.parallel_training",
+							 "Lets the planner run logreg, gbdt and forest in parallel workers.",
+							 "Their partial states hold the workers' rows, which travel to the leader, so on small machines a parallel plan is slower than a serial one; off makes the planner choose the serial plan.",
+							 &bp_parallel_training,
+							 false,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 

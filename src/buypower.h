@@ -19,5 +19,6 @@
 /* GUCs (buypower.c) */
 extern int	bp_max_training_memory;	/* kB a row-storing learner may hold */
 extern bool bp_rewrite_arrays;	/* planner support rewrites ARRAY[...] calls */
+extern bool bp_parallel_training;	/* row-storing learners in parallel plans */
 
 #endif							/* BUYPOWER_H */

@@ -85,33 +85,3 @@ COMMENT ON AGGREGATE buypower.forest_values(boolean, VARIADIC "any") IS
     'random forest (classification) on features passed as arguments: numbers, then text categories, then jsonb options';
 COMMENT ON AGGREGATE buypower.forest_values(float8, VARIADIC "any") IS
     'random forest (regression) on features passed as arguments: numbers, then text categories, then jsonb options';
-
--- The array forms are planned as the argument forms: the transition
--- functions' planner support rewrites linreg(y, ARRAY[x1, ..., xn] ...) and
--- the like into linreg_values(y, x1, ..., xn ...) when the arrays are written
--- as ARRAY[...], so the arrays are not built for every row (train_support.c).
-CREATE FUNCTION buypower.training_support(internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'training_array_support' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION buypower.training_support(internal) IS
-    'planner support for the training aggregates: fits ARRAY[...] arguments without building the arrays';
-ALTER FUNCTION buypower.linreg_accum(internal, float8, float8[]) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.linreg_accum(internal, float8, float8[], jsonb) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.linreg_accum(internal, float8, float8[], text[], jsonb) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.logreg_accum(internal, boolean, float8[]) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.logreg_accum(internal, boolean, float8[], jsonb) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.logreg_accum(internal, boolean, float8[], text[], jsonb) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.logreg_accum(internal, float8, float8[]) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.logreg_accum(internal, float8, float8[], jsonb) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.logreg_accum(internal, float8, float8[], text[], jsonb) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.gbdt_accum(internal, boolean, float8[]) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.gbdt_accum(internal, boolean, float8[], jsonb) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.gbdt_accum(internal, boolean, float8[], text[], jsonb) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.gbdt_accum(internal, float8, float8[]) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.gbdt_accum(internal, float8, float8[], jsonb) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.gbdt_accum(internal, float8, float8[], text[], jsonb) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.forest_accum(internal, boolean, float8[]) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.forest_accum(internal, boolean, float8[], jsonb) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.forest_accum(internal, boolean, float8[], text[], jsonb) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.forest_accum(internal, float8, float8[]) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.forest_accum(internal, float8, float8[], jsonb) SUPPORT buypower.training_support;
-ALTER FUNCTION buypower.forest_accum(internal, float8, float8[], text[], jsonb) SUPPORT buypower.training_support;

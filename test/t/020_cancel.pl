@@ -78,7 +78,8 @@ sub run_timed
 my %mode = (
 	serial => 'SET max_parallel_workers_per_gather = 0;',
 	parallel => 'SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; '
-	  . 'SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2;',
+	  . 'SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2; '
+	  . 'SET buypower.parallel_training = on;',
 );
 
 for my $mode (sort keys %mode)
