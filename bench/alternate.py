@@ -15,9 +15,11 @@ bench/prep_gen.sql), predict-{cross,analyzed,subq}/hand (predict into a temp
 table vs the hand-written expression); and, only when named, predict-trees/linear
 (a 100-tree depth-6 gbdt model's predict into a temp table vs a linreg model's,
 both model tables analyzed; trains the gbdt model first); rewrite-{num,cat}/array
-(superuser: predict into a temp table with predict's planner support function
-against the same query with it switched off in pg_proc, so ARRAY[...] is built
-per row; numeric on bench_rows, 10 + 3 categorical on bench_prep_rows).
+(predict into a temp table with predict's planner support function against the
+same query with buypower.rewrite_arrays off, so ARRAY[...] is built per row;
+numeric on bench_rows, 10 + 3 categorical on bench_prep_rows);
+rewrite-{linreg,logreg}/array (the same for the training aggregates on
+bench_rows: linreg(y, ARRAY[x1..x10]) and logreg(label, ARRAY[x1..x10])).
 Connection: the PG* variables.
 """
 import subprocess, sys, re, statistics as st
@@ -70,16 +72,19 @@ if "predict-trees/linear" in only:
         f"CREATE TEMP TABLE alt_p AS SELECT id, buypower.predict(b.m, {XA}) AS p FROM bench_rows, alt_model b",
         "DROP TABLE IF EXISTS alt_p;")
 if any(o.startswith("rewrite") for o in only):
-    # (not in the default set: superuser only) predict with its planner support
-    # function (ARRAY[...] arguments passed as separate arguments) against the
-    # same call with the support switched off in pg_proc, so the arrays are built
+    # (not in the default set) the planner support functions (ARRAY[...]
+    # arguments passed as separate arguments) against the same call with
+    # buypower.rewrite_arrays off, so the arrays are built
+    on = "DROP TABLE IF EXISTS alt_p; SET buypower.rewrite_arrays = on;"
+    off = "DROP TABLE IF EXISTS alt_p; SET buypower.rewrite_arrays = off;"
+    pairs["rewrite-linreg/array"] = (f"SELECT buypower.linreg(y, {XA}) FROM bench_rows",
+                                     f"SELECT buypower.linreg(y, {XA}) FROM bench_rows", (on, off))
+    pairs["rewrite-logreg/array"] = (f"SELECT buypower.logreg(label, {XA}) FROM bench_rows",
+                                     f"SELECT buypower.logreg(label, {XA}) FROM bench_rows", (on, off))
+if any(o.startswith("rewrite-num") or o.startswith("rewrite-cat") for o in only):
     q(f"DROP TABLE IF EXISTS alt_model_a; CREATE TABLE alt_model_a AS SELECT buypower.linreg(y, {XA}) AS m FROM bench_rows; ANALYZE alt_model_a;"
       f"DROP TABLE IF EXISTS alt_cmodel; CREATE TABLE alt_cmodel AS SELECT buypower.linreg(y, {XA}, ARRAY[c1, c2, c3], '{{}}') AS m "
       "FROM bench_prep_rows; ANALYZE alt_cmodel;")
-    procs = ("'buypower.predict(buypower.model, float8[])'::regprocedure, "
-             "'buypower.predict(buypower.model, float8[], text[])'::regprocedure")
-    on = f"DROP TABLE IF EXISTS alt_p; UPDATE pg_proc SET prosupport = 'buypower.predict_support'::regproc WHERE oid IN ({procs});"
-    off = f"DROP TABLE IF EXISTS alt_p; UPDATE pg_proc SET prosupport = 0 WHERE oid IN ({procs});"
     pairs["rewrite-num/array"] = (
         f"CREATE TEMP TABLE alt_p AS SELECT id, buypower.predict(b.m, {XA}) AS p FROM bench_rows, alt_model_a b",
         f"CREATE TEMP TABLE alt_p AS SELECT id, buypower.predict(b.m, {XA}) AS p FROM bench_rows, alt_model_a b",

@@ -25,7 +25,7 @@ XA="ARRAY[$X]"
 OPTS='{"trees": 100, "max_depth": 6, "learning_rate": 0.1}'
 OPTS1='{"trees": 100, "max_depth": 6, "learning_rate": 0.1, "threads": 1}'
 SERIAL="SET max_parallel_workers_per_gather = 0;"
-PAR2="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;"
+PAR2="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET buypower.parallel_training = on;"
 
 psql_() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 sqlval() { psql_ -At -c "$1"; }

@@ -308,7 +308,7 @@ LogregSerialize(BpAggState *s, StringInfo buf)
 				 errmsg("logreg aggregate state of a parallel worker is too large to send to the leader"),
 				 errdetail("A worker holds %lld rows of %d features, more than 1 GB.",
 						   (long long) L->rows.nrows, L->p),
-				 errhint("Run SET max_parallel_workers_per_gather = 0 before training.")));
+				 errhint("Train with buypower.parallel_training off (the default), or with max_parallel_workers_per_gather = 0.")));
 	enlargeStringInfo(buf, (int) (bytes - buf->len));
 	pq_sendint64(buf, L->rows.nrows);
 	for (b = L->rows.head; b != NULL; b = b->next)
